@@ -1,0 +1,83 @@
+"""What every action needs: the ticket service, the customer behind a tracker, presentation helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Dict, Optional, TypeVar
+
+from rasa_sdk import Tracker
+
+from bot.storage.database import Database
+from bot.tickets import Customer, Ticket, TicketService
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+BEIJING = timezone(timedelta(hours=8), "CST")
+
+_service: Optional[TicketService] = None
+_service_lock = threading.Lock()
+
+
+def _ticket_service() -> TicketService:
+    """The process-wide service, built (and the schema migrated) on first use, not at import."""
+    global _service
+    with _service_lock:
+        if _service is None:
+            db = Database.from_env()
+            db.migrate()
+            _service = TicketService(db)
+        return _service
+
+
+async def call(method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking TicketService method off the event loop.
+
+    `method` is looked up on the live service: ``await call(TicketService.get, customer, number)``.
+    """
+
+    def run() -> T:
+        return method(_ticket_service(), *args, **kwargs)
+
+    return await asyncio.get_running_loop().run_in_executor(None, run)
+
+
+def customer_of(tracker: Tracker) -> Customer:
+    return Customer(channel=tracker.get_latest_input_channel() or "unknown", user_id=tracker.sender_id)
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def idempotency_key(tracker: Tracker, purpose: str) -> str:
+    """Same tracker state -> same key, so a retried action call finds what the first one made."""
+    message_id = (tracker.latest_message or {}).get("message_id")
+    if not message_id:
+        user_events = [e for e in tracker.events if e.get("event") == "user"]
+        message_id = str(user_events[-1].get("timestamp")) if user_events else "none"
+    return f"{purpose}:{tracker.sender_id}:{message_id}"[:255]
+
+
+def beijing_time(moment: datetime) -> str:
+    """11月23日 18:30 in Beijing time, as customers read it."""
+    local = moment.astimezone(BEIJING)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def ticket_vars(ticket: Ticket) -> Dict[str, str]:
+    """Template variables for the ticket responses in the domain."""
+    return {
+        "ticket_number": ticket.number,
+        "category": ticket.category.label,
+        "department": ticket.department.label,
+        "severity": ticket.severity.label,
+        "status": ticket.status.label,
+        "responsible": ticket.responsible or f"{ticket.department.label}值班人员（待指派）",
+        "response_due": beijing_time(ticket.response_due),
+        "resolve_due": beijing_time(ticket.resolve_due),
+        "phone": ticket.masked_phone,
+    }

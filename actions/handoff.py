@@ -1,0 +1,80 @@
+"""Requests for a human (转人工). For now the request is recorded on the customer's ticket and a
+call-back is promised; the live handoff to an agent console builds on this."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import call, customer_of, idempotency_key, ticket_vars
+from actions.complaint import reset_complaint, validate_phone
+from bot.categories import Category
+from bot.errors import StoreUnavailable
+from bot.tickets import TicketService
+
+DEFAULT_REQUEST = "客户请求人工服务"
+
+
+def escalation_text(tracker: Tracker) -> str:
+    """What the customer wrote when asking for a human (button presses carry no words)."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent == "escalate":
+            text = (event.get("text") or "").strip()
+            return "" if text.startswith("/") else text
+    return ""
+
+
+class ValidateCallbackForm(FormValidationAction):
+    """Asks for a call-back number only when the customer has no open ticket and gave none."""
+
+    def name(self) -> Text:
+        return "validate_callback_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        if tracker.get_slot("contact_phone"):
+            return []
+        try:
+            open_tickets = await call(TicketService.list_for, customer_of(tracker), open_only=True, limit=1)
+        except StoreUnavailable:
+            open_tickets = []
+        return [] if open_tickets else domain_slots
+
+    def validate_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return validate_phone(value, dispatcher)
+
+
+class ActionRequestHuman(Action):
+    def name(self) -> Text:
+        return "action_request_human"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        said = escalation_text(tracker)
+        # A complaint interrupted by the request keeps its facts.
+        description = tracker.get_slot("complaint_description")
+        text = "；".join(part for part in (description, said) if part) or DEFAULT_REQUEST
+        category = Category(tracker.get_slot("complaint_category") or Category.OTHER.value)
+        try:
+            ticket, _created = await call(
+                TicketService.request_human,
+                customer_of(tracker),
+                text,
+                contact_phone=tracker.get_slot("contact_phone"),
+                category=category,
+                idempotency_key=idempotency_key(tracker, "human"),
+            )
+        except StoreUnavailable:
+            dispatcher.utter_message(response="utter_store_unavailable")
+            return []
+        dispatcher.utter_message(response="utter_human_requested", **ticket_vars(ticket))
+        return [*reset_complaint(), SlotSet("requested_slot", None)]

@@ -1,0 +1,64 @@
+"""Progress queries (进度查询): only ever about the customer's own tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import call, customer_of, latest_text, ticket_vars
+from bot import ticket_numbers
+from bot.errors import NotFound, StoreUnavailable
+from bot.tickets import Ticket, TicketService
+
+
+def mentioned_ticket(tracker: Tracker) -> Optional[str]:
+    """The ticket number in the latest message, from the NLU entity or the text itself."""
+    for value in tracker.get_latest_entity_values("ticket_id"):
+        number = ticket_numbers.find(str(value))
+        if number:
+            return number
+    return ticket_numbers.find(latest_text(tracker))
+
+
+def status_vars(ticket: Ticket) -> dict:
+    values = ticket_vars(ticket)
+    late = ticket.status.is_open and datetime.now(timezone.utc) > ticket.resolve_due
+    values["overdue"] = "\n⚠️ 已超过承诺的处理时限，非常抱歉，我们会尽快给您答复。" if late else ""
+    return values
+
+
+class ActionCheckTicketStatus(Action):
+    def name(self) -> Text:
+        return "action_check_ticket_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        customer = customer_of(tracker)
+        number = mentioned_ticket(tracker)
+        try:
+            if number:
+                try:
+                    ticket = await call(TicketService.get, customer, number)
+                except NotFound:
+                    dispatcher.utter_message(response="utter_ticket_not_found", ticket_number=number)
+                    return []
+                dispatcher.utter_message(response="utter_ticket_status", **status_vars(ticket))
+                return []
+            tickets = await call(TicketService.list_for, customer)
+        except StoreUnavailable:
+            dispatcher.utter_message(response="utter_store_unavailable")
+            return []
+        if not tickets:
+            dispatcher.utter_message(response="utter_no_tickets")
+        elif len(tickets) == 1:
+            dispatcher.utter_message(response="utter_ticket_status", **status_vars(tickets[0]))
+        else:
+            dispatcher.utter_message(response="utter_ticket_list_header")
+            for ticket in tickets:
+                dispatcher.utter_message(response="utter_ticket_list_item", **ticket_vars(ticket))
+            dispatcher.utter_message(response="utter_ticket_list_footer")
+        return []

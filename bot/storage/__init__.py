@@ -1,0 +1,1 @@
+"""Ticket storage: SQLAlchemy models, the database handle with migrations, the repository."""

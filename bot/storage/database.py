@@ -1,0 +1,92 @@
+"""The database handle: engine from a URL, schema migrations, and transactions that fail cleanly.
+
+`DATABASE_URL` selects the server (e.g. ``postgresql://user:pw@host/db``); without it an SQLite
+file under ``data/`` is used. Nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.errors import StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite:///data/tickets.db"
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def create_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, future=True)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, future=True)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_engine(url)
+        self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False, future=True)
+
+    @classmethod
+    def from_env(cls) -> "Database":
+        return cls(os.environ.get("DATABASE_URL") or DEFAULT_URL)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (safe to call on every start)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except sa.exc.DBAPIError as error:
+            raise StoreUnavailable(f"migration failed: {error.__class__.__name__}") from error
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on any error.
+
+        Database failures surface as StoreUnavailable, so nothing is ever half-written.
+        """
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except sa.exc.DBAPIError as error:
+            session.rollback()
+            logger.error("ticket store error: %s", error.__class__.__name__)
+            raise StoreUnavailable(str(error.__class__.__name__)) from error
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,90 @@
+"""Parsing and cleaning of what customers write: phone numbers, descriptions, masking for logs."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from bot import ticket_numbers
+
+# Mainland mobile numbers, optionally with +86 and separators: 13812345678, 138 1234 5678, +86-138-1234-5678.
+# The NLU regex entity `phone_number` uses PHONE_PATTERN (the compact form).
+PHONE_PATTERN = r"1[3-9]\d{9}"
+_PHONE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
+_ID_CARD = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+
+MAX_DESCRIPTION = 4000
+
+# Words that carry no facts of their own: "我要投诉网络问题" says nothing about what happened.
+_FILLER = re.compile(
+    r"我们|我要|我想|我|要|想|投诉|举报|反映|反馈|申请|一下|你们|你|这个|那个|问题|情况|事情|"
+    r"网络|宽带|话费|账单|资费|业务|办理|服务|其他|其它|态度|客服|帮忙|帮我|处理|请|麻烦|"
+    r"的|了|啊|吧|呢|个|有|是|在|和|跟|给|对|下|关于"
+)
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def find_phone(text: str) -> Optional[str]:
+    """The first mainland mobile number in the text, digits only."""
+    match = _PHONE.search(text or "")
+    return "".join(match.groups()) if match else None
+
+
+def is_valid_phone(value: str) -> bool:
+    return bool(re.fullmatch(PHONE_PATTERN, value or ""))
+
+
+def mask_phone(phone: str) -> str:
+    """13812345678 -> 138****5678."""
+    if not phone or len(phone) < 7:
+        return "***"
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+def mask_personal_data(text: str) -> str:
+    """Mask phone and ID-card numbers in free text before it reaches a log."""
+    text = _ID_CARD.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], text)
+    return _PHONE.sub(lambda m: mask_phone("".join(m.groups())), text)
+
+
+def clean(text: Optional[str]) -> str:
+    """Trim and collapse runs of whitespace; never None."""
+    return re.sub(r"\s+", " ", (text or "")).strip()
+
+
+def substance(text: str) -> str:
+    """What is left of a message once filler words, phone numbers and punctuation are removed."""
+    text = _PHONE.sub("", text or "")
+    text = _NON_WORD.sub("", text)
+    return _FILLER.sub("", text)
+
+
+def is_vague(description: str) -> bool:
+    """True when the message says *that* the customer complains but not *what* happened."""
+    return len(substance(description)) < 3
+
+
+def description_from(text: str) -> str:
+    """A complaint description as stored: cleaned and bounded (the full text stays in the transcript)."""
+    cleaned = clean(text)
+    if len(cleaned) > MAX_DESCRIPTION:
+        cleaned = cleaned[: MAX_DESCRIPTION - 1] + "…"
+    return cleaned
+
+
+_SUPPLEMENT_PREFIX = re.compile(
+    r"^\s*(?:(?:我|我想|我要|我再|再|还要|还想|想)*(?:补充|追加|再说|加)(?:一下|一点|点|一句|几句|说明|情况|信息|内容|下)*"
+    r"|(?:刚才|之前|上次)?(?:那个|的)?(?:投诉|工单|单子)(?:再)?(?:补充|追加|加)(?:一下|一点|点|一句|说明|下)*)"
+    r"\s*[:：,，。.、\s]*"
+)
+
+
+def supplement_content(text: str) -> str:
+    """The information a customer adds, without the "补充一下：" lead-in and the ticket number."""
+    text = clean(text)
+    number = ticket_numbers.find(text)
+    if number:
+        text = re.sub(ticket_numbers.PATTERN, " ", text, flags=re.IGNORECASE)
+        text = re.sub(r"^\s*(?:工单|单号|投诉单|编号)?\s*", "", text)
+    text = _SUPPLEMENT_PREFIX.sub("", clean(text), count=1)
+    return clean(text)

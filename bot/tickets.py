@@ -1,0 +1,360 @@
+"""Complaint tickets: filing, looking up, adding to, and asking for a human.
+
+`TicketService` holds the rules; it talks to the database only through `Database.transaction()`
+so a failure never leaves half a ticket behind. Customers only ever see their own tickets.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable, List, Optional, Tuple
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot import deadlines, severity as severity_rules, ticket_numbers
+from bot.categories import Category, Department
+from bot.errors import InvalidInput, NotFound, NotOwner
+from bot.severity import Assessment, Severity
+from bot.storage.database import Database
+from bot.storage.models import TicketEventRow, TicketRow
+from bot.text import description_from, is_valid_phone, mask_phone
+
+logger = logging.getLogger(__name__)
+
+REPEAT_WINDOW = timedelta(days=30)
+CUSTOMER = "customer"
+BOT = "bot"
+
+
+class Status(str, enum.Enum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+    @property
+    def label(self) -> str:
+        return _STATUS_LABELS[self]
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+
+OPEN_STATUSES = frozenset({Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED})
+
+_STATUS_LABELS = {
+    Status.NEW: "已受理，待处理",
+    Status.ASSIGNED: "已派单",
+    Status.IN_PROGRESS: "处理中",
+    Status.RESOLVED: "已解决",
+    Status.CLOSED: "已关闭",
+    Status.REOPENED: "重新处理中",
+}
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer as a channel knows them."""
+
+    channel: str
+    user_id: str
+
+    def __post_init__(self) -> None:
+        if not self.channel or not self.user_id:
+            raise InvalidInput("customer needs a channel and a user id")
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    actor: str
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A snapshot of a ticket, safe to hand to adapters."""
+
+    number: str
+    customer: Customer
+    contact_phone: Optional[str]
+    category: Category
+    severity: Severity
+    severity_reason: str
+    department: Department
+    responsible: Optional[str]
+    status: Status
+    description: str
+    created_at: datetime
+    response_due: datetime
+    resolve_due: datetime
+    human_requested_at: Optional[datetime]
+    events: Tuple[Event, ...]
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.contact_phone or "")
+
+    @classmethod
+    def from_row(cls, row: TicketRow) -> "Ticket":
+        return cls(
+            number=row.number,
+            customer=Customer(row.channel, row.channel_user_id),
+            contact_phone=row.contact_phone,
+            category=Category(row.category),
+            severity=Severity(row.severity),
+            severity_reason=row.severity_reason,
+            department=Department(row.department),
+            responsible=row.responsible,
+            status=Status(row.status),
+            description=row.description,
+            created_at=row.created_at,
+            response_due=row.response_due,
+            resolve_due=row.resolve_due,
+            human_requested_at=row.human_requested_at,
+            events=tuple(Event(e.at, e.actor, e.kind, e.detail) for e in row.events),
+        )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class TicketService:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    # -- filing ---------------------------------------------------------------------------
+
+    def open_complaint(
+        self,
+        customer: Customer,
+        category: Category,
+        description: str,
+        contact_phone: Optional[str],
+        idempotency_key: Optional[str] = None,
+    ) -> Tuple[Ticket, bool]:
+        """File a complaint; returns (ticket, created). A repeated idempotency key returns the first ticket."""
+        description = description_from(description)
+        if not description:
+            raise InvalidInput("empty complaint description")
+        if contact_phone is not None and not is_valid_phone(contact_phone):
+            raise InvalidInput("contact phone is not a mainland mobile number")
+        with self.db.transaction() as session:
+            if idempotency_key:
+                existing = session.execute(
+                    sa.select(TicketRow).where(TicketRow.idempotency_key == idempotency_key)
+                ).scalar_one_or_none()
+                if existing is not None:
+                    return Ticket.from_row(existing), False
+            now = self.clock()
+            assessment = severity_rules.strongest(
+                [severity_rules.assess(description, category), self._repeat_assessment(session, customer, contact_phone, category, now)]
+            )
+            due = deadlines.compute(now, category, assessment.severity)
+            row = TicketRow(
+                number=self._unused_number(session, now),
+                channel=customer.channel,
+                channel_user_id=customer.user_id,
+                contact_phone=contact_phone,
+                category=category.value,
+                severity=assessment.severity.value,
+                severity_reason=assessment.reason,
+                department=category.department.value,
+                responsible=None,
+                status=Status.NEW.value,
+                description=description,
+                created_at=now,
+                updated_at=now,
+                response_due=due.response_due,
+                resolve_due=due.resolve_due,
+                idempotency_key=idempotency_key,
+            )
+            session.add(row)
+            row.events.append(TicketEventRow(at=now, actor=CUSTOMER, kind="created", detail=description))
+            row.events.append(
+                TicketEventRow(
+                    at=now,
+                    actor=BOT,
+                    kind="dispatched",
+                    detail=f"category={category.value} department={row.department} "
+                    f"severity={row.severity} ({assessment.reason})",
+                )
+            )
+            session.flush()
+            logger.info("ticket %s filed: category=%s severity=%s", row.number, row.category, row.severity)
+            return Ticket.from_row(row), True
+
+    def _repeat_assessment(
+        self, session: Session, customer: Customer, phone: Optional[str], category: Category, now: datetime
+    ) -> Assessment:
+        same_customer = sa.and_(TicketRow.channel == customer.channel, TicketRow.channel_user_id == customer.user_id)
+        if phone:
+            same_customer = sa.or_(same_customer, TicketRow.contact_phone == phone)
+        earlier = session.execute(
+            sa.select(TicketRow.number)
+            .where(same_customer, TicketRow.category == category.value, TicketRow.created_at >= now - REPEAT_WINDOW)
+            .order_by(TicketRow.created_at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if earlier is None:
+            return Assessment(Severity.GENERAL, "一般问题")
+        return Assessment(Severity.MAJOR, f"30天内同类重复投诉（前次工单 {earlier}）")
+
+    @staticmethod
+    def _unused_number(session: Session, now: datetime) -> str:
+        while True:
+            number = ticket_numbers.new_number(now)
+            taken = session.execute(sa.select(TicketRow.id).where(TicketRow.number == number)).first()
+            if taken is None:
+                return number
+
+    # -- looking up -----------------------------------------------------------------------
+
+    def get(self, customer: Customer, number: str) -> Ticket:
+        """A ticket of this customer; NotFound for unknown numbers and for other customers' tickets alike."""
+        canonical = ticket_numbers.find(number)
+        if canonical is None:
+            raise InvalidInput("not a ticket number")
+        with self.db.transaction() as session:
+            return Ticket.from_row(self._owned_row(session, customer, canonical))
+
+    def list_for(self, customer: Customer, open_only: bool = False, limit: int = 5) -> List[Ticket]:
+        """The customer's tickets, newest first."""
+        with self.db.transaction() as session:
+            query = sa.select(TicketRow).where(
+                TicketRow.channel == customer.channel, TicketRow.channel_user_id == customer.user_id
+            )
+            if open_only:
+                query = query.where(TicketRow.status.in_([s.value for s in OPEN_STATUSES]))
+            rows = session.execute(query.order_by(TicketRow.created_at.desc(), TicketRow.id.desc()).limit(limit))
+            return [Ticket.from_row(row) for row in rows.scalars()]
+
+    def known_phone(self, customer: Customer) -> Optional[str]:
+        """The contact phone this customer gave on their latest ticket, if any."""
+        with self.db.transaction() as session:
+            return session.execute(
+                sa.select(TicketRow.contact_phone)
+                .where(
+                    TicketRow.channel == customer.channel,
+                    TicketRow.channel_user_id == customer.user_id,
+                    TicketRow.contact_phone.isnot(None),
+                )
+                .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+
+    # -- changing -------------------------------------------------------------------------
+
+    def add_customer_note(self, customer: Customer, text: str, number: Optional[str] = None) -> Ticket:
+        """Append the customer's addition to the named ticket, or to their latest open one."""
+        note = description_from(text)
+        if not note:
+            raise InvalidInput("empty addition")
+        with self.db.transaction() as session:
+            row = self._target_row(session, customer, number)
+            now = self.clock()
+            row.events.append(TicketEventRow(at=now, actor=CUSTOMER, kind="customer_addition", detail=note))
+            raised = severity_rules.assess(note, Category(row.category))
+            self._raise_severity(row, raised, now)
+            row.updated_at = now
+            session.flush()
+            return Ticket.from_row(row)
+
+    def request_human(
+        self,
+        customer: Customer,
+        text: str,
+        number: Optional[str] = None,
+        contact_phone: Optional[str] = None,
+        category: Category = Category.OTHER,
+        idempotency_key: Optional[str] = None,
+    ) -> Tuple[Ticket, bool]:
+        """Record that the customer wants a person: on their open ticket, or on a new one.
+
+        Returns (ticket, created). A regulator or media threat raises the severity.
+        """
+        try:
+            with self.db.transaction() as session:
+                row = self._target_row(session, customer, number)
+                now = self.clock()
+                if row.human_requested_at is None:
+                    row.human_requested_at = now
+                row.events.append(
+                    TicketEventRow(at=now, actor=CUSTOMER, kind="human_requested", detail=description_from(text))
+                )
+                self._raise_severity(row, severity_rules.assess(text, Category(row.category)), now)
+                row.updated_at = now
+                session.flush()
+                return Ticket.from_row(row), False
+        except NotFound:
+            if number is not None:
+                raise
+        ticket, created = self.open_complaint(customer, category, text, contact_phone, idempotency_key)
+        if ticket.human_requested_at is not None:
+            return ticket, created
+        with self.db.transaction() as session:
+            row = self._owned_row(session, customer, ticket.number)
+            row.human_requested_at = self.clock()
+            row.events.append(TicketEventRow(at=row.human_requested_at, actor=CUSTOMER, kind="human_requested", detail=""))
+            session.flush()
+            return Ticket.from_row(row), created
+
+    # -- helpers --------------------------------------------------------------------------
+
+    @staticmethod
+    def _owned_row(session: Session, customer: Customer, number: str) -> TicketRow:
+        row = session.execute(sa.select(TicketRow).where(TicketRow.number == number)).scalar_one_or_none()
+        if row is None:
+            raise NotFound(number)
+        if (row.channel, row.channel_user_id) != (customer.channel, customer.user_id):
+            raise NotOwner(number)
+        return row
+
+    def _target_row(self, session: Session, customer: Customer, number: Optional[str]) -> TicketRow:
+        if number is not None:
+            canonical = ticket_numbers.find(number)
+            if canonical is None:
+                raise InvalidInput("not a ticket number")
+            return self._owned_row(session, customer, canonical)
+        row = session.execute(
+            sa.select(TicketRow)
+            .where(
+                TicketRow.channel == customer.channel,
+                TicketRow.channel_user_id == customer.user_id,
+                TicketRow.status.in_([s.value for s in OPEN_STATUSES]),
+            )
+            .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound("no open ticket")
+        return row
+
+    @staticmethod
+    def _raise_severity(row: TicketRow, assessment: Assessment, now: datetime) -> None:
+        """Raise (never lower) the severity and recompute the deadlines from the creation time."""
+        if assessment.severity.rank <= Severity(row.severity).rank:
+            return
+        due = deadlines.compute(row.created_at, Category(row.category), assessment.severity)
+        row.events.append(
+            TicketEventRow(
+                at=now,
+                actor=BOT,
+                kind="severity_changed",
+                detail=f"{row.severity} -> {assessment.severity.value} ({assessment.reason})",
+            )
+        )
+        row.severity = assessment.severity.value
+        row.severity_reason = assessment.reason
+        row.response_due = min(row.response_due, due.response_due)
+        row.resolve_due = min(row.resolve_due, due.resolve_due)

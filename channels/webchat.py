@@ -1,0 +1,138 @@
+"""Web chat: the chat page at /chat/ and a socket.io endpoint that speaks Rasa's SocketIOInput protocol.
+
+Protocol (compatible with the rasa-webchat widget):
+  client -> server  ``session_request`` {session_id}      server -> client ``session_confirm`` session_id
+  client -> server  ``user_uttered``   {message, session_id}
+  server -> client  ``bot_uttered``    {text, quick_replies?: [{title, payload}]}
+
+The session id is kept by the page in localStorage, so a reload continues the same conversation.
+Differences from Rasa's own SocketIOInput: the room join is awaited (python-socketio 5 made
+`enter_room` a coroutine, which the stock channel forgets), and malformed, empty or oversized
+messages get a clear answer instead of an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).with_name("static")
+MAX_MESSAGE_CHARS = 5000
+_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+
+TOO_LONG = f"您的消息太长了（超过{MAX_MESSAGE_CHARS}字），请分几条发送，或只描述最关键的情况。"
+EMPTY = "您好像发送了一条空消息。请用文字描述您的问题，我来帮您处理。"
+NOT_TEXT = "暂时只能处理文字消息，请用文字描述您的问题。"
+
+_CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml"}
+
+
+def _valid_session_id(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) and _SESSION_ID.match(value) else None
+
+
+class WebChatInput(InputChannel):
+    """Serves the chat page and the socket.io endpoint."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("socketio_path", "/socket.io"),
+        )
+
+    def __init__(
+        self,
+        user_message_evt: Text = "user_uttered",
+        bot_message_evt: Text = "bot_uttered",
+        socketio_path: Text = "/socket.io",
+    ) -> None:
+        self.user_message_evt = user_message_evt
+        self.bot_message_evt = bot_message_evt
+        self.socketio_path = socketio_path
+        self.sio: Optional[AsyncServer] = None
+
+    def url_prefix(self) -> Text:
+        # An absolute prefix: the page lives at /chat/ rather than /webhooks/webchat/.
+        return "/chat"
+
+    def get_output_channel(self) -> Optional[SocketIOOutput]:
+        return SocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        self.sio = sio
+        blueprint = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
+
+        @blueprint.route("/", methods=["GET"])
+        async def page(_: Request) -> HTTPResponse:
+            return await response.file(STATIC / "index.html", headers=_security_headers())
+
+        @blueprint.route("/health", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @blueprint.route("/static/<path:path>", methods=["GET"])
+        async def static(_: Request, path: str) -> HTTPResponse:
+            target = (STATIC / path).resolve()
+            if STATIC.resolve() not in target.parents or not target.is_file() or target.suffix not in _CONTENT_TYPES:
+                return response.json({"error": "not found"}, status=404)
+            return await response.file(target, mime_type=_CONTENT_TYPES[target.suffix])
+
+        @sio.on("session_request")
+        async def session_request(sid: Text, data: Any) -> None:
+            requested = _valid_session_id(data.get("session_id")) if isinstance(data, dict) else None
+            session_id = requested or uuid.uuid4().hex
+            await sio.enter_room(sid, session_id)
+            await sio.save_session(sid, {"session_id": session_id})
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on(self.user_message_evt)
+        async def handle_message(sid: Text, data: Any) -> None:
+            session = await sio.get_session(sid)
+            session_id = session.get("session_id")
+            if not session_id:
+                await sio.emit("error_message", {"text": "会话未建立，请刷新页面后重试。"}, room=sid)
+                return
+            # Messages belong to the session this socket joined in session_request.
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            text = data.get("message") if isinstance(data, dict) else None
+            if not isinstance(text, str):
+                await output.send_text_message(session_id, NOT_TEXT)
+                return
+            text = text.strip()
+            if not text:
+                await output.send_text_message(session_id, EMPTY)
+                return
+            if len(text) > MAX_MESSAGE_CHARS:
+                await output.send_text_message(session_id, TOO_LONG)
+                return
+            await on_new_message(UserMessage(text, output, session_id, input_channel=self.name()))
+
+        return blueprint
+
+
+def _security_headers() -> Dict[str, str]:
+    return {
+        "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }

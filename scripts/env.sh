@@ -1,0 +1,12 @@
+# Defaults for the embedded profile; every value can be overridden from the environment.
+# Sourced by the Makefile's recipes and by scripts/run.sh.
+export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$(pwd)"
+export DATABASE_URL="${DATABASE_URL:-sqlite:///data/tickets.db}"
+export TRACKER_STORE_URL="${TRACKER_STORE_URL:-sqlite:///data/tracker.db}"
+export ACTION_PORT="${ACTION_PORT:-5055}"
+export RASA_PORT="${RASA_PORT:-5005}"
+export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://localhost:${ACTION_PORT}/webhook}"
+export RASA_TELEMETRY_ENABLED=false
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+export SQLALCHEMY_SILENCE_UBER_WARNING=1
+export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"

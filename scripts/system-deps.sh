@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# System packages the browser tests need: Debian's chromium (never a downloaded browser build).
+set -euo pipefail
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# CJK fonts so that screenshots of the Chinese UI are legible.
+fc-list 2>/dev/null | grep -qi "CJK" || missing+=(fonts-noto-cjk)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "system-deps: please install: ${missing[*]} (e.g. sudo apt-get install -y ${missing[*]})" >&2
+  exit 1
+fi
+echo "system-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,56 @@
+"""Shared fixtures: a real SQLite ticket store per test, a clean environment, the trained model."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bot.storage.database import Database  # noqa: E402
+from bot.tickets import Customer, TicketService  # noqa: E402
+
+_SCRUBBED = ("DATABASE_URL", "TRACKER_STORE_URL", "ACTION_ENDPOINT_URL")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch, tmp_path):
+    """No test sees the developer's databases; each gets its own SQLite file."""
+    for name in _SCRUBBED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'tickets.db'}")
+
+
+@pytest.fixture
+def db(tmp_path) -> Database:
+    database = Database(f"sqlite:///{tmp_path / 'tickets.db'}")
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def service(db) -> TicketService:
+    return TicketService(db)
+
+
+@pytest.fixture
+def alice() -> Customer:
+    return Customer("rest", "alice")
+
+
+@pytest.fixture
+def bob() -> Customer:
+    return Customer("rest", "bob")
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The model for the current config and data, trained once and cached by its hash."""
+    from train import train
+
+    return train()

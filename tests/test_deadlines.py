@@ -1,0 +1,46 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot import deadlines
+from bot.categories import Category, Department
+from bot.severity import Severity
+
+T0 = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+H = timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    "category, severity, response, resolve",
+    [
+        # general: category table stricter for resolution where it has a figure; 24 h initial response for all
+        (Category.NETWORK, Severity.GENERAL, 24 * H, 48 * H),
+        (Category.BILLING, Severity.GENERAL, 24 * H, 72 * H),
+        (Category.BUSINESS, Severity.GENERAL, 24 * H, 48 * H),
+        (Category.OTHER, Severity.GENERAL, 24 * H, 72 * H),
+        # major: 24 h / 48 h beats billing's 72 h
+        (Category.BILLING, Severity.MAJOR, 24 * H, 48 * H),
+        (Category.NETWORK, Severity.MAJOR, 24 * H, 48 * H),
+        # urgent: 15 minutes / 24 h beats everything
+        (Category.NETWORK, Severity.URGENT, timedelta(minutes=15), 24 * H),
+        (Category.OTHER, Severity.URGENT, timedelta(minutes=15), 24 * H),
+    ],
+)
+def test_stricter_deadline_wins(category, severity, response, resolve):
+    due = deadlines.compute(T0, category, severity)
+    assert due.response_due - T0 == response
+    assert due.resolve_due - T0 == resolve
+
+
+def test_departments_follow_the_handbook():
+    assert Category.NETWORK.department is Department.NETWORK_OPERATIONS
+    assert Category.BILLING.department is Department.BILLING_CENTER
+    assert Category.BUSINESS.department is Department.BUSINESS_OFFICE
+    assert Category.OTHER.department is Department.CUSTOMER_SERVICE
+
+
+def test_category_from_intent():
+    assert Category.from_intent("complain_billing") is Category.BILLING
+    assert Category.from_intent("consult") is None
+    assert Category.from_intent("complain_unknown") is None
+    assert Category.from_intent(None) is None

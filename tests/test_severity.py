@@ -1,0 +1,30 @@
+import pytest
+
+from bot.categories import Category
+from bot.severity import Severity, assess
+
+
+@pytest.mark.parametrize(
+    "text, category, expected",
+    [
+        ("我家宽带三天两头断网", Category.NETWORK, Severity.GENERAL),
+        ("整个小区都没网了，邻居也一样", Category.NETWORK, Severity.URGENT),
+        ("从早上到现在完全没信号，打不了电话", Category.NETWORK, Severity.URGENT),
+        ("再不处理我就打12300投诉你们", Category.NETWORK, Severity.MAJOR),
+        ("我要找媒体曝光", Category.OTHER, Severity.MAJOR),
+        ("这个月多扣了我800块", Category.BILLING, Severity.MAJOR),
+        ("多扣了我5块钱", Category.BILLING, Severity.GENERAL),
+        ("这是我第三次投诉了", Category.BUSINESS, Severity.MAJOR),
+        ("换了手机后通讯录数据全丢了", Category.OTHER, Severity.URGENT),
+        # area words only make a network complaint urgent
+        ("整个小区的快递柜都坏了", Category.OTHER, Severity.GENERAL),
+    ],
+)
+def test_severity_rules(text, category, expected):
+    assessment = assess(text, category)
+    assert assessment.severity is expected
+    assert assessment.reason  # every decision says why
+
+
+def test_highest_severity_wins():
+    assert assess("整个小区断网，不修好我就找记者", Category.NETWORK).severity is Severity.URGENT

@@ -1,0 +1,66 @@
+import re
+
+import pytest
+
+from bot import ticket_numbers
+from bot.text import find_phone, is_vague, mask_personal_data, mask_phone, supplement_content
+from datetime import datetime, timezone
+
+
+@pytest.mark.parametrize(
+    "text, phone",
+    [
+        ("我的电话13812345678", "13812345678"),
+        ("手机 138 1234 5678 谢谢", "13812345678"),
+        ("+86-139-0000-1111", "13900001111"),
+        ("12345678901", None),  # not a mobile prefix
+        ("138123456789", None),  # too long
+        ("没有号码", None),
+    ],
+)
+def test_find_phone(text, phone):
+    assert find_phone(text) == phone
+
+
+def test_masking():
+    assert mask_phone("13812345678") == "138****5678"
+    masked = mask_personal_data("客户13812345678，身份证110101199003071234")
+    assert "13812345678" not in masked and "138****5678" in masked
+    assert "110101199003071234" not in masked
+
+
+@pytest.mark.parametrize(
+    "text, vague",
+    [
+        ("我要投诉", True),
+        ("我要投诉网络问题", True),
+        ("投诉你们", True),
+        ("我家宽带三天两头断网", False),
+        ("乱扣费", False),
+        ("为什么又扣我钱", False),
+    ],
+)
+def test_vague_descriptions(text, vague):
+    assert is_vague(text) is vague
+
+
+def test_ticket_numbers_are_random_and_parseable():
+    now = datetime(2026, 11, 22, tzinfo=timezone.utc)
+    numbers = {ticket_numbers.new_number(now) for _ in range(500)}
+    assert len(numbers) == 500
+    for number in numbers:
+        assert re.fullmatch(r"TS261122-[0-9A-HJKMNP-TV-Z]{8}", number)
+        assert ticket_numbers.find(f"查一下工单 {number.lower().replace('-', '')} 谢谢") == number
+
+
+@pytest.mark.parametrize(
+    "text, content",
+    [
+        ("补充一下：路由器灯一直是红的", "路由器灯一直是红的"),
+        ("我再补充点情况", ""),
+        ("工单TS261120-7MX4KQ2D补充：昨天晚上8点又断了", "昨天晚上8点又断了"),
+        ("补充", ""),
+    ],
+)
+def test_supplement_content(text, content):
+    assert supplement_content(text) == content

@@ -1,0 +1,133 @@
+"""The ticket service on a real SQLite database."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from bot.categories import Category, Department
+from bot.errors import InvalidInput, NotFound, NotOwner, StoreUnavailable
+from bot.severity import Severity
+from bot.storage.database import Database
+from bot.tickets import Customer, Status, TicketService
+
+
+def test_filing_a_complaint_records_everything(service, alice):
+    ticket, created = service.open_complaint(alice, Category.NETWORK, "我家宽带三天两头断网", "13812345678", "k1")
+    assert created
+    assert ticket.category is Category.NETWORK
+    assert ticket.department is Department.NETWORK_OPERATIONS
+    assert ticket.severity is Severity.GENERAL
+    assert ticket.status is Status.NEW
+    assert ticket.resolve_due - ticket.created_at == timedelta(hours=48)
+    assert ticket.response_due - ticket.created_at == timedelta(hours=24)
+    assert ticket.customer == alice
+    assert [e.kind for e in ticket.events] == ["created", "dispatched"]
+
+
+def test_same_idempotency_key_never_makes_a_second_ticket(service, alice, db):
+    first, created = service.open_complaint(alice, Category.BILLING, "为什么又扣我钱", "13812345678", "retry-key")
+    again, created_again = service.open_complaint(alice, Category.BILLING, "为什么又扣我钱", "13812345678", "retry-key")
+    assert created and not created_again
+    assert again.number == first.number
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("select count(*) from tickets")).scalar() == 1
+
+
+def test_customers_only_see_their_own_tickets(service, alice, bob):
+    ticket, _ = service.open_complaint(alice, Category.OTHER, "营业员态度很差", "13812345678")
+    assert service.get(alice, ticket.number).number == ticket.number
+    with pytest.raises(NotFound):
+        service.get(bob, ticket.number)
+    with pytest.raises(NotOwner):
+        service.get(bob, ticket.number)
+    assert service.list_for(bob) == []
+    with pytest.raises(NotFound):
+        service.get(alice, "TS261122-ABCDEFGH")
+
+
+def test_lowercase_and_compact_numbers_are_accepted(service, alice):
+    ticket, _ = service.open_complaint(alice, Category.OTHER, "营业员态度很差", None)
+    assert service.get(alice, ticket.number.lower().replace("-", "")).number == ticket.number
+
+
+def test_repeat_complaint_within_30_days_is_major(service, alice):
+    first, _ = service.open_complaint(alice, Category.NETWORK, "晚上网速很慢", "13812345678")
+    second, _ = service.open_complaint(alice, Category.NETWORK, "网速还是很慢", "13812345678")
+    assert first.severity is Severity.GENERAL
+    assert second.severity is Severity.MAJOR
+    assert first.number in second.severity_reason
+
+
+def test_repeat_window_is_30_days(db, alice):
+    now = [datetime(2026, 10, 1, tzinfo=timezone.utc)]
+    service = TicketService(db, clock=lambda: now[0])
+    service.open_complaint(alice, Category.NETWORK, "晚上网速很慢", None)
+    now[0] += timedelta(days=31)
+    later, _ = service.open_complaint(alice, Category.NETWORK, "网速又慢了", None)
+    assert later.severity is Severity.GENERAL
+
+
+def test_customer_addition_goes_to_latest_open_ticket_and_can_raise_severity(service, alice):
+    ticket, _ = service.open_complaint(alice, Category.NETWORK, "宽带老掉线", "13812345678")
+    updated = service.add_customer_note(alice, "现在整个小区都断网了")
+    assert updated.number == ticket.number
+    assert any(e.kind == "customer_addition" and "整个小区" in e.detail for e in updated.events)
+    assert updated.severity is Severity.URGENT
+    assert updated.resolve_due < ticket.resolve_due
+
+
+def test_addition_without_open_ticket(service, alice):
+    with pytest.raises(NotFound):
+        service.add_customer_note(alice, "补充一下")
+
+
+def test_request_human_on_open_ticket(service, alice):
+    ticket, _ = service.open_complaint(alice, Category.BILLING, "多扣了30块", "13812345678")
+    updated, created = service.request_human(alice, "再不处理我就打12300")
+    assert not created and updated.number == ticket.number
+    assert updated.human_requested_at is not None
+    assert updated.severity is Severity.MAJOR
+    assert [e.kind for e in updated.events][-2:] == ["human_requested", "severity_changed"]
+
+
+def test_request_human_without_ticket_creates_one(service, alice):
+    ticket, created = service.request_human(alice, "转人工", contact_phone="13812345678", idempotency_key="h1")
+    assert created and ticket.category is Category.OTHER and ticket.human_requested_at is not None
+    again, created_again = service.request_human(alice, "转人工", contact_phone="13812345678", idempotency_key="h1")
+    # the first call left an open ticket, so the retry lands on it instead of making another
+    assert not created_again and again.number == ticket.number
+
+
+def test_invalid_input_is_rejected(service, alice):
+    with pytest.raises(InvalidInput):
+        service.open_complaint(alice, Category.OTHER, "   ", None)
+    with pytest.raises(InvalidInput):
+        service.open_complaint(alice, Category.OTHER, "坏了", "12345")
+    with pytest.raises(InvalidInput):
+        Customer("", "x")
+
+
+def test_html_and_sql_text_is_stored_verbatim(service, alice):
+    text = "<script>alert(1)</script>'; DROP TABLE tickets; --"
+    ticket, _ = service.open_complaint(alice, Category.OTHER, text, None)
+    assert service.get(alice, ticket.number).description == text
+
+
+def test_huge_description_is_bounded(service, alice):
+    ticket, _ = service.open_complaint(alice, Category.OTHER, "断" * 10_000, None)
+    assert len(ticket.description) <= 4000
+
+
+def test_store_down_raises_store_unavailable_and_writes_nothing(tmp_path, alice):
+    db = Database(f"sqlite:///{tmp_path / 'missing-dir' / 'sub' / 'x.db'}")
+    # no migration: the tables do not exist, as when the database is unreachable or broken
+    service = TicketService(db)
+    with pytest.raises(StoreUnavailable):
+        service.open_complaint(alice, Category.OTHER, "路由器坏了", None)
+
+
+def test_unreachable_postgres_is_store_unavailable(alice):
+    db = Database("postgresql://nobody:secret@127.0.0.1:1/none?connect_timeout=1")
+    with pytest.raises(StoreUnavailable):
+        TicketService(db).list_for(alice)
