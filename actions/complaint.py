@@ -66,7 +66,12 @@ class ValidateComplaintForm(FormValidationAction):
         if is_vague(text):
             dispatcher.utter_message(response="utter_description_too_vague")
             return {"complaint_description": None}
-        return {"complaint_description": text}
+        result: Dict[Text, Any] = {"complaint_description": text}
+        # "我要投诉" gave no category; the description does.
+        described = Category.from_intent((tracker.latest_message.get("intent") or {}).get("name"))
+        if described is not None:
+            result["complaint_category"] = described.value
+        return result
 
     def validate_contact_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -1,0 +1,35 @@
+# One entry point for people, the README and CI. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ENV := source scripts/env.sh &&
+
+.PHONY: help run test eval train lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock scripts/bootstrap.sh
+	@scripts/bootstrap.sh
+
+run: $(STAMP) ## install what is missing, train if config/data changed, start all services on localhost
+	@$(ENV) $(PY) scripts/train.py >/dev/null
+	@$(ENV) scripts/run.sh
+
+test: $(STAMP) ## run the whole test suite (installs Chromium from Debian if missing)
+	@scripts/system-deps.sh
+	@$(ENV) $(PY) scripts/train.py >/dev/null
+	@$(ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+eval: $(STAMP) ## print NLU figures on the held-out set (accuracy, per-intent P/R/F1, confusion matrix)
+	@$(ENV) $(PY) scripts/train.py >/dev/null
+	@$(ENV) $(PY) -m nlu.evaluate
+
+train: $(STAMP) ## train the model now if config or data changed
+	@$(ENV) $(PY) scripts/train.py
+
+clean: ## remove trained models and local databases (keeps .venv)
+	rm -rf models data

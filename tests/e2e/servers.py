@@ -1,0 +1,129 @@
+"""Starts the real action server and Rasa server as subprocesses on free localhost ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    """One action server and one Rasa server sharing a ticket store and a tracker store."""
+
+    def __init__(self, workdir: Path, model: Path) -> None:
+        self.workdir = workdir
+        self.model = model
+        self.ticket_db = f"sqlite:///{workdir / 'tickets.db'}"
+        self.tracker_db = f"sqlite:///{workdir / 'tracker.db'}"
+        self.processes: List[subprocess.Popen] = []
+        self.rasa_port = self.action_port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def env(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            PYTHONPATH=str(ROOT),
+            DATABASE_URL=self.ticket_db,
+            TRACKER_STORE_URL=self.tracker_db,
+            ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
+            RASA_TELEMETRY_ENABLED="false",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            PYTHONWARNINGS="ignore",
+        )
+        return env
+
+    def _spawn(self, name: str, args: List[str]) -> None:
+        log = open(self.workdir / f"{name}.log", "ab")
+        self.processes.append(
+            subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        )
+
+    def start(self, timeout: float = 240) -> "Stack":
+        self.rasa_port, self.action_port = free_port(), free_port()
+        self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)])
+        self._spawn(
+            "rasa",
+            [
+                sys.executable, "-m", "rasa", "run",
+                "--model", str(self.model),
+                "--endpoints", str(ROOT / "endpoints.yml"),
+                "--credentials", str(ROOT / "credentials.yml"),
+                "--interface", "127.0.0.1",
+                "--port", str(self.rasa_port),
+                "--enable-api",
+            ],
+        )
+        self._wait(f"http://127.0.0.1:{self.action_port}/health", timeout)
+        self._wait(f"{self.url}/status", timeout)
+        return self
+
+    def _wait(self, url: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for p in self.processes:
+                if p.poll() is not None:
+                    raise RuntimeError(f"server exited early:\n{self.logs()}")
+            try:
+                if requests.get(url, timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{url} not ready after {timeout} s:\n{self.logs()}")
+
+    def logs(self, tail: int = 4000) -> str:
+        out = []
+        for name in ("actions", "rasa"):
+            path = self.workdir / f"{name}.log"
+            if path.exists():
+                out.append(f"--- {name}.log ---\n" + path.read_text(errors="replace")[-tail:])
+        return "\n".join(out)
+
+    def stop(self) -> None:
+        for p in self.processes:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.processes:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.processes = []
+
+    # -- talking to it ----------------------------------------------------------------------
+
+    def say(self, sender: str, text: str) -> List[Dict]:
+        r = requests.post(f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+        r.raise_for_status()
+        return r.json()
+
+    @staticmethod
+    def texts(replies: List[Dict]) -> str:
+        return "\n".join(m.get("text", "") for m in replies)
+
+    def parse(self, text: str) -> Dict:
+        r = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+    def tracker(self, sender: str) -> Optional[Dict]:
+        r = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30)
+        return r.json() if r.status_code == 200 else None

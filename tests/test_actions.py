@@ -1,0 +1,196 @@
+"""Actions against a real SQLite store, with tracker fixtures and a collecting dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List, Optional
+
+import pytest
+import sqlalchemy as sa
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.common
+from actions.complaint import ActionFileComplaint, ActionStartComplaint, ValidateComplaintForm
+from actions.fallback import ActionHandleFallback
+from actions.handoff import ActionRequestHuman
+from actions.status import ActionCheckTicketStatus
+from actions.supplement import ActionAddTicketInfo, ActionPrepareSupplement
+from bot.categories import Category
+from bot.storage.database import Database
+from bot.tickets import Customer, TicketService
+
+SENDER = "customer-1"
+
+
+@pytest.fixture(autouse=True)
+def fresh_service(monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'actions.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setattr(actions.common, "_service", None)
+    yield Database(url)
+
+
+def user(text: str, intent: str, message_id: str = "m1", entities: Optional[List[Dict[str, Any]]] = None) -> Dict:
+    return {
+        "event": "user",
+        "text": text,
+        "message_id": message_id,
+        "input_channel": "rest",
+        "parse_data": {"intent": {"name": intent, "confidence": 0.99}, "entities": entities or [], "text": text},
+    }
+
+
+def tracker(events: List[Dict], slots: Optional[Dict[str, Any]] = None, sender: str = SENDER) -> Tracker:
+    last = [e for e in events if e["event"] == "user"][-1]
+    latest = dict(last["parse_data"], message_id=last["message_id"])
+    return Tracker(sender, slots or {}, latest, events, False, None, {}, "action_listen")
+
+
+def run(action, t: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, {}))
+    return dispatcher.messages, events
+
+
+def slots_of(events) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def confirmed_complaint(message_id: str = "m9", sender: str = SENDER) -> Tracker:
+    return tracker(
+        [user("确认", "affirm", message_id)],
+        {
+            "complaint_category": "network",
+            "complaint_description": "我家宽带三天两头断网",
+            "contact_phone": "13812345678",
+            "complaint_confirmed": True,
+        },
+        sender=sender,
+    )
+
+
+def count_tickets(db: Database) -> int:
+    with db.engine.connect() as connection:
+        return connection.execute(sa.text("select count(*) from tickets")).scalar()
+
+
+def test_start_takes_what_the_first_message_says():
+    messages, events = run(ActionStartComplaint(), tracker([user("宽带三天两头断网，电话13812345678", "complain_network")]))
+    slots = slots_of(events)
+    assert slots["complaint_category"] == "network"
+    assert slots["complaint_description"].startswith("宽带三天两头断网")
+    assert slots["contact_phone"] == "13812345678"
+    assert messages == []
+
+
+def test_start_leaves_a_vague_description_to_the_form():
+    _, events = run(ActionStartComplaint(), tracker([user("我要投诉", "complain_other")]))
+    assert slots_of(events)["complaint_description"] is None
+    assert slots_of(events)["contact_phone"] is None
+
+
+def test_form_rejects_an_invalid_phone():
+    dispatcher = CollectingDispatcher()
+    result = ValidateComplaintForm().validate_contact_phone("12345", dispatcher, tracker([user("12345", "nlu_fallback")]), {})
+    assert result == {"contact_phone": None}
+    assert dispatcher.messages[0]["response"] == "utter_invalid_phone"
+
+
+def test_filing_sends_the_confirmation_with_number_and_deadlines(fresh_service):
+    messages, events = run(ActionFileComplaint(), confirmed_complaint())
+    assert messages[0]["response"] == "utter_ticket_created"
+    values = messages[0]
+    assert values["ticket_number"].startswith("TS")
+    assert values["department"] == "网络运维部"
+    assert values["phone"] == "138****5678"
+    assert slots_of(events)["complaint_description"] is None
+    assert count_tickets(fresh_service) == 1
+
+
+def test_a_retried_action_call_makes_no_second_ticket(fresh_service):
+    first, _ = run(ActionFileComplaint(), confirmed_complaint("same"))
+    second, _ = run(ActionFileComplaint(), confirmed_complaint("same"))
+    assert first[0]["ticket_number"] == second[0]["ticket_number"]
+    assert count_tickets(fresh_service) == 1
+
+
+def test_store_down_keeps_the_complaint_and_asks_again(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody:x@127.0.0.1:1/none?connect_timeout=1")
+    messages, events = run(ActionFileComplaint(), confirmed_complaint())
+    assert messages[0]["response"] == "utter_complaint_retry"
+    assert SlotSet("complaint_confirmed", None) in events
+    assert FollowupAction("complaint_form") in events
+    assert "complaint_description" not in slots_of(events)  # nothing forgotten
+
+
+def test_status_of_own_ticket_and_not_of_others(fresh_service):
+    created, _ = run(ActionFileComplaint(), confirmed_complaint())
+    number = created[0]["ticket_number"]
+    mine, _ = run(ActionCheckTicketStatus(), tracker([user(f"查一下工单 {number}", "check_ticket_status")]))
+    assert mine[0]["response"] == "utter_ticket_status" and mine[0]["ticket_number"] == number
+    assert mine[0]["status"] == "已受理，待处理"
+    theirs, _ = run(
+        ActionCheckTicketStatus(), tracker([user(f"查一下工单 {number}", "check_ticket_status")], sender="intruder")
+    )
+    assert theirs[0]["response"] == "utter_ticket_not_found"
+    assert "department" not in theirs[0]
+
+
+def test_status_without_number_lists_own_tickets():
+    run(ActionFileComplaint(), confirmed_complaint("a"))
+    messages, _ = run(ActionCheckTicketStatus(), tracker([user("我的投诉处理得怎么样了", "check_ticket_status")]))
+    assert messages[0]["response"] == "utter_ticket_status"
+    nothing, _ = run(ActionCheckTicketStatus(), tracker([user("我的投诉处理得怎么样了", "check_ticket_status")], sender="new"))
+    assert nothing[0]["response"] == "utter_no_tickets"
+
+
+def test_supplement_is_added_to_the_open_ticket(fresh_service):
+    created, _ = run(ActionFileComplaint(), confirmed_complaint())
+    t = tracker([user("补充一下：路由器灯一直是红的", "add_ticket_info")])
+    _, events = run(ActionPrepareSupplement(), t)
+    slots = slots_of(events)
+    assert slots["supplement_text"] == "路由器灯一直是红的"
+    messages, _ = run(ActionAddTicketInfo(), tracker([user("补充一下：路由器灯一直是红的", "add_ticket_info")], slots))
+    assert messages[0]["response"] == "utter_supplement_added"
+    ticket = TicketService(fresh_service).get(Customer("rest", SENDER), created[0]["ticket_number"])
+    assert ticket.events[-1].kind == "customer_addition" and ticket.events[-1].detail == "路由器灯一直是红的"
+
+
+def test_supplement_without_open_ticket_says_so():
+    messages, events = run(ActionPrepareSupplement(), tracker([user("补充一下：还是不行", "add_ticket_info")]))
+    assert messages[0]["response"] == "utter_no_open_ticket"
+    assert FollowupAction("action_listen") in events
+
+
+def test_request_for_a_human_is_recorded_on_the_ticket(fresh_service):
+    created, _ = run(ActionFileComplaint(), confirmed_complaint())
+    messages, _ = run(ActionRequestHuman(), tracker([user("再不处理我就打12300", "escalate")]))
+    assert messages[0]["response"] == "utter_human_requested"
+    assert messages[0]["ticket_number"] == created[0]["ticket_number"]
+    ticket = TicketService(fresh_service).get(Customer("rest", SENDER), created[0]["ticket_number"])
+    assert ticket.human_requested_at is not None
+    assert ticket.severity.value == "major"
+
+
+def test_request_for_a_human_without_ticket_opens_one(fresh_service):
+    t = tracker([user("转人工", "escalate")], {"contact_phone": "13900001111"})
+    messages, _ = run(ActionRequestHuman(), t)
+    assert messages[0]["response"] == "utter_human_requested"
+    tickets = TicketService(fresh_service).list_for(Customer("rest", SENDER))
+    assert len(tickets) == 1 and tickets[0].category is Category.OTHER
+
+
+def test_fallback_asks_to_rephrase_once_then_offers_a_human():
+    first, _ = run(ActionHandleFallback(), tracker([user("呜呜呜", "nlu_fallback", "1")]))
+    assert first[0]["response"] == "utter_ask_rephrase"
+    second, _ = run(
+        ActionHandleFallback(), tracker([user("呜呜呜", "nlu_fallback", "1"), user("啦啦啦", "out_of_scope", "2")])
+    )
+    assert second[0]["response"] == "utter_offer_human"
+    reset, _ = run(
+        ActionHandleFallback(),
+        tracker([user("呜呜呜", "nlu_fallback", "1"), user("查话费", "consult", "2"), user("啦", "nlu_fallback", "3")]),
+    )
+    assert reset[0]["response"] == "utter_ask_rephrase"
