@@ -2,3 +2,7 @@
 
 `rasa run actions --actions actions` imports every module of this package; one module per flow.
 """
+
+from bot import logs as _logs
+
+_logs.install()

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Optional, Tuple
 
+from bot import escalation
 from bot.categories import Category
 
 
@@ -55,13 +56,7 @@ _RULES: Tuple[Tuple[Severity, Optional[Category], str, str], ...] = (
         "服务完全中断",
     ),
     (Severity.URGENT, None, r"数据(全|都)?(丢|没)了|(资料|数据|照片|通讯录)(全部)?丢失", "客户数据丢失"),
-    (
-        Severity.MAJOR,
-        None,
-        r"工信部|12300|通管局|通信管理局|消协|消费者协会|12315|市场监管|媒体|曝光|记者|电视台|微博|抖音|"
-        r"律师|起诉|法院|打官司|报警|投诉到(上级|总部)",
-        "客户表示将向监管部门、媒体或法律途径反映",
-    ),
+    (Severity.MAJOR, None, escalation.REGULATOR[0], "客户表示将向监管部门、媒体或法律途径反映"),
     (
         Severity.MAJOR,
         None,

@@ -136,6 +136,9 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv or None)
     logging.disable(logging.WARNING)
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.model:
         model = Path(args.model)

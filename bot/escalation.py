@@ -1,0 +1,42 @@
+"""Explicit escalation signals (投诉升级/转人工) in what a customer writes.
+
+The handbook defines an escalation request by its content: the customer asks for a human, for a
+supervisor, or threatens the regulator, the consumer association, the media or the courts. Those
+words are unambiguous, so they are matched by rule on top of the statistical classifier: a customer
+who writes "转人工" or "我要打12300" is escalated whatever the model thinks. Each signal has a reason.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Tuple
+
+HUMAN = (
+    r"人工(?!智能|费|成本|降雨)|人公|仁工|任工|人攻|真人|活人|坐席|转接客服|"
+    r"(不要|别让|别用|不想跟|不跟|不和)机器|你是机器人吧|换(个)?人|(找|叫)(个|一个)?人来|叫个人|"
+    r"能(做主|解决问题)的(人)?|上面的人",
+    "要求人工服务",
+)
+_BOSS = r"(值班|客服|技术)?(主管|主关|经理|经里|领导|负责人|上级|老板|店长|主任|值班长|班长|管事的)"
+SUPERVISOR = (
+    rf"(找|叫|要|让|喊|请|换|给我|接通|转接|联系|和|跟|要求|投诉到)(一下)?(你们|你|他们|他|她)?(的)?(营业厅|店里)?(的)?{_BOSS}"
+    rf"|{_BOSS}(呢|在哪|出来|来|说话|通话|对话|的电话|的名字|名字|电话|是谁)|把(你们)?(的)?{_BOSS}(叫|喊|请|找)"
+    r"|投诉升级|升级(投诉|处理)|越级投诉|把(这个)?投诉升级|不接受(这个|你们的)?处理结果",
+    "要求主管或投诉升级",
+)
+REGULATOR = (
+    r"工信部|工信布|工业和信息化部|(?<!\d)(12300|12345|12315)(?!\d)|市长热线|通管局|通关局|通信管理局|电信管理局|消协|消费者协会|"
+    r"市场监管|媒体|曝光|记者|电视台|(微博|抖音|快手|小红书|网上|朋友圈)上?(直播|发|曝|挂)|(发|挂|曝|放)到?(微博|抖音|快手|小红书|网上|朋友圈)|律师|起诉|法院|打官司|仲裁|报警|"
+    r"(总部|集团|省公司)(去)?投诉|投诉到(你们)?(集团|总部|省公司)|往上(反映|投诉)|实名举报",
+    "表示将向监管部门、媒体或法律途径反映",
+)
+SIGNALS: Tuple[Tuple[str, str], ...] = (REGULATOR, SUPERVISOR, HUMAN)
+_COMPILED = tuple((re.compile(pattern, re.IGNORECASE), reason) for pattern, reason in SIGNALS)
+
+
+def signal(text: str) -> Optional[str]:
+    """The reason the message is an escalation request, or None."""
+    for pattern, reason in _COMPILED:
+        if pattern.search(text or ""):
+            return reason
+    return None
