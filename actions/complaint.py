@@ -36,20 +36,26 @@ class ActionStartComplaint(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         category = Category.from_intent(intent) or Category.OTHER
         text = latest_text(tracker)
-        events: List[EventType] = [SlotSet("complaint_category", category.value), SlotSet("complaint_confirmed", None)]
-        events.append(SlotSet("complaint_description", None if is_vague(text) else description_from(text)))
-        phone = find_phone(text) or tracker.get_slot("contact_phone")
-        if not phone:
+        # Only facts are set: the form validates every slot set in this turn, and an empty
+        # one would make it complain about input the customer never gave.
+        events: List[EventType] = [SlotSet("complaint_category", category.value)]
+        if not is_vague(text):
+            events.append(SlotSet("complaint_description", description_from(text)))
+        phone = find_phone(text)
+        if not phone and not tracker.get_slot("contact_phone"):
             try:
                 phone = await call(TicketService.known_phone, customer_of(tracker))
             except StoreUnavailable:
                 phone = None  # we simply ask for it
-        events.append(SlotSet("contact_phone", phone))
+        if phone:
+            events.append(SlotSet("contact_phone", phone))
         return events
 
 
 def validate_phone(value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
-    phone = find_phone(str(value or ""))
+    if not value:
+        return {"contact_phone": None}
+    phone = find_phone(str(value))
     if phone is None:
         dispatcher.utter_message(response="utter_invalid_phone")
     return {"contact_phone": phone}
@@ -62,7 +68,9 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_complaint_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        text = description_from(str(value or ""))
+        if not value:
+            return {"complaint_description": None}
+        text = description_from(str(value))
         if is_vague(text):
             dispatcher.utter_message(response="utter_description_too_vague")
             return {"complaint_description": None}

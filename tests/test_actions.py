@@ -87,8 +87,13 @@ def test_start_takes_what_the_first_message_says():
 
 def test_start_leaves_a_vague_description_to_the_form():
     _, events = run(ActionStartComplaint(), tracker([user("我要投诉", "complain_other")]))
-    assert slots_of(events)["complaint_description"] is None
-    assert slots_of(events)["contact_phone"] is None
+    assert slots_of(events) == {"complaint_category": "other"}
+
+
+def test_start_reuses_the_phone_of_an_earlier_ticket(fresh_service):
+    run(ActionFileComplaint(), confirmed_complaint())
+    _, events = run(ActionStartComplaint(), tracker([user("网速又慢了，晚上根本打不开网页", "complain_network", "m2")]))
+    assert slots_of(events)["contact_phone"] == "13812345678"
 
 
 def test_form_rejects_an_invalid_phone():
