@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -77,4 +77,4 @@ class ActionRequestHuman(Action):
             dispatcher.utter_message(response="utter_store_unavailable")
             return []
         dispatcher.utter_message(response="utter_human_requested", **ticket_vars(ticket))
-        return [*reset_complaint(), SlotSet("requested_slot", None)]
+        return reset_complaint()
