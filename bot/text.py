@@ -14,6 +14,8 @@ _PHONE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4}
 _ID_CARD = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 
 MAX_DESCRIPTION = 4000
+# Longest message a channel accepts; longer ones get a clear answer asking to split them.
+MAX_MESSAGE_CHARS = 5000
 
 # Words that carry no facts of their own: "我要投诉网络问题" says nothing about what happened.
 _FILLER = re.compile(

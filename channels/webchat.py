@@ -26,10 +26,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.text import MAX_MESSAGE_CHARS
+
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
-MAX_MESSAGE_CHARS = 5000
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 
 TOO_LONG = f"您的消息太长了（超过{MAX_MESSAGE_CHARS}字），请分几条发送，或只描述最关键的情况。"
