@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# System packages the browser tests need: Debian's chromium (never a downloaded browser build).
+# System packages the tests need: Debian's chromium (never a downloaded browser build) and PostgreSQL.
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# PostgreSQL server binaries: the ticket-store tests run on PostgreSQL as well as SQLite.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 # CJK fonts so that screenshots of the Chinese UI are legible.
 fc-list 2>/dev/null | grep -qi "CJK" || missing+=(fonts-noto-cjk)
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -25,9 +25,27 @@ def _clean_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'tickets.db'}")
 
 
-@pytest.fixture
-def db(tmp_path) -> Database:
-    database = Database(f"sqlite:///{tmp_path / 'tickets.db'}")
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server for the session (installed by scripts/system-deps.sh)."""
+    from tests.postgres import TemporaryPostgres
+
+    server = TemporaryPostgres()
+    if not server.available:
+        pytest.skip("PostgreSQL server binaries not installed (scripts/system-deps.sh installs them)")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path) -> Database:
+    """The ticket store, migrated, on each backend in turn."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'tickets.db'}"
+    else:
+        url = request.getfixturevalue("postgres").new_database()
+    database = Database(url)
     database.migrate()
     yield database
     database.dispose()
