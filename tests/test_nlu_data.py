@@ -27,7 +27,9 @@ def training_examples():
         for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
             if "intent" in block:
                 by_intent[block["intent"]] += [
-                    line.strip()[2:].strip() for line in block["examples"].splitlines() if line.strip().startswith("- ")
+                    re.sub(r"\[([^\]]+)\]\([a-z_]+\)", r"\1", line.strip()[2:].strip())
+                    for line in block["examples"].splitlines()
+                    if line.strip().startswith("- ")
                 ]
             elif "regex" in block:
                 regexes[block["regex"]] = [

@@ -86,6 +86,24 @@ def test_phone_in_first_message_is_not_asked_again(stack):
     assert "手机号" not in replies and "请确认" in replies and "139****1111" in replies
 
 
+def test_entities_are_extracted(stack):
+    parsed = stack.parse("电话写错了，是13900002222")
+    assert [(e["entity"], e["value"]) for e in parsed["entities"]] == [("phone_number", "13900002222")]
+    parsed = stack.parse("查一下ts261122k7q4m9xd")
+    assert [(e["entity"], e["value"]) for e in parsed["entities"]] == [("ticket_id", "ts261122k7q4m9xd")]
+
+
+def test_phone_can_be_corrected_at_the_confirmation(stack):
+    sender = new_sender()
+    stack.say(sender, "宽带晚上老掉线，打游戏延迟特别高")
+    assert "138****5678" in stack.texts(stack.say(sender, "13812345678"))
+    corrected = stack.texts(stack.say(sender, "电话写错了，是13900002222"))
+    assert "请确认" in corrected and "139****2222" in corrected, corrected
+    stack.say(sender, "确认")
+    [ticket] = tickets_of(stack, sender)
+    assert ticket.contact_phone == "13900002222"
+
+
 def test_declining_the_confirmation_files_nothing(stack):
     sender = new_sender()
     stack.say(sender, "宽带网速特别慢，100M的宽带测速只有5M，电话13812345678")
