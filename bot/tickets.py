@@ -49,6 +49,16 @@ class Status(str, enum.Enum):
 
 OPEN_STATUSES = frozenset({Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED})
 
+# The lifecycle: new -> assigned -> in_progress -> resolved -> closed, and reopened from resolved or closed.
+TRANSITIONS = {
+    Status.NEW: {Status.ASSIGNED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED},
+    Status.ASSIGNED: {Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED},
+    Status.IN_PROGRESS: {Status.RESOLVED},
+    Status.RESOLVED: {Status.CLOSED, Status.REOPENED},
+    Status.CLOSED: {Status.REOPENED},
+    Status.REOPENED: {Status.ASSIGNED, Status.IN_PROGRESS, Status.RESOLVED},
+}
+
 _STATUS_LABELS = {
     Status.NEW: "已受理，待处理",
     Status.ASSIGNED: "已派单",
@@ -309,13 +319,60 @@ class TicketService:
             session.flush()
             return Ticket.from_row(row), created
 
+    # -- staff operations (the agent console builds on these) ----------------------------
+
+    def assign(self, number: str, person: str, actor: str) -> Ticket:
+        """Name the responsible person; a new or reopened ticket becomes assigned."""
+        person = (person or "").strip()
+        if not person:
+            raise InvalidInput("responsible person required")
+        with self.db.transaction() as session:
+            row = self._row(session, number)
+            now = self.clock()
+            row.events.append(
+                TicketEventRow(at=now, actor=actor, kind="assigned", detail=f"{row.responsible or '-'} -> {person}")
+            )
+            row.responsible = person
+            if Status(row.status) in (Status.NEW, Status.REOPENED):
+                self._move(row, Status.ASSIGNED, actor, now, "")
+            row.updated_at = now
+            session.flush()
+            return Ticket.from_row(row)
+
+    def transition(self, number: str, to: Status, actor: str, note: str = "") -> Ticket:
+        """Move a ticket along its lifecycle; anything else is InvalidInput."""
+        with self.db.transaction() as session:
+            row = self._row(session, number)
+            now = self.clock()
+            self._move(row, to, actor, now, note)
+            row.updated_at = now
+            session.flush()
+            return Ticket.from_row(row)
+
+    @staticmethod
+    def _move(row: TicketRow, to: Status, actor: str, now: datetime, note: str) -> None:
+        current = Status(row.status)
+        if to not in TRANSITIONS[current]:
+            raise InvalidInput(f"a {current.value} ticket cannot become {to.value}")
+        row.status = to.value
+        detail = f"{current.value} -> {to.value}" + (f": {note}" if note else "")
+        row.events.append(TicketEventRow(at=now, actor=actor, kind="status_changed", detail=detail))
+
     # -- helpers --------------------------------------------------------------------------
 
     @staticmethod
-    def _owned_row(session: Session, customer: Customer, number: str) -> TicketRow:
-        row = session.execute(sa.select(TicketRow).where(TicketRow.number == number)).scalar_one_or_none()
+    def _row(session: Session, number: str) -> TicketRow:
+        canonical = ticket_numbers.find(number)
+        row = None
+        if canonical is not None:
+            row = session.execute(sa.select(TicketRow).where(TicketRow.number == canonical)).scalar_one_or_none()
         if row is None:
             raise NotFound(number)
+        return row
+
+    @classmethod
+    def _owned_row(cls, session: Session, customer: Customer, number: str) -> TicketRow:
+        row = cls._row(session, number)
         if (row.channel, row.channel_user_id) != (customer.channel, customer.user_id):
             raise NotOwner(number)
         return row

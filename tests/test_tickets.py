@@ -131,3 +131,26 @@ def test_unreachable_postgres_is_store_unavailable(alice):
     db = Database("postgresql://nobody:secret@127.0.0.1:1/none?connect_timeout=1")
     with pytest.raises(StoreUnavailable):
         TicketService(db).list_for(alice)
+
+
+def test_lifecycle_is_enforced_and_recorded(service, alice):
+    ticket, _ = service.open_complaint(alice, Category.NETWORK, "宽带老掉线", None)
+    assigned = service.assign(ticket.number, "张工", actor="agent:zhang")
+    assert assigned.status is Status.ASSIGNED and assigned.responsible == "张工"
+    service.transition(ticket.number, Status.IN_PROGRESS, actor="agent:zhang")
+    with pytest.raises(InvalidInput):
+        service.transition(ticket.number, Status.CLOSED, actor="agent:zhang")  # must be resolved first
+    resolved = service.transition(ticket.number, Status.RESOLVED, actor="agent:zhang", note="更换光猫后恢复")
+    assert not resolved.status.is_open
+    reopened = service.transition(ticket.number, Status.REOPENED, actor="customer")
+    assert reopened.status.is_open
+    history = [(e.actor, e.kind, e.detail) for e in reopened.events if e.kind in ("assigned", "status_changed")]
+    assert history == [
+        ("agent:zhang", "assigned", "- -> 张工"),
+        ("agent:zhang", "status_changed", "new -> assigned"),
+        ("agent:zhang", "status_changed", "assigned -> in_progress"),
+        ("agent:zhang", "status_changed", "in_progress -> resolved: 更换光猫后恢复"),
+        ("customer", "status_changed", "resolved -> reopened"),
+    ]
+    with pytest.raises(NotFound):
+        service.transition("TS000000-00000000", Status.RESOLVED, actor="x")
