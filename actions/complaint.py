@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import call, customer_of, idempotency_key, latest_text, ticket_vars
 from bot.categories import Category
 from bot.errors import InvalidInput, StoreUnavailable
-from bot.text import description_from, find_phone, is_vague, mask_phone
+from bot.text import description_from, find_phone, is_vague, mask_phone, yes_or_no
 from bot.tickets import TicketService
 
 logger = logging.getLogger(__name__)
@@ -85,6 +85,15 @@ class ValidateComplaintForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         return validate_phone(value, dispatcher)
+
+    async def extract_complaint_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A plain yes or no to the confirmation counts whatever intent it was classified as."""
+        if tracker.get_slot("requested_slot") != "complaint_confirmed":
+            return {}
+        answer = yes_or_no(latest_text(tracker))
+        return {} if answer is None else {"complaint_confirmed": answer}
 
 
 class ActionAskComplaintConfirmed(Action):

@@ -90,3 +90,26 @@ def supplement_content(text: str) -> str:
         text = re.sub(r"^\s*(?:工单|单号|投诉单|编号)?\s*", "", text)
     text = _SUPPLEMENT_PREFIX.sub("", clean(text), count=1)
     return clean(text)
+
+
+# Answers to a yes/no question (the complaint confirmation). A closed question gets a closed
+# vocabulary, so "嗯嗯" or "对的" confirm whatever the intent classifier makes of two characters.
+_YES = {
+    "是", "是的", "是滴", "是啊", "对", "对的", "对对", "对对对", "对啊", "嗯", "嗯嗯", "嗯呢", "恩", "恩恩", "好", "好的",
+    "好滴", "好嘞", "好啊", "行", "行的", "可以", "可以的", "没问题", "没错", "确认", "确定", "提交", "确认提交", "ok",
+    "okay", "okk", "yes", "yep", "y", "1",
+}
+_NO = {
+    "不", "不是", "不对", "不用", "不用了", "不要", "不要了", "算了", "算了吧", "取消", "否", "错了", "不提交", "先不",
+    "先不用", "no", "nope", "n", "2",
+}
+
+
+def yes_or_no(text: str) -> Optional[bool]:
+    """True/False for a plain yes or no, None for anything else."""
+    word = _NON_WORD.sub("", clean(text)).lower()
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    return None

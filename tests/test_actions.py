@@ -103,6 +103,15 @@ def test_form_rejects_an_invalid_phone():
     assert dispatcher.messages[0]["response"] == "utter_invalid_phone"
 
 
+def test_a_plain_yes_confirms_whatever_its_intent():
+    form = ValidateComplaintForm()
+    asking = {"requested_slot": "complaint_confirmed"}
+    result = asyncio.run(form.extract_complaint_confirmed(CollectingDispatcher(), tracker([user("嗯嗯", "nlu_fallback")], asking), {}))
+    assert result == {"complaint_confirmed": True}
+    result = asyncio.run(form.extract_complaint_confirmed(CollectingDispatcher(), tracker([user("嗯嗯", "nlu_fallback")]), {}))
+    assert result == {}  # only when the confirmation was asked
+
+
 def test_filing_sends_the_confirmation_with_number_and_deadlines(fresh_service):
     messages, events = run(ActionFileComplaint(), confirmed_complaint())
     assert messages[0]["response"] == "utter_ticket_created"

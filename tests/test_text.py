@@ -3,7 +3,7 @@ import re
 import pytest
 
 from bot import ticket_numbers
-from bot.text import find_phone, is_vague, mask_personal_data, mask_phone, supplement_content
+from bot.text import find_phone, is_vague, mask_personal_data, mask_phone, supplement_content, yes_or_no
 from datetime import datetime, timezone
 
 
@@ -64,3 +64,12 @@ def test_ticket_numbers_are_random_and_parseable():
 )
 def test_supplement_content(text, content):
     assert supplement_content(text) == content
+
+
+@pytest.mark.parametrize(
+    "text, answer",
+    [("嗯嗯", True), ("对的！", True), ("OK", True), (" 确认提交 ", True), ("不用了", False), ("算了吧。", False),
+     ("我再想想", None), ("电话写错了", None), ("", None)],
+)
+def test_yes_or_no(text, answer):
+    assert yes_or_no(text) is answer
