@@ -4,6 +4,7 @@
      ├── InvalidInput        the caller gave something we cannot accept
      ├── NotFound            no such ticket (also used for "not yours", so numbers cannot be probed)
      ├── NotOwner            the ticket exists but belongs to another customer (internal use only)
+     ├── Conflict            a concurrent write got there first (e.g. the same idempotency key)
      └── StoreUnavailable    the database cannot be reached or failed mid-transaction
 
 Actions turn these into polite Chinese replies; HTTP channels into 4xx/5xx codes.
@@ -27,6 +28,10 @@ class NotOwner(NotFound):
 
     Subclass of NotFound so that adapters which only catch NotFound answer both cases alike.
     """
+
+
+class Conflict(IntakeError):
+    """A uniqueness rule stopped the write: someone else wrote the same thing first."""
 
 
 class StoreUnavailable(IntakeError):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot import deadlines, severity as severity_rules, ticket_numbers
 from bot.categories import Category, Department
-from bot.errors import InvalidInput, NotFound, NotOwner
+from bot.errors import Conflict, InvalidInput, NotFound, NotOwner
 from bot.severity import Assessment, Severity
 from bot.storage.database import Database
 from bot.storage.models import TicketEventRow, TicketRow
@@ -159,13 +159,38 @@ class TicketService:
             raise InvalidInput("empty complaint description")
         if contact_phone is not None and not is_valid_phone(contact_phone):
             raise InvalidInput("contact phone is not a mainland mobile number")
+        try:
+            return self._file(customer, category, description, contact_phone, idempotency_key)
+        except Conflict:
+            if not idempotency_key:
+                raise
+            # A concurrent retry with the same key committed first: its ticket is ours.
+            with self.db.transaction() as session:
+                return Ticket.from_row(self._by_key(session, idempotency_key)), False
+
+    @staticmethod
+    def _by_key(session: Session, idempotency_key: str) -> TicketRow:
+        row = session.execute(
+            sa.select(TicketRow).where(TicketRow.idempotency_key == idempotency_key)
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(idempotency_key)
+        return row
+
+    def _file(
+        self,
+        customer: Customer,
+        category: Category,
+        description: str,
+        contact_phone: Optional[str],
+        idempotency_key: Optional[str],
+    ) -> Tuple[Ticket, bool]:
         with self.db.transaction() as session:
             if idempotency_key:
-                existing = session.execute(
-                    sa.select(TicketRow).where(TicketRow.idempotency_key == idempotency_key)
-                ).scalar_one_or_none()
-                if existing is not None:
-                    return Ticket.from_row(existing), False
+                try:
+                    return Ticket.from_row(self._by_key(session, idempotency_key)), False
+                except NotFound:
+                    pass
             now = self.clock()
             assessment = severity_rules.strongest(
                 [severity_rules.assess(description, category), self._repeat_assessment(session, customer, contact_phone, category, now)]

@@ -154,3 +154,22 @@ def test_lifecycle_is_enforced_and_recorded(service, alice):
     ]
     with pytest.raises(NotFound):
         service.transition("TS000000-00000000", Status.RESOLVED, actor="x")
+
+
+def test_concurrent_retries_with_one_key_make_one_ticket(db, alice):
+    """Several action calls for the same confirmation racing each other: one ticket, all see it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    service = TicketService(db)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(
+            pool.map(
+                lambda _: service.open_complaint(alice, Category.BILLING, "多扣了30块", "13812345678", "race-key"),
+                range(6),
+            )
+        )
+    numbers = {ticket.number for ticket, _ in results}
+    assert len(numbers) == 1
+    assert sum(created for _, created in results) == 1
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("select count(*) from tickets")).scalar() == 1

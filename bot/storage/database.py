@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.errors import StoreUnavailable
+from bot.errors import Conflict, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy's "begin" event below decide how transactions start.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -40,6 +42,9 @@ def create_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, future=True)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        # BEGIN IMMEDIATE takes the write lock up front: a transaction that read and then writes can
+        # never fail with "database is locked" because another writer committed in between; it waits.
+        sa.event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, future=True)
 
@@ -72,12 +77,16 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session committed on success and rolled back on any error.
 
-        Database failures surface as StoreUnavailable, so nothing is ever half-written.
+        Database failures surface as StoreUnavailable and uniqueness violations as Conflict,
+        so nothing is ever half-written.
         """
         session = self._sessions()
         try:
             yield session
             session.commit()
+        except sa.exc.IntegrityError as error:
+            session.rollback()
+            raise Conflict(str(error.__class__.__name__)) from error
         except sa.exc.DBAPIError as error:
             session.rollback()
             logger.error("ticket store error: %s", error.__class__.__name__)
