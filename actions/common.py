@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 from datetime import datetime, timedelta, timezone
@@ -59,7 +60,8 @@ def idempotency_key(tracker: Tracker, purpose: str) -> str:
     if not message_id:
         user_events = [e for e in tracker.events if e.get("event") == "user"]
         message_id = str(user_events[-1].get("timestamp")) if user_events else "none"
-    return f"{purpose}:{tracker.sender_id}:{message_id}"[:255]
+    raw = f"{purpose}\x1f{tracker.get_latest_input_channel()}\x1f{tracker.sender_id}\x1f{message_id}"
+    return f"{purpose}:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 
 def beijing_time(moment: datetime) -> str:

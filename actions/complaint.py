@@ -38,9 +38,10 @@ class ActionStartComplaint(Action):
         text = latest_text(tracker)
         # Only facts are set: the form validates every slot set in this turn, and an empty
         # one would make it complain about input the customer never gave.
-        events: List[EventType] = [SlotSet("complaint_category", category.value)]
-        if not is_vague(text):
-            events.append(SlotSet("complaint_description", description_from(text)))
+        # Stale values (an earlier session, a failed call) must not file an old complaint; the
+        # validators accept None silently.
+        events: List[EventType] = [SlotSet("complaint_category", category.value), SlotSet("complaint_confirmed", None)]
+        events.append(SlotSet("complaint_description", None if is_vague(text) else description_from(text)))
         phone = find_phone(text)
         if not phone and not tracker.get_slot("contact_phone"):
             try:

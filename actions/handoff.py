@@ -59,17 +59,29 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        said = escalation_text(tracker)
-        # A complaint interrupted by the request keeps its facts.
-        description = tracker.get_slot("complaint_description")
-        text = "；".join(part for part in (description, said) if part) or DEFAULT_REQUEST
+        customer = customer_of(tracker)
+        phone = tracker.get_slot("contact_phone")
         category = Category(tracker.get_slot("complaint_category") or Category.OTHER.value)
+        description = tracker.get_slot("complaint_description")
         try:
+            number = None
+            if description:
+                # A complaint interrupted by the request is filed as its own ticket first.
+                complaint, _ = await call(
+                    TicketService.open_complaint,
+                    customer,
+                    category,
+                    description,
+                    phone,
+                    idempotency_key(tracker, "complaint-before-human"),
+                )
+                number = complaint.number
             ticket, _created = await call(
                 TicketService.request_human,
-                customer_of(tracker),
-                text,
-                contact_phone=tracker.get_slot("contact_phone"),
+                customer,
+                escalation_text(tracker) or DEFAULT_REQUEST,
+                number=number,
+                contact_phone=phone,
                 category=category,
                 idempotency_key=idempotency_key(tracker, "human"),
             )

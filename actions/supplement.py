@@ -49,8 +49,8 @@ class ValidateSupplementForm(FormValidationAction):
     def validate_supplement_text(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        content = supplement_content(str(value or "")) or str(value or "").strip()
-        if not content:
+        content = supplement_content(str(value or ""))
+        if len(substance(content)) < 2:
             dispatcher.utter_message(response="utter_ask_supplement_text")
             return {"supplement_text": None}
         return {"supplement_text": content}

@@ -60,16 +60,26 @@ _RULES: Tuple[Tuple[Severity, Optional[Category], str, str], ...] = (
     (
         Severity.MAJOR,
         None,
-        r"第[二三四五六七八九十2-9]次|又投诉|多次投诉|反复投诉|投诉(过)?(好|很)?(几|多)次|投诉了(好|很)?(几|多)次",
+        r"第([二三四五六七八九十]|[2-9]|\d{2,})次|又投诉|多次投诉|反复投诉|投诉(过)?(好|很)?(几|多)次|投诉了(好|很)?(几|多)次",
         "客户反映为重复投诉",
     ),
 )
 
-_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:块|元|rmb|RMB|¥)|[¥￥]\s*(\d+(?:\.\d+)?)")
+_AMOUNT = re.compile(
+    r"(\d[\d,]*(?:\.\d+)?)\s*([千万])?\s*(?:多)?(?:块|元|rmb|RMB)|[¥￥]\s*(\d[\d,]*(?:\.\d+)?)|([一二两三四五六七八九])\s*([千万])\s*(?:多)?(?:块|元)"
+)
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_UNITS = {"千": 1_000, "万": 10_000, "": 1}
 
 
 def _largest_amount(text: str) -> float:
-    amounts = [float(a or b) for a, b in _AMOUNT.findall(text)]
+    """The largest sum of money mentioned, in yuan: 800块, 1,000元, ¥50, 5万元, 两千块."""
+    amounts = []
+    for number, unit, yen, cn_number, cn_unit in _AMOUNT.findall(text):
+        if cn_number:
+            amounts.append(_CN_DIGITS[cn_number] * _UNITS[cn_unit])
+        else:
+            amounts.append(float((number or yen).replace(",", "")) * _UNITS[unit or ""])
     return max(amounts, default=0.0)
 
 

@@ -21,7 +21,7 @@ MAX_MESSAGE_CHARS = 5000
 _FILLER = re.compile(
     r"我们|我要|我想|我|要|想|投诉|举报|反映|反馈|申请|一下|你们|你|这个|那个|问题|情况|事情|"
     r"网络|宽带|话费|账单|资费|业务|办理|服务|其他|其它|态度|客服|帮忙|帮我|处理|请|麻烦|"
-    r"的|了|啊|吧|呢|个|有|是|在|和|跟|给|对|下|关于"
+    r"的|啊|吧|呢|关于"
 )
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -63,7 +63,7 @@ def substance(text: str) -> str:
 
 def is_vague(description: str) -> bool:
     """True when the message says *that* the customer complains but not *what* happened."""
-    return len(substance(description)) < 3
+    return len(substance(description)) < 2
 
 
 def description_from(text: str) -> str:

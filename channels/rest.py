@@ -5,7 +5,7 @@ Registered under the name ``rest``, so the URL stays ``/webhooks/rest/webhook``.
 
 from __future__ import annotations
 
-from typing import Optional, Text
+from typing import Any, Dict, Optional, Text
 
 from rasa.core.channels.rest import RestInput as RasaRestInput
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
@@ -33,6 +33,16 @@ class RestInput(RasaRestInput):
         if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
             raise InvalidUsage(f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters")
         return sender
+
+    def _extract_input_channel(self, req: Request) -> Text:
+        # Never the client's word: customers are identified by (channel, sender).
+        return self.name()
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        metadata = _body(request).get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise InvalidUsage("'metadata' must be a JSON object")
+        return metadata
 
     def _extract_message(self, req: Request) -> Optional[Text]:
         message = _body(req).get("message")

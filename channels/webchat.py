@@ -17,7 +17,7 @@ import logging
 import re
 import uuid
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
@@ -58,6 +58,7 @@ class WebChatInput(InputChannel):
             credentials.get("user_message_evt", "user_uttered"),
             credentials.get("bot_message_evt", "bot_uttered"),
             credentials.get("socketio_path", "/socket.io"),
+            credentials.get("cors_allowed_origins"),
         )
 
     def __init__(
@@ -65,10 +66,14 @@ class WebChatInput(InputChannel):
         user_message_evt: Text = "user_uttered",
         bot_message_evt: Text = "bot_uttered",
         socketio_path: Text = "/socket.io",
+        cors_allowed_origins: Optional[List[Text]] = None,
     ) -> None:
         self.user_message_evt = user_message_evt
         self.bot_message_evt = bot_message_evt
         self.socketio_path = socketio_path
+        # None: only pages served from this server may connect (a rasa-webchat widget elsewhere
+        # needs its origin listed in credentials.yml).
+        self.cors_allowed_origins = cors_allowed_origins
         self.sio: Optional[AsyncServer] = None
 
     def url_prefix(self) -> Text:
@@ -79,12 +84,15 @@ class WebChatInput(InputChannel):
         return SocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
         self.sio = sio
         blueprint = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
 
         @blueprint.route("/", methods=["GET"])
-        async def page(_: Request) -> HTTPResponse:
+        async def page(request: Request) -> HTTPResponse:
+            if not request.path.endswith("/"):
+                # relative asset links need the trailing slash
+                return response.redirect(request.path + "/")
             return await response.file(STATIC / "index.html", headers=_security_headers())
 
         @blueprint.route("/health", methods=["GET"])
@@ -102,6 +110,9 @@ class WebChatInput(InputChannel):
         async def session_request(sid: Text, data: Any) -> None:
             requested = _valid_session_id(data.get("session_id")) if isinstance(data, dict) else None
             session_id = requested or uuid.uuid4().hex
+            previous = (await sio.get_session(sid)).get("session_id")
+            if previous and previous != session_id:
+                await sio.leave_room(sid, previous)
             await sio.enter_room(sid, session_id)
             await sio.save_session(sid, {"session_id": session_id})
             await sio.emit("session_confirm", session_id, room=sid)

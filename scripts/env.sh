@@ -7,6 +7,8 @@ export ACTION_PORT="${ACTION_PORT:-5055}"
 export RASA_PORT="${RASA_PORT:-5005}"
 export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://localhost:${ACTION_PORT}/webhook}"
 export RASA_TELEMETRY_ENABLED=false
+# The action server trusts whatever tracker it is sent: it listens on loopback only.
+export SANIC_HOST="${SANIC_HOST:-127.0.0.1}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 PY=.venv/bin/python
-model=$($PY scripts/train.py --path)
+model=$($PY scripts/train.py)  # trains only if config or data changed
 mkdir -p data
 pids=()
 

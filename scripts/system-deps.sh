@@ -7,7 +7,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # PostgreSQL server binaries: the ticket-store tests run on PostgreSQL as well as SQLite.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 # CJK fonts so that screenshots of the Chinese UI are legible.
-fc-list 2>/dev/null | grep -qi "CJK" || missing+=(fonts-noto-cjk)
+fc-list 2>/dev/null | grep -i "CJK" >/dev/null || missing+=(fonts-noto-cjk)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -57,6 +57,9 @@ def train() -> Path:
         subprocess.run(command, cwd=ROOT, check=True)
         elapsed = time.monotonic() - started
         (MODELS / "TRAINING_SECONDS").write_text(f"{elapsed:.0f}\n")
+        for old in MODELS.glob("intake-*.tar.gz"):  # each model is ~100 MB; keep the current one
+            if old != target:
+                old.unlink()
         print(f"trained in {elapsed:.0f} s: {target.relative_to(ROOT)}", file=sys.stderr)
         return target
 

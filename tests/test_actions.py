@@ -87,7 +87,7 @@ def test_start_takes_what_the_first_message_says():
 
 def test_start_leaves_a_vague_description_to_the_form():
     _, events = run(ActionStartComplaint(), tracker([user("我要投诉", "complain_other")]))
-    assert slots_of(events) == {"complaint_category": "other"}
+    assert slots_of(events) == {"complaint_category": "other", "complaint_confirmed": None, "complaint_description": None}
 
 
 def test_start_reuses_the_phone_of_an_earlier_ticket(fresh_service):
@@ -186,6 +186,18 @@ def test_request_for_a_human_is_recorded_on_the_ticket(fresh_service):
     ticket = TicketService(fresh_service).get(Customer("rest", SENDER), created[0]["ticket_number"])
     assert ticket.human_requested_at is not None
     assert ticket.severity.value == "major"
+
+
+def test_complaint_interrupted_by_a_human_request_is_its_own_ticket(fresh_service):
+    run(ActionFileComplaint(), confirmed_complaint())  # an older, unrelated open ticket
+    slots = {"complaint_category": "billing", "complaint_description": "这个月多扣了50块", "contact_phone": "13812345678"}
+    messages, events = run(ActionRequestHuman(), tracker([user("转人工", "escalate", "m5")], slots))
+    tickets = TicketService(fresh_service).list_for(Customer("rest", SENDER))
+    assert len(tickets) == 2
+    newest = tickets[0]
+    assert newest.category is Category.BILLING and newest.human_requested_at is not None
+    assert messages[0]["ticket_number"] == newest.number
+    assert slots_of(events)["complaint_description"] is None
 
 
 def test_request_for_a_human_without_ticket_opens_one(fresh_service):

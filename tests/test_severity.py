@@ -14,6 +14,9 @@ from bot.severity import Severity, assess
         ("我要找媒体曝光", Category.OTHER, Severity.MAJOR),
         ("这个月多扣了我800块", Category.BILLING, Severity.MAJOR),
         ("多扣了我5块钱", Category.BILLING, Severity.GENERAL),
+        ("账单多出来1,000元", Category.BILLING, Severity.MAJOR),
+        ("莫名其妙扣了两千块", Category.BILLING, Severity.MAJOR),
+        ("这是我第12次打电话了", Category.OTHER, Severity.MAJOR),
         ("这是我第三次投诉了", Category.BUSINESS, Severity.MAJOR),
         ("换了手机后通讯录数据全丢了", Category.OTHER, Severity.URGENT),
         # area words only make a network complaint urgent

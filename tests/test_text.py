@@ -38,6 +38,10 @@ def test_masking():
         ("我家宽带三天两头断网", False),
         ("乱扣费", False),
         ("为什么又扣我钱", False),
+        ("宽带很慢", False),
+        ("网络断了", False),
+        ("话费多扣了", False),
+        ("停机了", False),
     ],
 )
 def test_vague_descriptions(text, vague):

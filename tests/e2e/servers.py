@@ -44,6 +44,7 @@ class Stack:
             TRACKER_STORE_URL=self.tracker_db,
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
             RASA_TELEMETRY_ENABLED="false",
+            SANIC_HOST="127.0.0.1",
             TF_CPP_MIN_LOG_LEVEL="2",
             PYTHONWARNINGS="ignore",
         )

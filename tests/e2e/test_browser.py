@@ -78,4 +78,15 @@ def test_assets_are_served_locally(stack):
     assert "http://" not in html and "https://" not in html
     for asset in ("static/chat.js", "static/chat.css", "static/vendor/socket.io.min.js"):
         assert requests.get(f"{stack.url}/chat/{asset}", timeout=10).status_code == 200
-    assert requests.get(f"{stack.url}/chat/static/../webchat.py", timeout=10).status_code == 404
+    # raw paths: an HTTP client library would normalise the dots away before sending
+    import http.client
+
+    for path in ("/chat/static/../webchat.py", "/chat/static/%2e%2e/webchat.py", "/chat/static/..%2fwebchat.py"):
+        connection = http.client.HTTPConnection("127.0.0.1", int(stack.url.rsplit(":", 1)[1]), timeout=10)
+        connection.request("GET", path)
+        answer = connection.getresponse()
+        body = answer.read()
+        assert answer.status == 404 and b"import" not in body, path
+        connection.close()
+    redirect = requests.get(f"{stack.url}/chat", allow_redirects=False, timeout=10)
+    assert redirect.status_code in (301, 302) and redirect.headers["Location"].endswith("/chat/")

@@ -188,6 +188,7 @@ def test_bad_input_gets_a_clear_answer(stack, text, answer):
         (b'{"sender": "x"}', 400),
         (b'{"sender": "x", "message": {"text": 1}}', 400),
         (b'{"message": "hello"}', 400),
+        (b'{"sender": "x", "message": "hi", "metadata": "oops"}', 400),
         ('{"sender": "x", "message": "%s"}' % ("网" * 10_000), 413),
     ],
 )
@@ -201,6 +202,17 @@ def test_malformed_requests_are_client_errors(stack, body, status):
     assert r.status_code == status, r.text
     assert "空消息" not in r.text
     assert "您好" in stack.texts(stack.say(new_sender(), "你好"))  # still serving
+
+
+def test_clients_cannot_choose_their_channel(stack):
+    sender = new_sender()
+    r = requests.post(
+        f"{stack.url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": "你好", "input_channel": "webchat"},
+        timeout=30,
+    )
+    assert r.status_code == 200
+    assert stack.tracker(sender)["latest_input_channel"] == "rest"
 
 
 def test_restart_keeps_the_conversation_and_the_ticket(trained_model, tmp_path):

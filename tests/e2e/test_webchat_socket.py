@@ -29,7 +29,8 @@ def conversation(url: str, messages, session_id=None, wait: float = 20.0):
             _until(lambda: len(replies) > before, wait)
             time.sleep(0.3)
     finally:
-        client.disconnect()
+        # abort: do not wait for the pending long-poll request (up to the 25 s ping interval)
+        client.eio.disconnect(abort=True)
     return sid, replies
 
 
