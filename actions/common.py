@@ -6,18 +6,18 @@ import asyncio
 import hashlib
 import logging
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Callable, Dict, Optional, TypeVar
 
 from rasa_sdk import Tracker
 
 from bot.storage.database import Database
+from bot.ticket_numbers import BEIJING
 from bot.tickets import Customer, Ticket, TicketService
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-BEIJING = timezone(timedelta(hours=8), "CST")
 
 _service: Optional[TicketService] = None
 _service_lock = threading.Lock()

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Optional
+
+# The operator's local time (China has no daylight saving), used for the date in the number.
+BEIJING = timezone(timedelta(hours=8), "CST")
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RANDOM_LENGTH = 8
@@ -22,7 +25,7 @@ _FIND = re.compile(rf"(?<![0-9A-Z]){PATTERN}(?![0-9A-Z])", re.IGNORECASE)
 
 def new_number(now: datetime) -> str:
     suffix = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
-    return f"TS{now:%y%m%d}-{suffix}"
+    return f"TS{now.astimezone(BEIJING):%y%m%d}-{suffix}"
 
 
 def find(text: str) -> Optional[str]:

@@ -48,6 +48,10 @@ def test_vague_descriptions(text, vague):
     assert is_vague(text) is vague
 
 
+def test_ticket_numbers_carry_the_beijing_date():
+    assert ticket_numbers.new_number(datetime(2026, 11, 22, 17, 0, tzinfo=timezone.utc)).startswith("TS261123-")
+
+
 def test_ticket_numbers_are_random_and_parseable():
     now = datetime(2026, 11, 22, tzinfo=timezone.utc)
     numbers = {ticket_numbers.new_number(now) for _ in range(500)}
