@@ -119,7 +119,7 @@ def test_huge_description_is_bounded(service, alice):
     assert len(ticket.description) <= 4000
 
 
-def test_store_down_raises_store_unavailable_and_writes_nothing(tmp_path, alice):
+def test_store_without_schema_raises_store_unavailable(tmp_path, alice):
     db = Database(f"sqlite:///{tmp_path / 'missing-dir' / 'sub' / 'x.db'}")
     # no migration: the tables do not exist, as when the database is unreachable or broken
     service = TicketService(db)
