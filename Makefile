@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ENV := source scripts/env.sh &&
 
-.PHONY: help run test eval train lint clean
+.PHONY: help run test eval train agent lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,6 +30,10 @@ eval: $(STAMP) ## print NLU figures on the held-out set (accuracy, per-intent P/
 
 train: $(STAMP) ## train the model now if config or data changed
 	@$(ENV) $(PY) scripts/train.py
+
+agent: $(STAMP) ## add a console account: make agent USERNAME=wang NAME=小王 [ROLE=supervisor] (asks for the password)
+	@test -n "$(USERNAME)" || { echo "usage: make agent USERNAME=wang NAME=小王 [ROLE=agent|supervisor]"; exit 2; }
+	@$(ENV) $(PY) -m bot.cli add-agent "$(USERNAME)" --name "$(NAME)" --role "$(or $(ROLE),agent)"
 
 clean: ## remove trained models and local databases (keeps .venv)
 	rm -rf models data

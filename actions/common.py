@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import threading
 from datetime import datetime
 from typing import Any, Callable, Dict, Optional, TypeVar
 
 from rasa_sdk import Tracker
 
+from bot.handoff import HandoffService, WorkingHours
+from bot.staff import StaffService
 from bot.storage.database import Database
 from bot.ticket_numbers import BEIJING
 from bot.tickets import Customer, Ticket, TicketService
@@ -19,29 +22,37 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_service: Optional[TicketService] = None
+_services: Dict[str, Any] = {}
 _service_lock = threading.Lock()
 
 
-def _ticket_service() -> TicketService:
-    """The process-wide service, built (and the schema migrated) on first use, not at import."""
-    global _service
+def _service_of(owner: str) -> Any:
+    """The process-wide services, built (and the schema migrated) on first use, not at import."""
     with _service_lock:
-        if _service is None:
+        if not _services:
             db = Database.from_env()
             db.migrate()
-            _service = TicketService(db)
-        return _service
+            staff = StaffService(db)
+            hours = WorkingHours.parse(os.environ.get("HANDOFF_WORKING_HOURS"))
+            _services.update(
+                TicketService=TicketService(db), StaffService=staff, HandoffService=HandoffService(db, staff, hours)
+            )
+        return _services[owner]
+
+
+def working_hours() -> WorkingHours:
+    return _service_of("HandoffService").hours
 
 
 async def call(method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking TicketService method off the event loop.
+    """Run a blocking domain service method off the event loop.
 
     `method` is looked up on the live service: ``await call(TicketService.get, customer, number)``.
     """
+    owner = method.__qualname__.partition(".")[0]
 
     def run() -> T:
-        return method(_ticket_service(), *args, **kwargs)
+        return method(_service_of(owner), *args, **kwargs)
 
     return await asyncio.get_running_loop().run_in_executor(None, run)
 

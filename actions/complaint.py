@@ -11,7 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, customer_of, idempotency_key, latest_text, ticket_vars
+from actions.handover import hand_over
 from bot.categories import Category
+from bot.severity import Severity
 from bot.errors import InvalidInput, StoreUnavailable
 from bot.text import description_from, find_phone, is_vague, mask_phone, yes_or_no
 from bot.tickets import TicketService
@@ -154,6 +156,12 @@ class ActionFileComplaint(Action):
             dispatcher.utter_message(response="utter_complaint_cancelled")
             return reset_complaint()
         dispatcher.utter_message(response="utter_ticket_created", **ticket_vars(ticket))
+        if ticket.severity in (Severity.MAJOR, Severity.URGENT):
+            # Major and urgent complaints (outages, regulator threats, repeats) go to a person at once.
+            try:
+                await hand_over(dispatcher, tracker, ticket, f"{ticket.severity.label}投诉：{ticket.severity_reason}")
+            except StoreUnavailable:
+                logger.error("ticket %s filed but not handed over: store unavailable", ticket.number)
         return reset_complaint()
 
 

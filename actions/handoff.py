@@ -1,5 +1,6 @@
-"""Requests for a human (转人工). For now the request is recorded on the customer's ticket and a
-call-back is promised; the live handoff to an agent console builds on this."""
+"""Requests for a human (转人工): recorded on the customer's ticket, then the conversation is put
+through to an agent (queued, or straight to the ticket's responsible agent), or, when nobody is
+available, a call-back is promised. From then on the channels' handoff gate keeps the bot silent."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, customer_of, idempotency_key, ticket_vars
+from actions.common import call, customer_of, idempotency_key
 from actions.complaint import reset_complaint, validate_phone
+from actions.handover import agents_available, hand_over
 from bot.categories import Category
 from bot.errors import StoreUnavailable
-from bot.tickets import TicketService
+from bot.tickets import Ticket, TicketService
 
 DEFAULT_REQUEST = "客户请求人工服务"
 
@@ -32,7 +34,7 @@ def escalation_text(tracker: Tracker) -> str:
 
 
 class ValidateCallbackForm(FormValidationAction):
-    """Asks for a call-back number only when the customer has no open ticket and gave none."""
+    """Asks for a call-back number only when nobody can take the chat now and none is known."""
 
     def name(self) -> Text:
         return "validate_callback_form"
@@ -43,10 +45,12 @@ class ValidateCallbackForm(FormValidationAction):
         if tracker.get_slot("contact_phone"):
             return []
         try:
+            if await agents_available():
+                return []
             open_tickets = await call(TicketService.list_for, customer_of(tracker), open_only=True, limit=1)
         except StoreUnavailable:
             open_tickets = []
-        return [] if open_tickets else domain_slots
+        return [] if any(t.contact_phone for t in open_tickets) else domain_slots
 
     def validate_contact_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -85,8 +89,15 @@ class ActionRequestHuman(Action):
                 category=category,
                 idempotency_key=idempotency_key(tracker, "human"),
             )
+            await hand_over(dispatcher, tracker, ticket, reason_for(tracker, ticket))
         except StoreUnavailable:
             dispatcher.utter_message(response="utter_store_unavailable")
             return []
-        dispatcher.utter_message(response="utter_human_requested", **ticket_vars(ticket))
         return reset_complaint()
+
+
+def reason_for(tracker: Tracker, ticket: Ticket) -> str:
+    said = escalation_text(tracker)
+    if said:
+        return f"客户要求转人工：{said[:100]}"
+    return "客户要求转人工"

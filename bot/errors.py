@@ -5,6 +5,10 @@
      ├── NotFound            no such ticket (also used for "not yours", so numbers cannot be probed)
      ├── NotOwner            the ticket exists but belongs to another customer (internal use only)
      ├── Conflict            a concurrent write got there first (e.g. the same idempotency key)
+     │    └── Taken          another agent already holds the session
+     ├── Unauthenticated     no valid staff credentials or token
+     │    └── RateLimited    too many failed logins; try again later
+     ├── Forbidden           the staff member may not do this (not their session, not a supervisor)
      └── StoreUnavailable    the database cannot be reached or failed mid-transaction
 
 Actions turn these into polite Chinese replies; HTTP channels into 4xx/5xx codes.
@@ -36,3 +40,27 @@ class Conflict(IntakeError):
 
 class StoreUnavailable(IntakeError):
     """The ticket store is down or a transaction failed; nothing was half-written."""
+
+
+class Taken(Conflict):
+    """The handoff session is already held by another agent."""
+
+    def __init__(self, agent: str, agent_name: str, owner: "str | None" = None) -> None:
+        super().__init__(f"session held by {agent}")
+        self.agent = agent
+        self.agent_name = agent_name
+        self.owner = owner
+
+
+class Unauthenticated(IntakeError):
+    """Missing, wrong, expired or forged credentials."""
+
+
+class RateLimited(Unauthenticated):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class Forbidden(IntakeError):
+    """Authenticated, but not allowed to do this."""

@@ -108,6 +108,7 @@ class Ticket:
     resolve_due: datetime
     human_requested_at: Optional[datetime]
     events: Tuple[Event, ...]
+    progress_due: Optional[datetime] = None
 
     @property
     def masked_phone(self) -> str:
@@ -131,6 +132,7 @@ class Ticket:
             resolve_due=row.resolve_due,
             human_requested_at=row.human_requested_at,
             events=tuple(Event(e.at, e.actor, e.kind, e.detail) for e in row.events),
+            progress_due=row.progress_due,
         )
 
 
@@ -346,21 +348,14 @@ class TicketService:
 
     # -- staff operations (the agent console builds on these) ----------------------------
 
-    def assign(self, number: str, person: str, actor: str) -> Ticket:
+    def assign(self, number: str, person: str, actor: str, reason: str = "") -> Ticket:
         """Name the responsible person; a new or reopened ticket becomes assigned."""
         person = (person or "").strip()
         if not person:
             raise InvalidInput("responsible person required")
         with self.db.transaction() as session:
             row = self._row(session, number)
-            now = self.clock()
-            row.events.append(
-                TicketEventRow(at=now, actor=actor, kind="assigned", detail=f"{row.responsible or '-'} -> {person}")
-            )
-            row.responsible = person
-            if Status(row.status) in (Status.NEW, Status.REOPENED):
-                self._move(row, Status.ASSIGNED, actor, now, "")
-            row.updated_at = now
+            assign_row(row, person, actor, self.clock(), reason)
             session.flush()
             return Ticket.from_row(row)
 
@@ -376,12 +371,7 @@ class TicketService:
 
     @staticmethod
     def _move(row: TicketRow, to: Status, actor: str, now: datetime, note: str) -> None:
-        current = Status(row.status)
-        if to not in TRANSITIONS[current]:
-            raise InvalidInput(f"a {current.value} ticket cannot become {to.value}")
-        row.status = to.value
-        detail = f"{current.value} -> {to.value}" + (f": {note}" if note else "")
-        row.events.append(TicketEventRow(at=now, actor=actor, kind="status_changed", detail=detail))
+        move_row(row, to, actor, now, note)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -440,3 +430,35 @@ class TicketService:
         row.severity_reason = assessment.reason
         row.response_due = min(row.response_due, due.response_due)
         row.resolve_due = min(row.resolve_due, due.resolve_due)
+
+
+# -- row-level rules, shared with services that change tickets inside their own transactions ------
+
+PROGRESS_INTERVAL = timedelta(hours=24)
+
+
+def move_row(row: TicketRow, to: Status, actor: str, now: datetime, note: str = "") -> None:
+    current = Status(row.status)
+    if to not in TRANSITIONS[current]:
+        raise InvalidInput(f"a {current.value} ticket cannot become {to.value}")
+    row.status = to.value
+    detail = f"{current.value} -> {to.value}" + (f": {note}" if note else "")
+    row.events.append(TicketEventRow(at=now, actor=actor, kind="status_changed", detail=detail))
+    if not to.is_open:
+        row.progress_due = None
+    row.updated_at = now
+
+
+def assign_row(row: TicketRow, person: str, actor: str, now: datetime, reason: str = "") -> None:
+    """Make `person` responsible (责任人), with who, when and why in the history.
+
+    The new responsible person owes the customer a progress update within 24 hours.
+    """
+    detail = f"{row.responsible or '-'} -> {person}" + (f": {reason}" if reason else "")
+    row.events.append(TicketEventRow(at=now, actor=actor, kind="assigned", detail=detail))
+    row.responsible = person
+    if Status(row.status) in (Status.NEW, Status.REOPENED):
+        move_row(row, Status.ASSIGNED, actor, now)
+    if Status(row.status).is_open:
+        row.progress_due = now + PROGRESS_INTERVAL
+    row.updated_at = now

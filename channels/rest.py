@@ -5,13 +5,17 @@ Registered under the name ``rest``, so the URL stays ``/webhooks/rest/webhook``.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import UserMessage
+from sanic import Blueprint
 
 from rasa.core.channels.rest import RestInput as RasaRestInput
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
 from bot.text import MAX_MESSAGE_CHARS
+from channels.hub import get_hub
 
 MAX_SENDER_CHARS = 255
 
@@ -27,6 +31,18 @@ class RestInput(RasaRestInput):
     @classmethod
     def name(cls) -> Text:
         return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # While a human has the conversation, messages go to the agent; their replies come back
+        # with the customer's next request (REST cannot push).
+        hub = get_hub()
+        blueprint = super().blueprint(hub.gated(on_new_message))
+
+        @blueprint.listener("after_server_start")
+        async def start_hub(app: Any, loop: Any) -> None:
+            await hub.start()
+
+        return blueprint
 
     async def _extract_sender(self, req: Request) -> Optional[Text]:
         sender = _body(req).get("sender")

@@ -26,7 +26,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.handoff import Message
 from bot.text import MAX_MESSAGE_CHARS
+from channels.hub import get_hub
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +89,14 @@ class WebChatInput(InputChannel):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
         self.sio = sio
         blueprint = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
+        hub = get_hub()
+        hub.register(WebChatCourier(sio, self.bot_message_evt, self.name()))
+        # While a human has the conversation, messages go to the agent instead of the bot.
+        on_new_message = hub.gated(on_new_message)
+
+        @blueprint.listener("after_server_start")
+        async def start_hub(app: Any, loop: Any) -> None:
+            await hub.start()
 
         @blueprint.route("/", methods=["GET"])
         async def page(request: Request) -> HTTPResponse:
@@ -116,6 +126,7 @@ class WebChatInput(InputChannel):
             await sio.enter_room(sid, session_id)
             await sio.save_session(sid, {"session_id": session_id})
             await sio.emit("session_confirm", session_id, room=sid)
+            hub.pulse.fire()  # deliver what an agent wrote while the customer was away
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: Text, data: Any) -> None:
@@ -140,6 +151,26 @@ class WebChatInput(InputChannel):
             await on_new_message(UserMessage(text, output, session_id, input_channel=self.name()))
 
         return blueprint
+
+
+class WebChatCourier:
+    """Pushes agents' messages to the browser tabs of a web chat session connected to this process."""
+
+    def __init__(self, sio: AsyncServer, event: Text, channel: Text) -> None:
+        self.sio = sio
+        self.event = event
+        self.channel = channel
+
+    def holds(self, user_id: str) -> bool:
+        rooms = self.sio.manager.rooms.get("/", {})
+        return bool(rooms.get(user_id))
+
+    async def deliver(self, user_id: str, message: Message) -> bool:
+        payload: Dict[str, Any] = {"text": message.text}
+        if message.sender == "agent":
+            payload["agent"] = message.agent_name or message.agent
+        await self.sio.emit(self.event, payload, room=user_id)
+        return True
 
 
 def _security_headers() -> Dict[str, str]:

@@ -28,6 +28,8 @@ wait_for() { # url, name, pid
 }
 
 $PY -c 'from bot.storage.database import Database; Database.from_env().migrate()'
+# A first supervisor account for the agent console when there is none (password file is mode 600).
+admin_note=$($PY -m bot.cli bootstrap --credentials-file data/console-admin.txt)
 
 $PY -m rasa_sdk --actions actions --port "$ACTION_PORT" &
 pids+=($!)
@@ -42,9 +44,11 @@ cat <<MSG
 
   The assistant is running:
     Web chat        http://localhost:$RASA_PORT/chat/
+    Agent console   http://localhost:$RASA_PORT/agent/   (API: /agent/api, OpenAPI: /agent/api/openapi.json)
     REST channel    http://localhost:$RASA_PORT/webhooks/rest/webhook
     Action server   http://localhost:$ACTION_PORT/health
   Tickets: $DATABASE_URL   Conversations: $TRACKER_STORE_URL
+  Console accounts: ${admin_note:-see README}; add agents with: make agent USERNAME=wang NAME=小王
   Press Ctrl-C to stop.
 
 MSG

@@ -14,10 +14,12 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.common
 from actions.complaint import ActionFileComplaint, ActionStartComplaint, ValidateComplaintForm
 from actions.fallback import ActionHandleFallback
-from actions.handoff import ActionRequestHuman
+from actions.handoff import ActionRequestHuman, ValidateCallbackForm
 from actions.status import ActionCheckTicketStatus
 from actions.supplement import ActionAddTicketInfo, ActionPrepareSupplement
 from bot.categories import Category
+from bot.handoff import HandoffService
+from bot.staff import Role, StaffService
 from bot.storage.database import Database
 from bot.tickets import Customer, TicketService
 
@@ -28,7 +30,7 @@ SENDER = "customer-1"
 def fresh_service(monkeypatch, tmp_path):
     url = f"sqlite:///{tmp_path / 'actions.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setattr(actions.common, "_service", None)
+    monkeypatch.setattr(actions.common, "_services", {})
     yield Database(url)
 
 
@@ -181,8 +183,10 @@ def test_supplement_without_open_ticket_says_so():
 def test_request_for_a_human_is_recorded_on_the_ticket(fresh_service):
     created, _ = run(ActionFileComplaint(), confirmed_complaint())
     messages, _ = run(ActionRequestHuman(), tracker([user("再不处理我就打12300", "escalate")]))
-    assert messages[0]["response"] == "utter_human_requested"
+    # nobody is logged in to the console: a call-back is promised on the ticket
+    assert messages[0]["response"] == "utter_handoff_unavailable"
     assert messages[0]["ticket_number"] == created[0]["ticket_number"]
+    assert messages[0]["contact"] == "通过 138****5678 联系您"
     ticket = TicketService(fresh_service).get(Customer("rest", SENDER), created[0]["ticket_number"])
     assert ticket.human_requested_at is not None
     assert ticket.severity.value == "major"
@@ -203,9 +207,63 @@ def test_complaint_interrupted_by_a_human_request_is_its_own_ticket(fresh_servic
 def test_request_for_a_human_without_ticket_opens_one(fresh_service):
     t = tracker([user("转人工", "escalate")], {"contact_phone": "13900001111"})
     messages, _ = run(ActionRequestHuman(), t)
-    assert messages[0]["response"] == "utter_human_requested"
+    assert messages[0]["response"] == "utter_handoff_unavailable"
     tickets = TicketService(fresh_service).list_for(Customer("rest", SENDER))
     assert len(tickets) == 1 and tickets[0].category is Category.OTHER
+
+
+def online_agent(db: Database, username: str = "wang") -> None:
+    db.migrate()
+    staff = StaffService(db)
+    staff.add(username, "小王", "wang-pass-1")
+    staff.login(username, "wang-pass-1")
+
+
+def test_request_for_a_human_queues_when_an_agent_is_online(fresh_service):
+    online_agent(fresh_service)
+    history = [user("宽带断了", "complain_network", "m1"), {"event": "bot", "text": "请问您的联系电话？"}]
+    t = tracker(history + [user("转人工", "escalate", "m2")])
+    messages, _ = run(ActionRequestHuman(), t)
+    assert messages[0]["response"] == "utter_handoff_queued"
+    assert messages[0]["ahead"] == "0" and messages[0]["wait"].startswith("约")
+    fresh_service.migrate()
+    session = HandoffService(fresh_service, StaffService(fresh_service)).session_for(Customer("rest", SENDER))
+    assert session is not None and session.status.value == "waiting"
+    boss = StaffService(fresh_service)
+    boss.add("boss", "主管", "boss-pass-1", Role.SUPERVISOR)
+    viewer = boss.login("boss", "boss-pass-1")[2]
+    transcript = HandoffService(fresh_service, boss).transcript(viewer, session.id)
+    assert [(m.sender, m.text) for m in transcript] == [
+        ("customer", "宽带断了"), ("bot", "请问您的联系电话？"), ("customer", "转人工")
+    ]
+
+
+def test_callback_form_skips_the_phone_when_someone_can_take_the_chat(fresh_service):
+    form = ValidateCallbackForm()
+    t = tracker([user("转人工", "escalate")])
+    assert asyncio.run(form.required_slots(["contact_phone"], CollectingDispatcher(), t, {})) == ["contact_phone"]
+    online_agent(fresh_service)
+    assert asyncio.run(form.required_slots(["contact_phone"], CollectingDispatcher(), t, {})) == []
+
+
+def test_major_complaint_goes_to_a_person_at_once(fresh_service):
+    online_agent(fresh_service)
+    slots = {
+        "complaint_category": "network",
+        "complaint_description": "整个小区都断网了，已经一天了",
+        "contact_phone": "13812345678",
+        "complaint_confirmed": True,
+    }
+    messages, _ = run(ActionFileComplaint(), tracker([user("确认", "affirm")], slots))
+    assert [m["response"] for m in messages] == ["utter_ticket_created", "utter_handoff_queued"]
+
+
+def test_second_failure_goes_to_a_person_when_someone_is_online(fresh_service):
+    online_agent(fresh_service)
+    messages, _ = run(
+        ActionHandleFallback(), tracker([user("呜呜呜", "nlu_fallback", "1"), user("啦啦啦", "out_of_scope", "2")])
+    )
+    assert [m["response"] for m in messages] == ["utter_not_understood_to_human", "utter_handoff_queued"]
 
 
 def test_fallback_asks_to_rephrase_once_then_offers_a_human():

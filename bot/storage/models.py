@@ -49,6 +49,8 @@ class TicketRow(Base):
     response_due = sa.Column(UTCDateTime, nullable=False)
     resolve_due = sa.Column(UTCDateTime, nullable=False)
     human_requested_at = sa.Column(UTCDateTime)
+    # When the responsible person next owes the customer a progress update (24 h rule).
+    progress_due = sa.Column(UTCDateTime)
     # Makes creation idempotent: a retried action call finds the ticket it already made.
     idempotency_key = sa.Column(sa.String(255), unique=True)
 
@@ -70,3 +72,113 @@ class TicketEventRow(Base):
     detail = sa.Column(sa.Text, nullable=False, default="")
 
     ticket = relationship("TicketRow", back_populates="events")
+
+
+class AgentRow(Base):
+    """A staff account of the agent console: an agent or a supervisor."""
+
+    __tablename__ = "agents"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    username = sa.Column(sa.String(64), nullable=False, unique=True)
+    display_name = sa.Column(sa.String(64), nullable=False)
+    role = sa.Column(sa.String(16), nullable=False)
+    password_hash = sa.Column(sa.String(255), nullable=False)
+    active = sa.Column(sa.Boolean, nullable=False, default=True)
+    created_at = sa.Column(UTCDateTime, nullable=False)
+    # Presence: the agent counts as online until this moment; every console request extends it.
+    online_until = sa.Column(UTCDateTime)
+
+
+class AgentTokenRow(Base):
+    """A login: only the SHA-256 of the bearer token is stored."""
+
+    __tablename__ = "agent_tokens"
+
+    token_hash = sa.Column(sa.String(64), primary_key=True)
+    agent_id = sa.Column(sa.Integer, sa.ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = sa.Column(UTCDateTime, nullable=False)
+    expires_at = sa.Column(UTCDateTime, nullable=False)
+
+
+class LoginFailureRow(Base):
+    __tablename__ = "login_failures"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    username = sa.Column(sa.String(64), nullable=False)
+    client = sa.Column(sa.String(64), nullable=False)
+    at = sa.Column(UTCDateTime, nullable=False, index=True)
+
+
+HANDOFF_OPEN = ("waiting", "active")
+
+
+class HandoffSessionRow(Base):
+    """A customer's conversation while it is with (or waiting for) a human agent."""
+
+    __tablename__ = "handoff_sessions"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    channel = sa.Column(sa.String(32), nullable=False)
+    channel_user_id = sa.Column(sa.String(255), nullable=False)
+    status = sa.Column(sa.String(16), nullable=False)
+    reason = sa.Column(sa.String(255), nullable=False)
+    ticket_number = sa.Column(sa.String(32))
+    category = sa.Column(sa.String(16))
+    severity = sa.Column(sa.String(16), nullable=False)
+    requested_at = sa.Column(UTCDateTime, nullable=False)
+    due = sa.Column(UTCDateTime, nullable=False)
+    accepted_at = sa.Column(UTCDateTime)
+    ended_at = sa.Column(UTCDateTime)
+    # owner: the responsible person (首问负责人); agent: who is talking to the customer right now.
+    owner = sa.Column(sa.String(64))
+    agent = sa.Column(sa.String(64))
+    transfer_to = sa.Column(sa.String(64))
+    transfer_reason = sa.Column(sa.String(255))
+    escalated_at = sa.Column(UTCDateTime)
+    callback_due = sa.Column(UTCDateTime)
+    updated_at = sa.Column(UTCDateTime, nullable=False)
+
+    __table_args__ = (
+        # At most one open session per customer, whoever races to create it.
+        sa.Index(
+            "uq_handoff_open_customer",
+            "channel",
+            "channel_user_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('waiting', 'active')"),
+            postgresql_where=sa.text("status IN ('waiting', 'active')"),
+        ),
+        sa.Index("ix_handoff_status_due", "status", "due"),
+    )
+
+
+class HandoffMessageRow(Base):
+    """The transcript: the bot conversation before the handoff, then everything said during it."""
+
+    __tablename__ = "handoff_messages"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    session_id = sa.Column(sa.Integer, sa.ForeignKey("handoff_sessions.id", ondelete="CASCADE"), nullable=False, index=True)
+    at = sa.Column(UTCDateTime, nullable=False)
+    sender = sa.Column(sa.String(16), nullable=False)  # customer | bot | agent | system
+    agent = sa.Column(sa.String(64))
+    text = sa.Column(sa.Text, nullable=False)
+    # Messages for the customer wait here until a channel delivers them (the outbox of the chat).
+    to_customer = sa.Column(sa.Boolean, nullable=False, default=False)
+    delivered_at = sa.Column(UTCDateTime)
+
+    __table_args__ = (sa.Index("ix_handoff_undelivered", "to_customer", "delivered_at"),)
+
+
+class HandoffEventRow(Base):
+    """The change feed the consoles follow: one row per change of any session."""
+
+    __tablename__ = "handoff_events"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    session_id = sa.Column(sa.Integer, sa.ForeignKey("handoff_sessions.id", ondelete="CASCADE"), index=True)
+    at = sa.Column(UTCDateTime, nullable=False)
+    kind = sa.Column(sa.String(32), nullable=False)
+    actor = sa.Column(sa.String(64), nullable=False)
+    detail = sa.Column(sa.Text, nullable=False, default="")

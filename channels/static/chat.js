@@ -25,6 +25,12 @@
   function render(entry, live) {
     var item = document.createElement("li");
     item.className = "msg msg--" + entry.who;
+    if (entry.name) {
+      var who = document.createElement("div");
+      who.className = "msg__who";
+      who.textContent = "客服 " + entry.name;
+      item.appendChild(who);
+    }
     var text = document.createElement("div");
     text.textContent = entry.text;
     item.appendChild(text);
@@ -49,7 +55,7 @@
   }
 
   function remember(entry) {
-    history.push({ who: entry.who, text: entry.text, replies: entry.replies || [] });
+    history.push({ who: entry.who, text: entry.text, replies: entry.replies || [], name: entry.name || null });
     if (history.length > MAX_HISTORY) history = history.slice(-MAX_HISTORY);
     save(HISTORY_KEY, history);
   }
@@ -87,7 +93,8 @@
       return { title: String(b.title), payload: String(b.payload) };
     });
     if (typeof message.text === "string" && message.text) {
-      add({ who: "bot", text: message.text, replies: replies });
+      var agent = typeof message.agent === "string" && message.agent ? message.agent : null;
+      add({ who: agent ? "agent" : "bot", text: message.text, replies: replies, name: agent });
     }
   });
   socket.on("error_message", function (message) { add({ who: "system", text: String(message && message.text || "出错了") }); });

@@ -1,5 +1,10 @@
+import uuid
+from typing import Dict, List
+
 import pytest
 
+from bot.staff import Role, StaffService
+from bot.storage.database import Database
 from tests.e2e.servers import Stack
 
 
@@ -9,3 +14,41 @@ def stack(trained_model, tmp_path_factory):
     s = Stack(tmp_path_factory.mktemp("stack"), trained_model).start()
     yield s
     s.stop()
+
+
+class Console:
+    """Staff accounts on the stack's store; every login is logged out again after the test,
+    so agents never stay 'online' for the tests that follow."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.db = Database(stack.ticket_db)
+        self.db.migrate()
+        self.staff = StaffService(self.db)
+        self.tokens: List[str] = []
+        self.prefix = uuid.uuid4().hex[:6]
+
+    def account(self, name: str, display_name: str = "", role: Role = Role.AGENT) -> str:
+        username = f"{name}-{self.prefix}"
+        self.staff.add(username, display_name or name, f"{username}-pw", role)
+        return username
+
+    def login(self, username: str) -> str:
+        r = self.stack.api("POST", "/login", json={"username": username, "password": f"{username}-pw"})
+        assert r.status_code == 200, r.text
+        token = r.json()["token"]
+        self.tokens.append(token)
+        return token
+
+    def logout_all(self) -> None:
+        for token in self.tokens:
+            self.stack.api("POST", "/logout", token)
+        self.tokens = []
+        self.db.dispose()
+
+
+@pytest.fixture
+def console(stack):
+    c = Console(stack)
+    yield c
+    c.logout_all()

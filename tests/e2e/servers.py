@@ -128,3 +128,11 @@ class Stack:
     def tracker(self, sender: str) -> Optional[Dict]:
         r = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30)
         return r.json() if r.status_code == 200 else None
+
+    # -- the agent console API ----------------------------------------------------------------
+
+    def api(self, method: str, path: str, token: Optional[str] = None, **kwargs) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(method, f"{self.url}/agent/api{path}", headers=headers, timeout=60, **kwargs)

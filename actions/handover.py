@@ -1,0 +1,57 @@
+"""Putting a conversation through to a person, shared by every action that does it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import List, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import beijing_time, call, customer_of, ticket_vars, working_hours
+from bot.handoff import HandoffService, Outcome, describe_wait
+from bot.staff import StaffService
+from bot.tickets import Ticket
+
+
+def conversation(tracker: Tracker) -> List[Tuple[str, str]]:
+    """The bot conversation so far, for the agent's transcript."""
+    lines: List[Tuple[str, str]] = []
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            lines = []
+        elif event.get("event") == "user" and event.get("text") and not event["text"].startswith("/"):
+            lines.append(("customer", event["text"]))
+        elif event.get("event") == "bot" and event.get("text"):
+            lines.append(("bot", event["text"]))
+    return lines
+
+
+async def agents_available() -> bool:
+    if not working_hours().is_open(datetime.now(timezone.utc)):
+        return False
+    return await call(StaffService.online_count) > 0
+
+
+async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, ticket: Ticket, reason: str) -> None:
+    """Put the conversation through to a person and tell the customer where they stand."""
+    placement = await call(HandoffService.request, customer_of(tracker), reason, ticket, conversation(tracker))
+    values = ticket_vars(ticket)
+    if placement.outcome is Outcome.ROUTED or (placement.outcome is Outcome.ALREADY and placement.agent_name):
+        dispatcher.utter_message(response="utter_handoff_routed", agent=placement.agent_name, **values)
+    elif placement.outcome is Outcome.UNAVAILABLE:
+        contact = f"通过 {ticket.masked_phone} 联系您" if ticket.contact_phone else "在这里回复您"
+        dispatcher.utter_message(
+            response="utter_handoff_unavailable",
+            hours=working_hours().describe(),
+            callback_due=beijing_time(placement.callback_due or ticket.response_due),
+            contact=contact,
+            **values,
+        )
+    else:
+        dispatcher.utter_message(
+            response="utter_handoff_queued",
+            ahead=str(max(0, placement.position - 1)),
+            wait=describe_wait(placement.estimated_wait),
+            **values,
+        )

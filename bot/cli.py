@@ -1,0 +1,95 @@
+"""Staff accounts from the command line.
+
+    python -m bot.cli add-agent zhangsan --name 张三 [--role supervisor] [--password-stdin]
+    python -m bot.cli set-password zhangsan [--password-stdin]
+    python -m bot.cli deactivate zhangsan
+    python -m bot.cli list-agents
+    python -m bot.cli bootstrap [--credentials-file data/console-admin.txt]
+
+Passwords are read from the terminal without echo (or one line from stdin), never from arguments,
+so they stay out of shell history and process lists. `bootstrap` creates a first supervisor with a
+random password when there is no account at all, so a fresh `make run` has someone who can log in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from bot.errors import IntakeError
+from bot.staff import Role, StaffService
+from bot.storage.database import Database
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise SystemExit("passwords do not match")
+    return first
+
+
+def _service() -> StaffService:
+    db = Database.from_env()
+    db.migrate()
+    return StaffService(db)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.cli", description="Agent console accounts")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add = commands.add_parser("add-agent", help="create an agent or supervisor account")
+    add.add_argument("username")
+    add.add_argument("--name", default="", help="display name shown to customers (e.g. 工号1024 or 小王)")
+    add.add_argument("--role", choices=[r.value for r in Role], default=Role.AGENT.value)
+    add.add_argument("--password-stdin", action="store_true")
+    reset = commands.add_parser("set-password", help="change a password (logs the account out everywhere)")
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true")
+    off = commands.add_parser("deactivate", help="disable an account")
+    off.add_argument("username")
+    commands.add_parser("list-agents", help="list active accounts")
+    boot = commands.add_parser("bootstrap", help="create a first supervisor when there are no accounts")
+    boot.add_argument("--credentials-file", default="data/console-admin.txt")
+    args = parser.parse_args(argv)
+
+    try:
+        staff = _service()
+        if args.command == "add-agent":
+            member = staff.add(args.username, args.name, _password(args.password_stdin), Role(args.role))
+            print(f"added {member.role.value} {member.username} ({member.display_name})")
+        elif args.command == "set-password":
+            staff.set_password(args.username, _password(args.password_stdin))
+            print(f"password of {args.username} changed")
+        elif args.command == "deactivate":
+            staff.deactivate(args.username)
+            print(f"{args.username} deactivated")
+        elif args.command == "list-agents":
+            for member in staff.list():
+                print(f"{member.username}\t{member.role.value}\t{member.display_name}\t{'online' if member.online else 'offline'}")
+        elif args.command == "bootstrap":
+            path = Path(args.credentials_file)
+            if staff.count() == 0:
+                password = secrets.token_urlsafe(12)
+                staff.add("admin", "值班主管", password, Role.SUPERVISOR)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w") as out:
+                    out.write(f"username: admin\npassword: {password}\n")
+                print(f"created the first console account 'admin'; its password is in {path}")
+            elif path.exists():
+                print(f"console accounts exist; the first one's credentials are in {path}")
+    except IntakeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

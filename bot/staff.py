@@ -1,0 +1,260 @@
+"""Staff accounts of the agent console: agents and supervisors, logins, bearer tokens, presence.
+
+Passwords are hashed with scrypt (a slow, memory-hard KDF from the standard library). Bearer
+tokens are random; only their SHA-256 is stored, so a leaked database holds no usable token.
+Failed logins are counted in the database, so the limit holds across server processes.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable, List, Optional, Tuple
+
+import sqlalchemy as sa
+
+from bot.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+from bot.storage.database import Database
+from bot.storage.models import AgentRow, AgentTokenRow, LoginFailureRow
+
+logger = logging.getLogger(__name__)
+
+TOKEN_LIFETIME = timedelta(hours=12)
+# A console polls at least every 20 s; an agent unseen for this long is offline.
+PRESENCE_WINDOW = timedelta(seconds=60)
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_CLIENT = 20
+MIN_PASSWORD_CHARS = 8
+
+_USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
+# scrypt parameters: ~16 MiB and tens of milliseconds per guess.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+class Role(str, enum.Enum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    username: str
+    display_name: str
+    role: Role
+    online: bool
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role is Role.SUPERVISOR
+
+
+def hash_password(password: str, salt: Optional[bytes] = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, maxmem=64 * 1024 * 1024, dklen=32
+    )
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        computed = hashlib.scrypt(
+            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), maxmem=64 * 1024 * 1024, dklen=32
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(computed.hex(), digest)
+
+
+# Compared against when the username does not exist, so both cases take the same time.
+_DUMMY_HASH = hash_password("not-a-real-password", salt=b"\0" * 16)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class StaffService:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    # -- accounts -------------------------------------------------------------------------
+
+    def add(self, username: str, display_name: str, password: str, role: Role = Role.AGENT) -> StaffMember:
+        if not _USERNAME.match(username or ""):
+            raise InvalidInput("username: 2-64 letters, digits, '_', '.' or '-'")
+        display_name = (display_name or "").strip() or username
+        if len(display_name) > 64:
+            raise InvalidInput("display name longer than 64 characters")
+        if len(password or "") < MIN_PASSWORD_CHARS:
+            raise InvalidInput(f"password needs at least {MIN_PASSWORD_CHARS} characters")
+        now = self.clock()
+        with self.db.transaction() as session:
+            if session.execute(sa.select(AgentRow.id).where(AgentRow.username == username)).first():
+                raise Conflict(f"account {username} exists")
+            row = AgentRow(
+                username=username,
+                display_name=display_name,
+                role=Role(role).value,
+                password_hash=hash_password(password),
+                active=True,
+                created_at=now,
+            )
+            session.add(row)
+            session.flush()
+            logger.info("staff account %s added (role %s)", username, row.role)
+            return self._member(row, now)
+
+    def set_password(self, username: str, password: str) -> None:
+        if len(password or "") < MIN_PASSWORD_CHARS:
+            raise InvalidInput(f"password needs at least {MIN_PASSWORD_CHARS} characters")
+        with self.db.transaction() as session:
+            row = self._row(session, username)
+            row.password_hash = hash_password(password)
+            session.execute(sa.delete(AgentTokenRow).where(AgentTokenRow.agent_id == row.id))
+
+    def deactivate(self, username: str) -> None:
+        with self.db.transaction() as session:
+            row = self._row(session, username)
+            row.active = False
+            row.online_until = None
+            session.execute(sa.delete(AgentTokenRow).where(AgentTokenRow.agent_id == row.id))
+
+    def count(self) -> int:
+        with self.db.transaction() as session:
+            return session.execute(sa.select(sa.func.count(AgentRow.id))).scalar_one()
+
+    def list(self) -> List[StaffMember]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            rows = session.execute(sa.select(AgentRow).where(AgentRow.active.is_(True)).order_by(AgentRow.username))
+            return [self._member(row, now) for row in rows.scalars()]
+
+    def get(self, username: str) -> StaffMember:
+        with self.db.transaction() as session:
+            return self._member(self._row(session, username), self.clock())
+
+    def online_count(self) -> int:
+        now = self.clock()
+        with self.db.transaction() as session:
+            return session.execute(
+                sa.select(sa.func.count(AgentRow.id)).where(AgentRow.active.is_(True), AgentRow.online_until > now)
+            ).scalar_one()
+
+    def is_online(self, username: str) -> bool:
+        try:
+            return self.get(username).online
+        except NotFound:
+            return False
+
+    # -- logging in -----------------------------------------------------------------------
+
+    def login(self, username: str, password: str, client: str = "-") -> Tuple[str, datetime, StaffMember]:
+        """A new bearer token for correct credentials; Unauthenticated or RateLimited otherwise."""
+        username = (username or "")[:64]
+        client = (client or "-")[:64]
+        now = self.clock()
+        with self.db.transaction() as session:
+            since = now - FAILURE_WINDOW
+            failures = session.execute(
+                sa.select(LoginFailureRow.username, LoginFailureRow.client, LoginFailureRow.at).where(
+                    LoginFailureRow.at >= since,
+                    sa.or_(LoginFailureRow.username == username, LoginFailureRow.client == client),
+                )
+            ).all()
+            by_user = [f.at for f in failures if f.username == username]
+            by_client = [f.at for f in failures if f.client == client]
+            for times, limit in ((by_user, MAX_FAILURES_PER_USER), (by_client, MAX_FAILURES_PER_CLIENT)):
+                if len(times) >= limit:
+                    retry = min(times) + FAILURE_WINDOW - now
+                    raise RateLimited(max(1, int(retry.total_seconds()) + 1))
+        with self.db.transaction() as session:
+            row = session.execute(sa.select(AgentRow).where(AgentRow.username == username)).scalar_one_or_none()
+            ok = verify_password(password or "", row.password_hash if row else _DUMMY_HASH)
+            if row is None or not ok or not row.active:
+                session.add(LoginFailureRow(username=username, client=client, at=now))
+                logger.warning("failed console login for %r from %s", username, client)
+                failed = True
+            else:
+                failed = False
+                token = secrets.token_urlsafe(32)
+                expires = now + TOKEN_LIFETIME
+                session.add(AgentTokenRow(token_hash=_token_hash(token), agent_id=row.id, created_at=now, expires_at=expires))
+                session.execute(sa.delete(AgentTokenRow).where(AgentTokenRow.expires_at < now))
+                session.execute(
+                    sa.delete(LoginFailureRow).where(
+                        sa.or_(LoginFailureRow.username == username, LoginFailureRow.at < now - FAILURE_WINDOW)
+                    )
+                )
+                row.online_until = now + PRESENCE_WINDOW
+                member = self._member(row, now)
+        if failed:
+            raise Unauthenticated("wrong username or password")
+        logger.info("console login: %s", username)
+        return token, expires, member
+
+    def authenticate(self, token: Optional[str]) -> StaffMember:
+        """The staff member behind a bearer token; marks them online."""
+        if not token or len(token) > 256:
+            raise Unauthenticated("missing token")
+        now = self.clock()
+        with self.db.transaction() as session:
+            found = session.execute(
+                sa.select(AgentTokenRow, AgentRow)
+                .join(AgentRow, AgentRow.id == AgentTokenRow.agent_id)
+                .where(AgentTokenRow.token_hash == _token_hash(token))
+            ).first()
+            if found is None:
+                raise Unauthenticated("unknown token")
+            token_row, row = found
+            if token_row.expires_at <= now or not row.active:
+                raise Unauthenticated("expired token")
+            # Extend presence, but write at most every few seconds.
+            if row.online_until is None or row.online_until < now + PRESENCE_WINDOW - timedelta(seconds=10):
+                row.online_until = now + PRESENCE_WINDOW
+            return self._member(row, now)
+
+    def logout(self, token: str) -> None:
+        with self.db.transaction() as session:
+            token_row = session.get(AgentTokenRow, _token_hash(token or ""))
+            if token_row is None:
+                return
+            row = session.get(AgentRow, token_row.agent_id)
+            session.delete(token_row)
+            others = session.execute(
+                sa.select(sa.func.count()).where(
+                    AgentTokenRow.agent_id == row.id, AgentTokenRow.token_hash != token_row.token_hash,
+                    AgentTokenRow.expires_at > self.clock(),
+                )
+            ).scalar_one()
+            if not others:
+                row.online_until = None
+
+    # -- helpers --------------------------------------------------------------------------
+
+    @staticmethod
+    def _row(session, username: str) -> AgentRow:
+        row = session.execute(sa.select(AgentRow).where(AgentRow.username == username)).scalar_one_or_none()
+        if row is None:
+            raise NotFound(username)
+        return row
+
+    @staticmethod
+    def _member(row: AgentRow, now: datetime) -> StaffMember:
+        online = bool(row.active and row.online_until is not None and row.online_until > now)
+        return StaffMember(row.username, row.display_name, Role(row.role), online)

@@ -1,0 +1,471 @@
+"""The agent console: the page at /agent/ and its JSON API at /agent/api (see static/agent/openapi.json).
+
+Registered in credentials.yml like any Rasa channel; it takes no customer messages itself. Every API
+route except login and the OpenAPI document needs ``Authorization: Bearer <token>``. Domain errors
+map to status codes in one place (`_error_response`); bodies are always ``{"error", "message"}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.exceptions import InvalidUsage
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.errors import (
+    Conflict,
+    Forbidden,
+    IntakeError,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    StoreUnavailable,
+    Taken,
+    Unauthenticated,
+)
+from bot.handoff import CANNED_REPLIES, HandoffSession, Message, masked_customer
+from bot.staff import StaffMember
+from bot.text import MAX_MESSAGE_CHARS
+from bot.tickets import Ticket
+from channels.hub import Hub, get_hub
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).with_name("static") / "agent"
+ROUTES_DOC = STATIC / "openapi.json"
+MAX_BODY_BYTES = 64 * 1024
+LONG_POLL_MAX_SECONDS = 25.0
+
+_CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml"}
+
+_MESSAGES = {
+    400: "请求有误",
+    401: "登录已失效，请重新登录",
+    403: "您无权处理这个会话",
+    404: "没有找到",
+    409: "操作冲突，请刷新后重试",
+    413: "内容太长",
+    429: "尝试次数过多，请稍后再试",
+    503: "系统暂时不可用，请稍后重试",
+}
+
+
+def _iso(moment: Optional[datetime]) -> Optional[str]:
+    return None if moment is None else moment.isoformat()
+
+
+def _error(status: int, code: str, message: Optional[str] = None, **extra: Any) -> HTTPResponse:
+    return response.json({"error": code, "message": message or _MESSAGES.get(status, "出错了"), **extra}, status=status)
+
+
+def _error_response(error: IntakeError) -> HTTPResponse:
+    if isinstance(error, RateLimited):
+        return _error(429, "too_many_attempts", f"登录失败次数过多，请{error.retry_after}秒后再试", retry_after=error.retry_after)
+    if isinstance(error, Unauthenticated):
+        return _error(401, "unauthenticated")
+    if isinstance(error, Forbidden):
+        return _error(403, "forbidden")
+    if isinstance(error, Taken):
+        return _error(
+            409, "taken", f"该会话已由{error.agent_name}接入", agent=error.agent, agent_name=error.agent_name, owner=error.owner
+        )
+    if isinstance(error, Conflict):
+        return _error(409, "conflict")
+    if isinstance(error, NotFound):
+        return _error(404, "not_found")
+    if isinstance(error, InvalidInput):
+        return _error(400, "invalid", f"请求有误：{error}")
+    if isinstance(error, StoreUnavailable):
+        return _error(503, "unavailable")
+    return _error(400, "invalid")
+
+
+def agent_json(member: StaffMember) -> Dict[str, Any]:
+    return {
+        "username": member.username,
+        "display_name": member.display_name,
+        "role": member.role.value,
+        "online": member.online,
+    }
+
+
+def session_json(s: HandoffSession, now: Optional[float] = None) -> Dict[str, Any]:
+    now = time.time() if now is None else now
+    return {
+        "id": s.id,
+        "status": s.status.value,
+        "channel": s.customer.channel,
+        "customer": masked_customer(s.customer),
+        "category": s.category.value if s.category else None,
+        "category_label": s.category.label if s.category else "未分类",
+        "severity": s.severity.value,
+        "severity_label": s.severity.label,
+        "reason": s.reason,
+        "requested_at": _iso(s.requested_at),
+        "waiting_seconds": max(0, int(now - s.requested_at.timestamp())) if s.status.value in ("waiting", "callback") else 0,
+        "due": _iso(s.due),
+        "owner": s.owner,
+        "owner_name": s.name_of(s.owner),
+        "agent": s.agent,
+        "agent_name": s.name_of(s.agent),
+        "ticket_numbers": list(s.ticket_numbers),
+        "transfer_to": s.transfer_to,
+        "escalated": s.escalated_at is not None,
+        "callback_due": _iso(s.callback_due),
+        "last_message": None,
+    }
+
+
+def ticket_json(t: Ticket) -> Dict[str, Any]:
+    return {
+        "number": t.number,
+        "category_label": t.category.label,
+        "severity_label": t.severity.label,
+        "status": t.status.value,
+        "status_label": t.status.label,
+        "department_label": t.department.label,
+        "description": t.description,
+        "contact_phone": t.masked_phone,
+        "responsible": t.responsible,
+        "created_at": _iso(t.created_at),
+        "response_due": _iso(t.response_due),
+        "resolve_due": _iso(t.resolve_due),
+        "progress_due": _iso(t.progress_due),
+        "events": [{"at": _iso(e.at), "actor": e.actor, "kind": e.kind, "detail": e.detail} for e in t.events],
+    }
+
+
+def message_json(m: Message) -> Dict[str, Any]:
+    return {
+        "id": m.id,
+        "at": _iso(m.at),
+        "sender": m.sender,
+        "agent": m.agent,
+        "agent_name": m.agent_name,
+        "text": m.text,
+    }
+
+
+def _body(request: Request) -> Dict[str, Any]:
+    if len(request.body or b"") > MAX_BODY_BYTES:
+        raise _TooLong("request body")
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("body is not JSON")
+    if not isinstance(body, dict):
+        raise InvalidInput("body must be a JSON object")
+    return body
+
+
+def _string(body: Dict[str, Any], key: str, required: bool = True, limit: int = MAX_MESSAGE_CHARS) -> str:
+    value = body.get(key, "")
+    if not isinstance(value, str):
+        raise InvalidInput(f"'{key}' must be a string")
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"'{key}' is required")
+    if len(value) > limit:
+        raise _TooLong(key)
+    return value
+
+
+class _TooLong(InvalidInput):
+    pass
+
+
+def _bearer(request: Request) -> Optional[str]:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _security_headers() -> Dict[str, str]:
+    return {
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+class AgentConsoleInput(InputChannel):
+    """Serves /agent/ (console page) and /agent/api (JSON API for consoles and other systems)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "agent"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls()
+
+    def url_prefix(self) -> Text:
+        return "/agent"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hub = get_hub()
+        blueprint = Blueprint("agent_console", __name__)
+
+        @blueprint.listener("after_server_start")
+        async def start(app: Any, loop: Any) -> None:
+            await hub.start()
+
+        @blueprint.listener("before_server_stop")
+        async def stop(app: Any, loop: Any) -> None:
+            await hub.stop()
+
+        def api(authenticated: bool = True) -> Callable[[Handler], Handler]:
+            """Domain errors -> status codes; the staff member as `me` for authenticated routes."""
+
+            def decorate(handler: Handler) -> Handler:
+                @functools.wraps(handler)
+                async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+                    try:
+                        if authenticated:
+                            kwargs["me"] = await hub.run(hub.staff.authenticate, _bearer(request))
+                        result = await handler(request, *args, **kwargs)
+                    except _TooLong as error:
+                        return _error(413, "too_long", f"内容太长（{error}），请控制在{MAX_MESSAGE_CHARS}字以内")
+                    except IntakeError as error:
+                        return _error_response(error)
+                    result.headers.update({"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+                    return result
+
+                return wrapped
+
+            return decorate
+
+        # -- page -------------------------------------------------------------------------
+
+        @blueprint.route("/", methods=["GET"])
+        async def page(request: Request) -> HTTPResponse:
+            if not request.path.endswith("/"):
+                return response.redirect(request.path + "/")
+            return await response.file(STATIC / "index.html", headers=_security_headers())
+
+        @blueprint.route("/static/<path:path>", methods=["GET"])
+        async def static(_: Request, path: str) -> HTTPResponse:
+            target = (STATIC / path).resolve()
+            if STATIC.resolve() not in target.parents or not target.is_file() or target.suffix not in _CONTENT_TYPES:
+                return _error(404, "not_found")
+            return await response.file(target, mime_type=_CONTENT_TYPES[target.suffix])
+
+        @blueprint.route("/api/openapi.json", methods=["GET"])
+        async def openapi(_: Request) -> HTTPResponse:
+            return await response.file(ROUTES_DOC, mime_type="application/json")
+
+        # -- auth -------------------------------------------------------------------------
+
+        @blueprint.route("/api/login", methods=["POST"])
+        @api(authenticated=False)
+        async def login(request: Request) -> HTTPResponse:
+            body = _body(request)
+            username = _string(body, "username", limit=64)
+            password = body.get("password")
+            if not isinstance(password, str) or not password or len(password) > 256:
+                raise InvalidInput("'password' is required")
+            token, expires, member = await hub.run(hub.staff.login, username, password, request.ip or "-")
+            return response.json({"token": token, "expires_at": _iso(expires), "agent": agent_json(member)})
+
+        @blueprint.route("/api/logout", methods=["POST"])
+        @api()
+        async def logout(request: Request, me: StaffMember) -> HTTPResponse:
+            await hub.run(hub.staff.logout, _bearer(request))
+            hub.pulse.fire()
+            return response.empty(status=204)
+
+        @blueprint.route("/api/me", methods=["GET"])
+        @api()
+        async def whoami(request: Request, me: StaffMember) -> HTTPResponse:
+            return response.json(agent_json(me))
+
+        @blueprint.route("/api/agents", methods=["GET"])
+        @api()
+        async def agents(request: Request, me: StaffMember) -> HTTPResponse:
+            members = await hub.run(hub.staff.list)
+            members.sort(key=lambda m: (not m.online, m.username))
+            return response.json({"agents": [agent_json(m) for m in members]})
+
+        # -- sessions ---------------------------------------------------------------------
+
+        @blueprint.route("/api/queue", methods=["GET"])
+        @api()
+        async def queue(request: Request, me: StaffMember) -> HTTPResponse:
+            sessions = await hub.run(hub.handoff.queue, me)
+            return response.json({"sessions": [session_json(s) for s in sessions]})
+
+        @blueprint.route("/api/sessions", methods=["GET"])
+        @api()
+        async def sessions(request: Request, me: StaffMember) -> HTTPResponse:
+            scope = request.args.get("scope", "mine")
+            if scope not in ("mine", "all"):
+                raise InvalidInput("scope must be 'mine' or 'all'")
+            found = await hub.run(hub.handoff.sessions, me, scope == "all")
+            return response.json({"sessions": [session_json(s) for s in found]})
+
+        @blueprint.route("/api/sessions/<session_id:int>", methods=["GET"])
+        @api()
+        async def detail(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
+            found, tickets = await hub.run(hub.handoff.detail, me, session_id)
+            return response.json({"session": session_json(found), "tickets": [ticket_json(t) for t in tickets]})
+
+        @blueprint.route("/api/sessions/<session_id:int>/accept", methods=["POST"])
+        @api()
+        async def accept(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
+            found = await hub.run(hub.handoff.accept, me, session_id)
+            return response.json({"session": session_json(found)})
+
+        @blueprint.route("/api/sessions/<session_id:int>/transcript", methods=["GET"])
+        @api()
+        async def transcript(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
+            messages = await hub.run(hub.handoff.transcript, me, session_id)
+            return response.json({"session_id": session_id, "messages": [message_json(m) for m in messages]})
+
+        @blueprint.route("/api/sessions/<session_id:int>/messages", methods=["POST"])
+        @api()
+        async def post_message(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
+            text = _string(_body(request), "text")
+            message = await hub.run(hub.handoff.post, me, session_id, text)
+            return response.json({"message": message_json(message)}, status=201)
+
+        @blueprint.route("/api/sessions/<session_id:int>/transfer", methods=["POST"])
+        @api()
+        async def transfer(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
+            body = _body(request)
+            found = await hub.run(
+                hub.handoff.transfer, me, session_id, _string(body, "to", limit=64), _string(body, "reason", limit=255)
+            )
+            return response.json({"session": session_json(found)}, status=202)
+
+        @blueprint.route("/api/sessions/<session_id:int>/transfer/accept", methods=["POST"])
+        @api()
+        async def transfer_accept(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
+            found = await hub.run(hub.handoff.accept_transfer, me, session_id)
+            return response.json({"session": session_json(found)})
+
+        @blueprint.route("/api/sessions/<session_id:int>/transfer/decline", methods=["POST"])
+        @api()
+        async def transfer_decline(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
+            found = await hub.run(hub.handoff.decline_transfer, me, session_id)
+            return response.json({"session": session_json(found)})
+
+        @blueprint.route("/api/sessions/<session_id:int>/release", methods=["POST"])
+        @api()
+        async def release(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
+            found = await hub.run(hub.handoff.release, me, session_id)
+            return response.json({"session": session_json(found)})
+
+        @blueprint.route("/api/sessions/<session_id:int>/close", methods=["POST"])
+        @api()
+        async def close(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
+            found = await hub.run(hub.handoff.close, me, session_id)
+            return response.json({"session": session_json(found)})
+
+        @blueprint.route("/api/sessions/<session_id:int>/escalate", methods=["POST"])
+        @api()
+        async def escalate(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
+            reason = _string(_body(request), "reason", limit=255)
+            found = await hub.run(hub.handoff.escalate, me, session_id, reason)
+            return response.json({"session": session_json(found)})
+
+        @blueprint.route("/api/sessions/<session_id:int>/reassign", methods=["POST"])
+        @api()
+        async def reassign(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
+            body = _body(request)
+            found = await hub.run(
+                hub.handoff.reassign, me, session_id, _string(body, "to", limit=64), _string(body, "reason", limit=255)
+            )
+            return response.json({"session": session_json(found)})
+
+        # -- tickets ----------------------------------------------------------------------
+
+        @blueprint.route("/api/tickets/<number>/resolve", methods=["POST"])
+        @api()
+        async def resolve(request: Request, number: str, me: StaffMember) -> HTTPResponse:
+            note = _string(_body(request), "note", limit=2000)
+            ticket = await hub.run(hub.handoff.resolve_ticket, me, number, note)
+            return response.json({"ticket": ticket_json(ticket)})
+
+        @blueprint.route("/api/progress-due", methods=["GET"])
+        @api()
+        async def progress_due(request: Request, me: StaffMember) -> HTTPResponse:
+            tickets = await hub.run(hub.handoff.progress_due, me)
+            now = time.time()
+            return response.json(
+                {
+                    "tickets": [
+                        {
+                            "number": t.number,
+                            "category_label": t.category.label,
+                            "severity_label": t.severity.label,
+                            "status_label": t.status.label,
+                            "progress_due": _iso(t.progress_due),
+                            "overdue": t.progress_due.timestamp() < now,
+                        }
+                        for t in tickets
+                    ]
+                }
+            )
+
+        @blueprint.route("/api/canned-replies", methods=["GET"])
+        @api()
+        async def canned(request: Request, me: StaffMember) -> HTTPResponse:
+            return response.json({"replies": [{"title": title, "text": text} for title, text in CANNED_REPLIES]})
+
+        # -- live updates -----------------------------------------------------------------
+
+        @blueprint.route("/api/events", methods=["GET"])
+        @api()
+        async def events(request: Request, me: StaffMember) -> HTTPResponse:
+            try:
+                after = int(request.args.get("after", "0"))
+                timeout = float(request.args.get("timeout", "20"))
+            except ValueError:
+                raise InvalidInput("'after' must be an integer and 'timeout' a number")
+            timeout = min(max(timeout, 0.0), LONG_POLL_MAX_SECONDS)
+            if after <= 0:  # a console starting up: where the feed stands now
+                cursor = await hub.run(hub.handoff.latest_event_id)
+                return response.json({"cursor": cursor, "events": []})
+            deadline = asyncio.get_running_loop().time() + timeout
+            while True:
+                cursor, found = await hub.run(hub.handoff.events_after, after)
+                remaining = deadline - asyncio.get_running_loop().time()
+                if found or remaining <= 0:
+                    break
+                # Woken at once by changes in this process; other processes' changes within a second.
+                await hub.pulse.wait(min(remaining, 1.0))
+            return response.json(
+                {
+                    "cursor": cursor,
+                    "events": [
+                        {"id": e.id, "session_id": e.session_id, "kind": e.kind, "at": _iso(e.at)} for e in found
+                    ],
+                }
+            )
+
+        return blueprint
+
+
+def routes(blueprint: Blueprint) -> List[str]:
+    """(method path) pairs of the API, for checking the OpenAPI document against the code."""
+    return [
+        f"{method} {route.uri}"
+        for route in blueprint._future_routes
+        for method in route.methods
+        if route.uri.startswith("/api/")
+    ]

@@ -1,0 +1,227 @@
+"""The handoff hub of one Rasa server process: the gate in front of the bot, and delivery.
+
+* **Gate.** Every input channel wraps Rasa's ``on_new_message`` with `Hub.gated`: while the customer
+  waits for or talks to an agent, their messages go to the handoff transcript instead of the bot.
+* **Delivery.** Agents' messages wait in the database until a channel delivers them. Each channel
+  registers a `Courier` for its customers. A pump in every process looks for undelivered messages
+  whenever something changed here (an in-process pulse) and at least once a second (changes made
+  by other processes, e.g. the action server or another Rasa server); the courier that holds the
+  customer claims the message in the database, so exactly one process sends it. Customers whose
+  channel cannot push (the REST channel) or who are not connected get them with their next message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from typing import Any, Awaitable, Callable, Dict, Optional, Protocol, TypeVar
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+
+from bot.errors import IntakeError, StoreUnavailable
+from bot.handoff import CANCELLED_TEXT, WAITING_TEXT, HandoffService, Message, WorkingHours, describe_wait
+from bot.staff import StaffService
+from bot.storage.database import Database
+from bot.tickets import Customer
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+POLL_SECONDS = 1.0
+WAITING_NOTICE_EVERY = 120.0
+
+
+class Courier(Protocol):
+    """How one channel reaches its customers from this process."""
+
+    channel: str
+
+    def holds(self, user_id: str) -> bool:
+        """Whether this process can push to the customer right now."""
+
+    async def deliver(self, user_id: str, message: Message) -> bool:
+        """Send; False if it did not reach the customer (the message stays pending)."""
+
+
+class Pulse:
+    """Wakes waiters on this event loop; `fire` may be called from any thread."""
+
+    def __init__(self) -> None:
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._event: Optional[asyncio.Event] = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._event = asyncio.Event()
+
+    def fire(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._set)
+
+    def _set(self) -> None:
+        event, self._event = self._event, asyncio.Event()
+        if event is not None:
+            event.set()
+
+    async def wait(self, timeout: float) -> None:
+        if self._event is None:
+            await asyncio.sleep(timeout)
+            return
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+
+
+def format_message(message: Message) -> str:
+    """Plain text for channels that cannot show who is speaking."""
+    if message.sender == "agent":
+        return f"客服{message.agent_name or message.agent}：{message.text}"
+    return message.text
+
+
+class Hub:
+    def __init__(self, db: Database, hours: WorkingHours) -> None:
+        self.db = db
+        self.pulse = Pulse()
+        self.staff = StaffService(db)
+        self.handoff = HandoffService(db, self.staff, hours, on_change=self.pulse.fire)
+        self.couriers: Dict[str, Courier] = {}
+        self._pump: Optional[asyncio.Task] = None
+        self._migrated = False
+        self._last_notice: Dict[Customer, float] = {}
+
+    @classmethod
+    def from_env(cls) -> "Hub":
+        return cls(Database.from_env(), WorkingHours.parse(os.environ.get("HANDOFF_WORKING_HOURS")))
+
+    async def run(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking domain call off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(None, lambda: method(*args, **kwargs))
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind to the server's loop, make sure the schema exists, start the delivery pump (idempotent)."""
+        if self._pump is not None and not self._pump.done():
+            return
+        self.pulse.bind(asyncio.get_running_loop())
+        if not self._migrated:
+            try:
+                await self.run(self.db.migrate)
+                self._migrated = True
+            except StoreUnavailable:
+                logger.error("ticket store unavailable at start; the handoff gate lets messages through to the bot")
+        self._pump = asyncio.get_running_loop().create_task(self._deliver_forever())
+
+    async def stop(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            try:
+                await self._pump
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._pump = None
+
+    def register(self, courier: Courier) -> None:
+        self.couriers[courier.channel] = courier
+
+    # -- the gate -------------------------------------------------------------------------
+
+    def gated(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+        async def handle(message: UserMessage) -> Any:
+            customer = Customer(message.input_channel or "unknown", message.sender_id)
+            if await self.route(customer, message.text or "", message.output_channel):
+                return None
+            return await on_new_message(message)
+
+        return handle
+
+    async def route(self, customer: Customer, text: str, output: OutputChannel) -> bool:
+        """True when the message belongs to a human conversation (the bot must stay silent)."""
+        await self.flush(customer, output)
+        try:
+            routing = await self.run(self.handoff.customer_message, customer, text)
+        except IntakeError as error:
+            # The store is down: the bot answers (and tells the customer if it cannot file anything).
+            logger.error("handoff gate skipped: %s", error.__class__.__name__)
+            return False
+        if routing is None:
+            return False
+        if routing.cancelled:
+            self._last_notice.pop(customer, None)
+            await output.send_text_message(customer.user_id, CANCELLED_TEXT)
+        elif routing.position:
+            # The customer was told their place when they were queued; remind them now and then.
+            now = time.time()
+            last = self._last_notice.get(customer) or routing.session.requested_at.timestamp()
+            if now - last >= WAITING_NOTICE_EVERY:
+                if len(self._last_notice) > 10_000:
+                    self._last_notice.clear()
+                self._last_notice[customer] = now
+                text = WAITING_TEXT.format(ahead=routing.position - 1, wait=describe_wait(routing.estimated_wait))
+                await output.send_text_message(customer.user_id, text)
+        return True
+
+    async def flush(self, customer: Customer, output: OutputChannel) -> None:
+        """Hand the customer what agents wrote while they were away (or on a channel that cannot push)."""
+        try:
+            pending = await self.run(self.handoff.pending_deliveries, customer.channel, customer.user_id)
+        except IntakeError:
+            return
+        for message in pending:
+            if await self.run(self.handoff.claim_delivery, message.id):
+                await output.send_text_message(customer.user_id, format_message(message))
+
+    # -- the pump -------------------------------------------------------------------------
+
+    async def deliver_pending(self) -> int:
+        """One round: deliver what this process can; returns how many were sent."""
+        pending = await self.run(self.handoff.pending_deliveries)
+        sent = 0
+        for message in pending:
+            courier = self.couriers.get(message.customer.channel) if message.customer else None
+            if courier is None or not courier.holds(message.customer.user_id):
+                continue
+            if not await self.run(self.handoff.claim_delivery, message.id):
+                continue  # another process got it
+            try:
+                ok = await courier.deliver(message.customer.user_id, message)
+            except Exception:  # noqa: BLE001 - a channel failure must not stop the pump
+                logger.exception("delivery through %s failed", courier.channel)
+                ok = False
+            if ok:
+                sent += 1
+            else:
+                await self.run(self.handoff.unclaim_delivery, message.id)
+        return sent
+
+    async def _deliver_forever(self) -> None:
+        while True:
+            try:
+                await self.deliver_pending()
+            except asyncio.CancelledError:
+                raise
+            except IntakeError as error:
+                logger.warning("delivery round skipped: %s", error.__class__.__name__)
+            except Exception:  # noqa: BLE001
+                logger.exception("delivery round failed")
+            await self.pulse.wait(POLL_SECONDS)
+
+
+_hub: Optional[Hub] = None
+_hub_lock = threading.Lock()
+
+
+def get_hub() -> Hub:
+    """The process-wide hub (created on first use; nothing connects at import)."""
+    global _hub
+    with _hub_lock:
+        if _hub is None:
+            _hub = Hub.from_env()
+        return _hub
