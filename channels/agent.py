@@ -438,9 +438,13 @@ class AgentConsoleInput(InputChannel):
             except ValueError:
                 raise InvalidInput("'after' must be an integer and 'timeout' a number")
             timeout = min(max(timeout, 0.0), LONG_POLL_MAX_SECONDS)
-            if after <= 0:  # a console starting up: where the feed stands now
+            if after <= 0:
+                # A console starting up learns where the feed stands (it has just loaded everything).
+                # On an empty feed it waits like any other poll, so the very first change is not missed.
+                after = 0
                 cursor = await hub.run(hub.handoff.latest_event_id)
-                return response.json({"cursor": cursor, "events": []})
+                if cursor > 0:
+                    return response.json({"cursor": cursor, "events": []})
             deadline = asyncio.get_running_loop().time() + timeout
             while True:
                 cursor, found = await hub.run(hub.handoff.events_after, after)

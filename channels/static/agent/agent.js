@@ -415,8 +415,8 @@
           state.cursor = Math.max.apply(null, events.map(function (e) { return Number(e.id) || 0; }));
         }
         if (events.length) handleEvents(events);
-        // Never spin: an answer that came back at once is followed by a short pause (this also batches bursts).
-        var wait = Date.now() - started < 500 ? 500 : 0;
+        // Never spin: an empty answer that came back at once is followed by a short pause.
+        var wait = !events.length && Date.now() - started < 500 ? 500 : 0;
         later(function () { poll(epoch); }, wait);
       }, function (error) {
         clearTimeout(guard);
