@@ -40,10 +40,6 @@ def _service_of(owner: str) -> Any:
         return _services[owner]
 
 
-def working_hours() -> WorkingHours:
-    return _service_of("HandoffService").hours
-
-
 async def call(method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking domain service method off the event loop.
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import List, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import beijing_time, call, customer_of, ticket_vars, working_hours
+from actions.common import beijing_time, call, customer_of, ticket_vars
 from bot.handoff import HandoffService, Outcome, describe_wait
-from bot.staff import StaffService
 from bot.tickets import Ticket
 
 
@@ -28,9 +26,7 @@ def conversation(tracker: Tracker) -> List[Tuple[str, str]]:
 
 
 async def agents_available() -> bool:
-    if not working_hours().is_open(datetime.now(timezone.utc)):
-        return False
-    return await call(StaffService.online_count) > 0
+    return await call(HandoffService.available_now)
 
 
 async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, ticket: Ticket, reason: str) -> None:
@@ -43,7 +39,7 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, ticket: 
         contact = f"通过 {ticket.masked_phone} 联系您" if ticket.contact_phone else "在这里回复您"
         dispatcher.utter_message(
             response="utter_handoff_unavailable",
-            hours=working_hours().describe(),
+            hours=placement.hours,
             callback_due=beijing_time(placement.callback_due or ticket.response_due),
             contact=contact,
             **values,

@@ -5,7 +5,8 @@
      ├── NotFound            no such ticket (also used for "not yours", so numbers cannot be probed)
      ├── NotOwner            the ticket exists but belongs to another customer (internal use only)
      ├── Conflict            a concurrent write got there first (e.g. the same idempotency key)
-     │    └── Taken          another agent already holds the session
+     │    ├── Taken          another agent already holds the session
+     │    └── WrongState     the session or ticket is not in a state that allows this (e.g. already ended)
      ├── Unauthenticated     no valid staff credentials or token
      │    └── RateLimited    too many failed logins; try again later
      ├── Forbidden           the staff member may not do this (not their session, not a supervisor)
@@ -50,6 +51,10 @@ class Taken(Conflict):
         self.agent = agent
         self.agent_name = agent_name
         self.owner = owner
+
+
+class WrongState(Conflict):
+    """The object moved on (ended, taken, released) before this request arrived."""
 
 
 class Unauthenticated(IntakeError):

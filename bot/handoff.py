@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from bot import ticket_numbers
 from bot.categories import Category
-from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, Taken
+from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, Taken, WrongState
 from bot.severity import Severity
 from bot.staff import StaffMember, StaffService
 from bot.storage.database import Database
@@ -90,6 +90,8 @@ RELEASED_TEXT = "人工服务已结束，接下来由智能助手继续为您服
 CLOSED_TEXT = "本次人工服务已结束，感谢您的耐心。如还有其他问题，随时给我发消息。"
 CANCELLED_TEXT = "已取消排队，智能助手继续为您服务。"
 
+REQUEUED_TEXT = "刚才接待您的客服暂时离线，已为您重新排队，其他客服会尽快接入。"
+UNAVAILABLE_TEXT = "目前没有人工客服在线，您的请求已登记，客服会在{due}前联系您。在此期间智能助手继续为您服务，直接发消息即可。"
 WAITING_TEXT = "您正在排队等待人工客服，前面还有{ahead}位，预计等待{wait}。您的留言客服接入后都能看到。发送“取消”可返回智能助手。"
 
 CANNED_REPLIES = (
@@ -108,9 +110,17 @@ _CANCEL = re.compile(
 _PUNCTUATION = re.compile(r"[\s。，！？!?,.~～…]+")
 
 
+_LEAVE = re.compile(r"^(?:/cancel_handoff|返回机器人|回到机器人|返回智能助手|转回机器人|结束人工|结束人工服务|退出人工|退出人工服务)$")
+
+
 def is_cancel(text: str) -> bool:
     """Whether a waiting customer's message asks to leave the queue."""
     return bool(_CANCEL.match(_PUNCTUATION.sub("", text or "")))
+
+
+def is_leave(text: str) -> bool:
+    """Whether a customer talking to an agent explicitly asks to go back to the bot."""
+    return bool(_LEAVE.match(_PUNCTUATION.sub("", text or "")))
 
 
 @dataclass(frozen=True)
@@ -249,6 +259,7 @@ class Placement:
     estimated_wait: timedelta = timedelta(0)
     agent_name: Optional[str] = None
     callback_due: Optional[datetime] = None
+    hours: str = "全天"
 
 
 @dataclass(frozen=True)
@@ -389,34 +400,135 @@ class HandoffService:
             return None if row is None else self._snapshot(session, row)
 
     def customer_message(self, customer: Customer, text: str) -> Optional[Routing]:
-        """Take a customer message during a handoff; None when the bot should handle it."""
-        text = _clean_text(text)
+        """Take a customer message during a handoff; None when the bot should handle it.
+
+        A waiting customer leaves the queue with 取消 and the like; a customer talking to an agent
+        leaves with an explicit 返回机器人 (so a silent agent can never trap them).
+        """
         now = self.clock()
         with self.db.transaction() as session:
             row = self._open_row(session, customer, WITH_HUMAN)
             if row is None:
                 return None
-            if row.status == SessionStatus.WAITING.value and is_cancel(text):
+            text = (text or "").strip()
+            waiting = row.status == SessionStatus.WAITING.value
+            if waiting and is_cancel(text) or not waiting and is_leave(text):
                 row.status = SessionStatus.CANCELLED.value
                 row.ended_at = now
                 row.updated_at = now
+                row.transfer_to = row.transfer_reason = None
                 self._event(session, row.id, "cancelled", "customer", "")
-                self._note_on_tickets(session, self._customer_tickets(session, customer), now, "human_cancelled", "客户取消排队")
+                detail = "客户取消排队" if waiting else "客户结束人工服务，返回智能助手"
+                session.add(HandoffMessageRow(session_id=row.id, at=now, sender="system", text=detail, to_customer=False))
+                self._note_on_tickets(session, self._customer_tickets(session, customer), now, "human_cancelled", detail)
                 session.flush()
-                routing = Routing(self._snapshot(session, row), cancelled=True)
-            else:
+                return self._routing(session, row, cancelled=True)
+            if text and len(text) <= MAX_MESSAGE_CHARS:
                 message = HandoffMessageRow(session_id=row.id, at=now, sender="customer", text=text, to_customer=False)
                 session.add(message)
                 row.updated_at = now
                 session.flush()
                 self._event(session, row.id, "message", "customer", str(message.id))
-                position, wait = self._position(session, row)
-                routing = Routing(self._snapshot(session, row), position=position, estimated_wait=wait)
+            routing = self._routing(session, row)
         self._changed()
         return routing
 
-    def pending_deliveries(self, channel: Optional[str] = None, user_id: Optional[str] = None, limit: int = 200) -> List[Message]:
-        """Messages for customers that no channel has delivered yet, oldest first."""
+    def _routing(self, session: Session, row: HandoffSessionRow, cancelled: bool = False) -> Routing:
+        position, wait = self._position(session, row)
+        return Routing(self._snapshot(session, row), cancelled=cancelled, position=position, estimated_wait=wait)
+
+    def available_now(self) -> bool:
+        """Whether a request for a human would reach someone now (working hours and an agent online)."""
+        now = self.clock()
+        if not self.hours.is_open(now):
+            return False
+        with self.db.transaction() as session:
+            return bool(self._online(session, now))
+
+    def sweep(self, offline_grace: timedelta = timedelta(minutes=2)) -> int:
+        """Keep nobody stuck with a silent bot; returns how many sessions moved.
+
+        * A session whose agent went offline (closed the console without handing back) goes back to
+          the queue, keeping its owner.
+        * Waiting sessions when nobody can take them (everyone offline, or working hours over) become
+          call-back requests, and the customer is told the bot answers again meanwhile.
+        """
+        now = self.clock()
+        moved = 0
+        with self.db.transaction() as session:
+            online = self._online(session, now)
+            stale = session.execute(
+                sa.select(HandoffSessionRow)
+                .outerjoin(AgentRow, AgentRow.username == HandoffSessionRow.agent)
+                .where(
+                    HandoffSessionRow.status == SessionStatus.ACTIVE.value,
+                    sa.or_(AgentRow.online_until.is_(None), AgentRow.online_until < now - offline_grace),
+                )
+                .with_for_update(of=HandoffSessionRow)
+            ).scalars().all()
+            for row in stale:
+                self._event(session, row.id, "requeued", SYSTEM, f"agent {row.agent} offline")
+                row.status = SessionStatus.WAITING.value
+                row.agent = None
+                row.transfer_to = row.transfer_reason = None
+                row.updated_at = now
+                self._system_message(session, row, REQUEUED_TEXT, now)
+                moved += 1
+            if not (online and self.hours.is_open(now)):
+                waiting = session.execute(
+                    sa.select(HandoffSessionRow)
+                    .where(HandoffSessionRow.status == SessionStatus.WAITING.value)
+                    .with_for_update()
+                ).scalars().all()
+                opening = self.hours.next_opening(now)
+                for row in waiting:
+                    row.status = SessionStatus.CALLBACK.value
+                    row.callback_due = min(row.due, opening + CALLBACK_WITHIN)
+                    row.updated_at = now
+                    self._event(session, row.id, "to_callback", SYSTEM, "nobody available")
+                    local = row.callback_due.astimezone(BEIJING)
+                    self._system_message(
+                        session, row, UNAVAILABLE_TEXT.format(due=f"{local.month}月{local.day}日 {local:%H:%M}"), now
+                    )
+                    tickets = self._customer_tickets(session, Customer(row.channel, row.channel_user_id))
+                    self._note_on_tickets(session, tickets, now, "callback_requested", "无人在线，转为待回电")
+                    moved += 1
+        if moved:
+            logger.info("handoff sweep moved %d session(s)", moved)
+            self._changed()
+        return moved
+
+    def messages_for_customer(self, customer: Customer, after_id: int, limit: int = 100) -> List[Message]:
+        """What agents and the system told this customer after `after_id` (delivered or not): a
+        reconnecting client replays what it may have missed, and ignores ids it already shows."""
+        with self.db.transaction() as session:
+            rows = session.execute(
+                sa.select(HandoffMessageRow, AgentRow.display_name)
+                .join(HandoffSessionRow, HandoffSessionRow.id == HandoffMessageRow.session_id)
+                .outerjoin(AgentRow, AgentRow.username == HandoffMessageRow.agent)
+                .where(
+                    HandoffSessionRow.channel == customer.channel,
+                    HandoffSessionRow.channel_user_id == customer.user_id,
+                    HandoffMessageRow.to_customer.is_(True),
+                    HandoffMessageRow.id > after_id,
+                )
+                .order_by(HandoffMessageRow.id)
+                .limit(limit)
+            ).all()
+            return [Message.from_row(m, customer, name) for m, name in rows]
+
+    def pending_deliveries(
+        self,
+        channel: Optional[str] = None,
+        user_id: Optional[str] = None,
+        limit: int = 200,
+        user_ids: Optional[Sequence[str]] = None,
+    ) -> List[Message]:
+        """Messages for customers that no channel has delivered yet, oldest first.
+
+        `user_ids` limits the search to customers a process can reach, so messages for customers who
+        are away never crowd out those for customers who are here.
+        """
         with self.db.transaction() as session:
             query = (
                 sa.select(
@@ -430,6 +542,10 @@ class HandoffService:
                 query = query.where(HandoffSessionRow.channel == channel)
             if user_id is not None:
                 query = query.where(HandoffSessionRow.channel_user_id == user_id)
+            if user_ids is not None:
+                if not user_ids:
+                    return []
+                query = query.where(HandoffSessionRow.channel_user_id.in_(list(user_ids)))
             rows = session.execute(query.order_by(HandoffMessageRow.id).limit(limit)).all()
             return [Message.from_row(m, Customer(ch, uid), name) for m, ch, uid, name in rows]
 
@@ -478,7 +594,7 @@ class HandoffService:
 
     def detail(self, viewer: StaffMember, session_id: int) -> Tuple[HandoffSession, List[Ticket]]:
         with self.db.transaction() as session:
-            row = self._session_row(session, session_id)
+            row = self._session_row(session, session_id, lock=False)
             self._require_reader(viewer, row)
             tickets = self._customer_tickets(session, Customer(row.channel, row.channel_user_id), open_only=False, limit=10)
             carried = [Ticket.from_row(t) for t in tickets if t.status in _OPEN or t.number == row.ticket_number]
@@ -486,7 +602,7 @@ class HandoffService:
 
     def transcript(self, viewer: StaffMember, session_id: int) -> List[Message]:
         with self.db.transaction() as session:
-            row = self._session_row(session, session_id)
+            row = self._session_row(session, session_id, lock=False)
             self._require_reader(viewer, row)
             earlier = self._earlier_sessions(session, row)
             messages = session.execute(
@@ -531,6 +647,8 @@ class HandoffService:
 
     def accept(self, viewer: StaffMember, session_id: int) -> HandoffSession:
         """Take a waiting session. Exactly one of concurrent callers wins; the others get Taken."""
+        if not isinstance(session_id, int) or not 0 < session_id < 2**63:
+            raise NotFound(f"session {session_id}")
         now = self.clock()
         with self.db.transaction() as session:
             won = session.execute(
@@ -550,7 +668,7 @@ class HandoffService:
             if not won:
                 if row.status == SessionStatus.ACTIVE.value and row.agent:
                     raise Taken(row.agent, self._names(session, [row.agent]).get(row.agent, row.agent), row.owner)
-                raise InvalidInput(f"session {session_id} is {row.status}, not waiting")
+                raise WrongState(f"session {session_id} is {row.status}, not waiting")
             session.refresh(row)
             customer = Customer(row.channel, row.channel_user_id)
             for ticket in self._customer_tickets(session, customer):
@@ -593,9 +711,7 @@ class HandoffService:
 
     def transfer(self, viewer: StaffMember, session_id: int, to: str, reason: str) -> HandoffSession:
         """Offer the session to another agent; responsibility moves only when they accept."""
-        reason = (reason or "").strip()[:255]
-        if not reason:
-            raise InvalidInput("a transfer needs a reason")
+        reason = (reason or "").strip()[:255] or "坐席转交"
         with self.db.transaction() as session:
             row = self._session_row(session, session_id)
             self._require_holder(viewer, row)
@@ -647,7 +763,7 @@ class HandoffService:
         with self.db.transaction() as session:
             row = self._session_row(session, session_id)
             if row.status not in (SessionStatus.ACTIVE.value,) + QUEUED:
-                raise InvalidInput(f"session {session_id} is {row.status}")
+                raise WrongState(f"session {session_id} is {row.status}")
             target = self._agent_row(session, to)
             why = f"主管{viewer.username}重新指派：{row.owner or '-'} -> {target.username}，原因：{reason}"
             if row.status != SessionStatus.ACTIVE.value:
@@ -676,7 +792,10 @@ class HandoffService:
         now = self.clock()
         with self.db.transaction() as session:
             row = self._session_row(session, session_id)
-            self._require_holder(viewer, row)
+            if row.status != SessionStatus.ACTIVE.value:
+                raise WrongState(f"session {row.id} is {row.status}, not active")
+            if not (viewer.is_supervisor or viewer.username in (row.agent, row.owner)):
+                raise Forbidden("only the agent, the responsible owner or a supervisor escalates")
             row.escalated_at = row.escalated_at or now
             row.updated_at = now
             tickets = self._customer_tickets(session, Customer(row.channel, row.channel_user_id))
@@ -781,8 +900,15 @@ class HandoffService:
         ).scalar_one_or_none()
 
     @staticmethod
-    def _session_row(session: Session, session_id: int) -> HandoffSessionRow:
-        row = session.get(HandoffSessionRow, session_id) if isinstance(session_id, int) else None
+    def _session_row(session: Session, session_id: int, lock: bool = True) -> HandoffSessionRow:
+        """The session row; locked for the transaction when it is about to change (PostgreSQL
+        serialises concurrent changes of one session on it; SQLite's BEGIN IMMEDIATE already does)."""
+        if not isinstance(session_id, int) or not 0 < session_id < 2**63:
+            raise NotFound(f"session {session_id}")
+        query = sa.select(HandoffSessionRow).where(HandoffSessionRow.id == session_id)
+        if lock:
+            query = query.with_for_update()
+        row = session.execute(query).scalar_one_or_none()
         if row is None:
             raise NotFound(f"session {session_id}")
         return row
@@ -806,7 +932,7 @@ class HandoffService:
     @staticmethod
     def _require_holder(viewer: StaffMember, row: HandoffSessionRow) -> None:
         if row.status != SessionStatus.ACTIVE.value:
-            raise InvalidInput(f"session {row.id} is {row.status}, not active")
+            raise WrongState(f"session {row.id} is {row.status}, not active")
         if viewer.is_supervisor or row.agent == viewer.username:
             return
         raise Forbidden("you do not hold this session")
@@ -899,6 +1025,7 @@ class HandoffService:
             estimated_wait=wait,
             agent_name=agent_name,
             callback_due=row.callback_due,
+            hours=self.hours.describe(),
         )
 
 

@@ -165,11 +165,18 @@ class StaffService:
     # -- logging in -----------------------------------------------------------------------
 
     def login(self, username: str, password: str, client: str = "-") -> Tuple[str, datetime, StaffMember]:
-        """A new bearer token for correct credentials; Unauthenticated or RateLimited otherwise."""
+        """A new bearer token for correct credentials; Unauthenticated or RateLimited otherwise.
+
+        Every attempt is first written down as a failure in the same transaction that counts the
+        earlier ones, so concurrent guesses cannot slip past the limit; a correct password then
+        removes its own row. The slow hash is checked outside any transaction (it holds no lock).
+        """
         username = (username or "")[:64]
         client = (client or "-")[:64]
         now = self.clock()
         with self.db.transaction() as session:
+            # Serialise attempts on one account (PostgreSQL; SQLite's BEGIN IMMEDIATE already does).
+            session.execute(sa.select(AgentRow.id).where(AgentRow.username == username).with_for_update()).first()
             since = now - FAILURE_WINDOW
             failures = session.execute(
                 sa.select(LoginFailureRow.username, LoginFailureRow.client, LoginFailureRow.at).where(
@@ -183,28 +190,33 @@ class StaffService:
                 if len(times) >= limit:
                     retry = min(times) + FAILURE_WINDOW - now
                     raise RateLimited(max(1, int(retry.total_seconds()) + 1))
-        with self.db.transaction() as session:
+            attempt = LoginFailureRow(username=username, client=client, at=now)
+            session.add(attempt)
+            session.flush()
+            attempt_id = attempt.id
             row = session.execute(sa.select(AgentRow).where(AgentRow.username == username)).scalar_one_or_none()
-            ok = verify_password(password or "", row.password_hash if row else _DUMMY_HASH)
-            if row is None or not ok or not row.active:
-                session.add(LoginFailureRow(username=username, client=client, at=now))
-                logger.warning("failed console login for %r from %s", username, client)
-                failed = True
-            else:
-                failed = False
-                token = secrets.token_urlsafe(32)
-                expires = now + TOKEN_LIFETIME
-                session.add(AgentTokenRow(token_hash=_token_hash(token), agent_id=row.id, created_at=now, expires_at=expires))
-                session.execute(sa.delete(AgentTokenRow).where(AgentTokenRow.expires_at < now))
-                session.execute(
-                    sa.delete(LoginFailureRow).where(
-                        sa.or_(LoginFailureRow.username == username, LoginFailureRow.at < now - FAILURE_WINDOW)
+            stored = row.password_hash if row is not None and row.active else _DUMMY_HASH
+            known = row is not None and row.active
+        if not (verify_password(password or "", stored) and known):
+            logger.warning("failed console login for %r from %s", username, client)
+            raise Unauthenticated("wrong username or password")
+        with self.db.transaction() as session:
+            row = session.execute(sa.select(AgentRow).where(AgentRow.username == username)).scalar_one()
+            token = secrets.token_urlsafe(32)
+            expires = now + TOKEN_LIFETIME
+            session.add(AgentTokenRow(token_hash=_token_hash(token), agent_id=row.id, created_at=now, expires_at=expires))
+            session.execute(sa.delete(AgentTokenRow).where(AgentTokenRow.expires_at < now))
+            session.execute(
+                sa.delete(LoginFailureRow).where(
+                    sa.or_(
+                        LoginFailureRow.id == attempt_id,
+                        LoginFailureRow.username == username,
+                        LoginFailureRow.at < now - FAILURE_WINDOW,
                     )
                 )
-                row.online_until = now + PRESENCE_WINDOW
-                member = self._member(row, now)
-        if failed:
-            raise Unauthenticated("wrong username or password")
+            )
+            row.online_until = now + PRESENCE_WINDOW
+            member = self._member(row, now)
         logger.info("console login: %s", username)
         return token, expires, member
 

@@ -11,6 +11,7 @@ import asyncio
 import functools
 import json
 import logging
+import math
 import time
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from bot.errors import (
     StoreUnavailable,
     Taken,
     Unauthenticated,
+    WrongState,
 )
 from bot.handoff import CANNED_REPLIES, HandoffSession, Message, masked_customer
 from bot.staff import StaffMember
@@ -73,6 +75,8 @@ def _error_response(error: IntakeError) -> HTTPResponse:
         return _error(429, "too_many_attempts", f"登录失败次数过多，请{error.retry_after}秒后再试", retry_after=error.retry_after)
     if isinstance(error, Unauthenticated):
         return _error(401, "unauthenticated")
+    if isinstance(error, WrongState):
+        return _error(409, "wrong_state", "会话或工单的状态已经变化（可能已被接入、转交或结束），请刷新后再试")
     if isinstance(error, Forbidden):
         return _error(403, "forbidden")
     if isinstance(error, Taken):
@@ -130,6 +134,7 @@ def ticket_json(t: Ticket) -> Dict[str, Any]:
     return {
         "number": t.number,
         "category_label": t.category.label,
+        "severity": t.severity.value,
         "severity_label": t.severity.label,
         "status": t.status.value,
         "status_label": t.status.label,
@@ -279,7 +284,12 @@ class AgentConsoleInput(InputChannel):
             password = body.get("password")
             if not isinstance(password, str) or not password or len(password) > 256:
                 raise InvalidInput("'password' is required")
-            token, expires, member = await hub.run(hub.staff.login, username, password, request.ip or "-")
+            try:
+                token, expires, member = await hub.run(hub.staff.login, username, password, request.ip or "-")
+            except RateLimited:
+                raise
+            except Unauthenticated:
+                return _error(401, "invalid_credentials", "账号或密码错误")
             return response.json({"token": token, "expires_at": _iso(expires), "agent": agent_json(member)})
 
         @blueprint.route("/api/logout", methods=["POST"])
@@ -412,6 +422,7 @@ class AgentConsoleInput(InputChannel):
                         {
                             "number": t.number,
                             "category_label": t.category.label,
+                            "severity": t.severity.value,
                             "severity_label": t.severity.label,
                             "status_label": t.status.label,
                             "progress_due": _iso(t.progress_due),
@@ -437,6 +448,8 @@ class AgentConsoleInput(InputChannel):
                 timeout = float(request.args.get("timeout", "20"))
             except ValueError:
                 raise InvalidInput("'after' must be an integer and 'timeout' a number")
+            if not math.isfinite(timeout) or not -1 <= after < 2**63:
+                raise InvalidInput("'after' must be a feed cursor and 'timeout' a finite number")
             timeout = min(max(timeout, 0.0), LONG_POLL_MAX_SECONDS)
             if after <= 0:
                 # A console starting up learns where the feed stands (it has just loaded everything).

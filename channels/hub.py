@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Awaitable, Callable, Dict, Optional, Protocol, TypeVar
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Protocol, TypeVar
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
@@ -32,7 +32,10 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 POLL_SECONDS = 1.0
+SWEEP_SECONDS = 30.0
 WAITING_NOTICE_EVERY = 120.0
+CHUNK = 500
+NOT_WAITING = "您目前没有在等待人工客服。有问题可以直接问我；需要人工服务请发送“转人工”。"
 
 
 class Courier(Protocol):
@@ -42,6 +45,9 @@ class Courier(Protocol):
 
     def holds(self, user_id: str) -> bool:
         """Whether this process can push to the customer right now."""
+
+    def connected(self) -> Iterable[str]:
+        """The customers this process can push to right now."""
 
     async def deliver(self, user_id: str, message: Message) -> bool:
         """Send; False if it did not reach the customer (the message stays pending)."""
@@ -152,6 +158,9 @@ class Hub:
             logger.error("handoff gate skipped: %s", error.__class__.__name__)
             return False
         if routing is None:
+            if text.strip() == "/cancel_handoff":  # a stale 取消等待 button: nothing to cancel
+                await output.send_text_message(customer.user_id, NOT_WAITING)
+                return True
             return False
         if routing.cancelled:
             self._last_notice.pop(customer, None)
@@ -176,13 +185,24 @@ class Hub:
             return
         for message in pending:
             if await self.run(self.handoff.claim_delivery, message.id):
-                await output.send_text_message(customer.user_id, format_message(message))
+                try:
+                    await output.send_text_message(customer.user_id, format_message(message))
+                except Exception:
+                    await self.run(self.handoff.unclaim_delivery, message.id)
+                    raise
 
     # -- the pump -------------------------------------------------------------------------
 
     async def deliver_pending(self) -> int:
         """One round: deliver what this process can; returns how many were sent."""
-        pending = await self.run(self.handoff.pending_deliveries)
+        pending: List[Message] = []
+        for channel, courier in list(self.couriers.items()):
+            users = sorted(set(courier.connected()))
+            for start in range(0, len(users), CHUNK):
+                pending += await self.run(
+                    self.handoff.pending_deliveries, channel, None, 200, users[start : start + CHUNK]
+                )
+        pending.sort(key=lambda m: m.id)
         sent = 0
         for message in pending:
             courier = self.couriers.get(message.customer.channel) if message.customer else None
@@ -202,8 +222,12 @@ class Hub:
         return sent
 
     async def _deliver_forever(self) -> None:
+        next_sweep = 0.0
         while True:
             try:
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + SWEEP_SECONDS
+                    await self.run(self.handoff.sweep)
                 await self.deliver_pending()
             except asyncio.CancelledError:
                 raise

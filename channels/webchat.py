@@ -26,7 +26,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.errors import IntakeError
 from bot.handoff import Message
+from bot.tickets import Customer
 from bot.text import MAX_MESSAGE_CHARS
 from channels.hub import get_hub
 
@@ -126,7 +128,17 @@ class WebChatInput(InputChannel):
             await sio.enter_room(sid, session_id)
             await sio.save_session(sid, {"session_id": session_id})
             await sio.emit("session_confirm", session_id, room=sid)
-            hub.pulse.fire()  # deliver what an agent wrote while the customer was away
+            # Replay what an agent or the system said since the last message this page shows (it
+            # may have been pushed to a connection that was already dead); the page drops repeats.
+            last_seen = data.get("last_message_id") if isinstance(data, dict) else None
+            if isinstance(last_seen, int) and not isinstance(last_seen, bool) and 0 <= last_seen < 2**63:
+                try:
+                    missed = await hub.run(hub.handoff.messages_for_customer, Customer(self.name(), session_id), last_seen)
+                except IntakeError:
+                    missed = []
+                for message in missed:
+                    await sio.emit(self.bot_message_evt, message_payload(message), room=sid)
+            hub.pulse.fire()  # and deliver what is still pending
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: Text, data: Any) -> None:
@@ -165,12 +177,21 @@ class WebChatCourier:
         rooms = self.sio.manager.rooms.get("/", {})
         return bool(rooms.get(user_id))
 
+    def connected(self) -> List[str]:
+        # Every socket also sits in a room named after its sid; chat sessions are 32 hex digits.
+        return [room for room, members in self.sio.manager.rooms.get("/", {}).items() if members and _valid_session_id(room)]
+
     async def deliver(self, user_id: str, message: Message) -> bool:
-        payload: Dict[str, Any] = {"text": message.text}
-        if message.sender == "agent":
-            payload["agent"] = message.agent_name or message.agent
-        await self.sio.emit(self.event, payload, room=user_id)
+        await self.sio.emit(self.event, message_payload(message), room=user_id)
         return True
+
+
+def message_payload(message: Message) -> Dict[str, Any]:
+    """A bot_uttered payload for a message from the handoff (the id lets the page drop repeats)."""
+    payload: Dict[str, Any] = {"text": message.text, "message_id": message.id}
+    if message.sender == "agent":
+        payload["agent"] = message.agent_name or message.agent
+    return payload
 
 
 def _security_headers() -> Dict[str, str]:

@@ -9,13 +9,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.categories import Category
-from bot.errors import Forbidden, InvalidInput, Taken
+from bot.errors import Forbidden, InvalidInput, NotFound, Taken, WrongState
 from bot.handoff import (
     HandoffService,
     Outcome,
     SessionStatus,
     WorkingHours,
     is_cancel,
+    is_leave,
 )
 from bot.staff import Role, StaffService
 from bot.tickets import Customer, Status, TicketService
@@ -205,7 +206,9 @@ def test_transfer_moves_responsibility_only_when_accepted(handoff, staff, ticket
     session = handoff.request(alice, "转人工", ticket).session
     handoff.accept(wang, session.id)
     with pytest.raises(InvalidInput):
-        handoff.transfer(wang, session.id, "li", "")
+        handoff.transfer(wang, session.id, "wang", "")  # to oneself
+    with pytest.raises(InvalidInput):
+        handoff.transfer(wang, session.id, "nobody", "")
     offered = handoff.transfer(wang, session.id, "li", "涉及宽带装维，转装维专席")
     assert offered.transfer_to == "li" and offered.owner == "wang"
     assert tickets.get(alice, ticket.number).responsible == "wang"
@@ -265,7 +268,7 @@ def test_release_hands_the_customer_back_to_the_bot(handoff, staff, tickets, ali
     released = handoff.release(wang, session.id)
     assert released.status is SessionStatus.RELEASED
     assert handoff.customer_message(alice, "你好") is None
-    with pytest.raises(InvalidInput):
+    with pytest.raises(WrongState):
         handoff.post(wang, session.id, "还在吗")
 
 
@@ -301,3 +304,66 @@ def test_feed_reports_changes_in_order(handoff, staff, tickets, alice):
     cursor, events = handoff.events_after(start)
     assert [e.kind for e in events] == ["requested", "accepted"] and cursor == events[-1].id
     assert handoff.events_after(cursor) == (cursor, [])
+
+
+def test_customer_talking_to_an_agent_can_go_back_to_the_bot(handoff, staff, tickets, alice):
+    wang = login(staff, "wang")
+    session = handoff.request(alice, "转人工", complaint(tickets, alice)).session
+    handoff.accept(wang, session.id)
+    assert not handoff.customer_message(alice, "取消").cancelled  # may be part of the conversation
+    assert handoff.customer_message(alice, "   ") is not None  # blank: not for the bot either
+    assert handoff.customer_message(alice, "返回机器人").cancelled
+    assert handoff.customer_message(alice, "查话费") is None
+    assert handoff.transcript(wang, session.id)[-1].text == "客户结束人工服务，返回智能助手"
+    assert is_leave("/cancel_handoff") and not is_leave("取消")
+
+
+def test_sweep_requeues_sessions_of_agents_who_left_and_turns_waits_into_call_backs(
+    handoff, staff, tickets, alice, bob, clock
+):
+    wang = login(staff, "wang")
+    held = handoff.request(alice, "转人工", complaint(tickets, alice)).session
+    handoff.accept(wang, held.id)
+    waiting = handoff.request(bob, "转人工", complaint(tickets, bob)).session
+    assert handoff.sweep() == 0
+    clock.now += timedelta(minutes=5)  # wang closed the console without handing back
+    assert handoff.sweep() == 3  # alice back to the queue, then both queued ones to call-back
+    by_id = {s.id: s for s in handoff.queue(None)}
+    assert by_id[held.id].status is SessionStatus.CALLBACK and by_id[held.id].owner == "wang"
+    assert by_id[waiting.id].status is SessionStatus.CALLBACK and by_id[waiting.id].callback_due is not None
+    told = [m.text for m in handoff.pending_deliveries("rest", "alice")]
+    assert "重新排队" in told[-2] and "没有人工客服在线" in told[-1]
+    assert handoff.customer_message(alice, "查话费") is None  # the bot answers again
+    assert handoff.sweep() == 0
+
+
+def test_customer_replay_and_reachable_deliveries(handoff, staff, tickets, alice, bob):
+    wang = login(staff, "wang")
+    for customer in (alice, bob):
+        session = handoff.request(customer, "转人工", complaint(tickets, customer)).session
+        handoff.accept(wang, session.id)
+        handoff.post(wang, session.id, f"你好 {customer.user_id}")
+    assert {m.customer for m in handoff.pending_deliveries(user_ids=["bob"])} == {bob}
+    assert handoff.pending_deliveries(user_ids=[]) == []
+    replay = handoff.messages_for_customer(alice, 0)
+    assert [m.text for m in replay] == ["客服小王已接入，正在为您服务。", "你好 alice"]
+    assert handoff.messages_for_customer(alice, replay[0].id) == replay[1:]
+
+
+def test_bad_session_ids_are_not_found(handoff, staff):
+    wang = login(staff, "wang")
+    for bad in (0, -1, 2**70):
+        with pytest.raises(NotFound):
+            handoff.accept(wang, bad)
+        with pytest.raises(NotFound):
+            handoff.transcript(wang, bad)
+
+
+def test_state_changes_after_the_end_are_conflicts(handoff, staff, tickets, alice):
+    wang = login(staff, "wang")
+    session = handoff.request(alice, "转人工", complaint(tickets, alice)).session
+    handoff.accept(wang, session.id)
+    handoff.close(wang, session.id)
+    for change in (lambda: handoff.release(wang, session.id), lambda: handoff.accept(wang, session.id)):
+        with pytest.raises(WrongState):
+            change()

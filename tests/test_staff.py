@@ -127,3 +127,24 @@ def test_cli_adds_accounts_and_bootstraps_a_first_supervisor(db, monkeypatch, tm
     assert StaffService(db).login("li", "agent-pass-1")[2].display_name == "小李"
     assert cli.main(["list-agents"]) == 0
     assert "agent-pass-1" not in capsys.readouterr().out
+
+
+def test_concurrent_guesses_cannot_pass_the_limit(staff):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    staff.add("wang", "小王", "s3cret-pass")
+    barrier = threading.Barrier(12)
+
+    def guess(n):
+        barrier.wait()
+        try:
+            staff.login("wang", f"guess-{n}")
+        except RateLimited:
+            return "limited"
+        except Unauthenticated:
+            return "checked"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(guess, range(12)))
+    assert answers.count("checked") == MAX_FAILURES_PER_USER and answers.count("limited") == 12 - MAX_FAILURES_PER_USER

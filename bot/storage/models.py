@@ -110,9 +110,6 @@ class LoginFailureRow(Base):
     at = sa.Column(UTCDateTime, nullable=False, index=True)
 
 
-HANDOFF_OPEN = ("waiting", "active")
-
-
 class HandoffSessionRow(Base):
     """A customer's conversation while it is with (or waiting for) a human agent."""
 
@@ -140,14 +137,14 @@ class HandoffSessionRow(Base):
     updated_at = sa.Column(UTCDateTime, nullable=False)
 
     __table_args__ = (
-        # At most one open session per customer, whoever races to create it.
+        # At most one open session (queued, call-back or active) per customer, whoever races to create it.
         sa.Index(
             "uq_handoff_open_customer",
             "channel",
             "channel_user_id",
             unique=True,
-            sqlite_where=sa.text("status IN ('waiting', 'active')"),
-            postgresql_where=sa.text("status IN ('waiting', 'active')"),
+            sqlite_where=sa.text("status IN ('waiting', 'callback', 'active')"),
+            postgresql_where=sa.text("status IN ('waiting', 'callback', 'active')"),
         ),
         sa.Index("ix_handoff_status_due", "status", "due"),
     )

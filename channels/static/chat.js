@@ -55,7 +55,7 @@
   }
 
   function remember(entry) {
-    history.push({ who: entry.who, text: entry.text, replies: entry.replies || [], name: entry.name || null });
+    history.push({ who: entry.who, text: entry.text, replies: entry.replies || [], name: entry.name || null, mid: entry.mid || null });
     if (history.length > MAX_HISTORY) history = history.slice(-MAX_HISTORY);
     save(HISTORY_KEY, history);
   }
@@ -63,6 +63,15 @@
   function add(entry) { remember(entry); render(entry, true); }
 
   history.forEach(function (entry) { render(entry, false); });
+
+  // Messages from agents carry ids: the page asks for what came after the last one it shows, and
+  // drops any it already has (a message may arrive both live and in that replay).
+  function lastMessageId() {
+    return history.reduce(function (max, e) { return typeof e.mid === "number" && e.mid > max ? e.mid : max; }, 0);
+  }
+  function seen(mid) {
+    return history.some(function (e) { return e.mid === mid; });
+  }
 
   var socket = io({ path: "/socket.io", transports: ["websocket", "polling"] });
   var sessionId = load(SESSION_KEY, null);
@@ -72,7 +81,7 @@
 
   socket.on("connect", function () {
     setStatus("已连接");
-    socket.emit("session_request", { session_id: sessionId });
+    socket.emit("session_request", { session_id: sessionId, last_message_id: lastMessageId() });
   });
   socket.on("disconnect", function () { ready = false; setStatus("连接中断，正在重连…"); });
   socket.on("connect_error", function () { setStatus("无法连接服务器，正在重试…"); });
@@ -89,12 +98,14 @@
 
   socket.on("bot_uttered", function (message) {
     if (!message) return;
+    var mid = typeof message.message_id === "number" ? message.message_id : null;
+    if (mid !== null && seen(mid)) return;
     var replies = (message.quick_replies || message.buttons || []).map(function (b) {
       return { title: String(b.title), payload: String(b.payload) };
     });
     if (typeof message.text === "string" && message.text) {
       var agent = typeof message.agent === "string" && message.agent ? message.agent : null;
-      add({ who: agent ? "agent" : "bot", text: message.text, replies: replies, name: agent });
+      add({ who: agent ? "agent" : "bot", text: message.text, replies: replies, name: agent, mid: mid });
     }
   });
   socket.on("error_message", function (message) { add({ who: "system", text: String(message && message.text || "出错了") }); });

@@ -86,6 +86,10 @@ def test_bad_requests_get_clear_answers(stack, console):
     assert stack.api("POST", "/sessions/999999/messages", token, data=b"x" * 70_000).status_code == 413
     assert stack.api("GET", "/sessions?scope=all", token).status_code == 403  # agents are not supervisors
     assert stack.api("GET", "/events?after=abc", token).status_code == 400
+    assert stack.api("GET", "/events?after=1&timeout=nan", token).status_code == 400
+    assert stack.api("GET", "/sessions/100000000000000000000", token).status_code == 404
+    assert stack.api("POST", "/sessions/100000000000000000000/accept", token).status_code == 404
+    assert stack.api("POST", "/login", json={"username": "nobody", "password": "x"}).json()["message"] == "账号或密码错误"
 
 
 def test_login_is_rate_limited_and_passwords_stay_out_of_logs(stack, console):
@@ -151,7 +155,7 @@ def test_handoff_round_trip_transfer_and_release(stack, console):
     got = stack.texts(stack.say(sender, "好的谢谢"))
     assert "客服小王已接入" in got and "客服小王：您好，我是小王，马上帮您查" in got
 
-    assert stack.api("POST", f"/sessions/{session_id}/transfer", t_wang, json={"to": li, "reason": ""}).status_code == 400
+    assert stack.api("POST", f"/sessions/{session_id}/transfer", t_wang, json={"to": "nobody"}).status_code == 400
     r = stack.api("POST", f"/sessions/{session_id}/transfer", t_wang, json={"to": li, "reason": "宽带装维问题转专席"})
     assert r.status_code == 202 and r.json()["session"]["transfer_to"] == li
     assert stack.api("POST", f"/sessions/{session_id}/transfer/accept", t_wang).status_code == 403
@@ -167,7 +171,7 @@ def test_handoff_round_trip_transfer_and_release(stack, console):
     assert r.status_code == 200 and r.json()["session"]["status"] == "released"
     back = stack.texts(stack.say(sender, "查一下我的话费余额"))
     assert "人工服务已结束" in back and len(back) > len("人工服务已结束")  # the bot answers again
-    assert stack.api("POST", f"/sessions/{session_id}/messages", t_li, json={"text": "还在吗"}).status_code == 400
+    assert stack.api("POST", f"/sessions/{session_id}/messages", t_li, json={"text": "还在吗"}).status_code == 409
 
 
 def test_returning_customer_is_routed_to_the_owner_or_waits_marked_with_them(stack, console):

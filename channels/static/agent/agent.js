@@ -892,7 +892,7 @@
     btnClose.disabled = !canAct;
     btnTransfer.disabled = !canAct || pending;
     transferTo.disabled = !(canAct || canReassign);
-    btnEscalate.disabled = !(active && (holder || s.owner === me || sup)) || escalated;
+    btnEscalate.disabled = !(active && (holder || s.owner === me || sup)) || escalated;  // as the API allows
     btnEscalate.textContent = escalated ? "已升级主管" : "升级主管";
     btnReassign.hidden = !sup;
     btnReassign.disabled = !canReassign;
@@ -1130,7 +1130,7 @@
     var open = state.open;
     askReason({
       title: "解决工单 " + number,
-      label: "处理结果（将记入工单并告知客户）",
+      label: "处理结果（记入工单历史）",
       required: true,
       submit: function (note) {
         return api("POST", "/tickets/" + encodeURIComponent(number) + "/resolve", { note: note }).then(function (d) {

@@ -14,7 +14,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-_OPEN = sa.text("status IN ('waiting', 'active')")
+_OPEN = sa.text("status IN ('waiting', 'callback', 'active')")
 
 
 def upgrade() -> None:
