@@ -31,7 +31,10 @@ async def agents_available() -> bool:
 
 async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, ticket: Ticket, reason: str) -> None:
     """Put the conversation through to a person and tell the customer where they stand."""
-    placement = await call(HandoffService.request, customer_of(tracker), reason, ticket, conversation(tracker))
+    history = conversation(tracker)
+    # This turn's own answers are rendered by Rasa after the action: note what the customer was told.
+    history.append(("system", f"智能助手已告知客户：工单 {ticket.number} 已登记，正在转接人工客服"))
+    placement = await call(HandoffService.request, customer_of(tracker), reason, ticket, history)
     values = ticket_vars(ticket)
     if placement.outcome is Outcome.ROUTED or (placement.outcome is Outcome.ALREADY and placement.agent_name):
         dispatcher.utter_message(response="utter_handoff_routed", agent=placement.agent_name, **values)
@@ -47,7 +50,7 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, ticket: 
     else:
         dispatcher.utter_message(
             response="utter_handoff_queued",
-            ahead=str(max(0, placement.position - 1)),
+            position=str(max(1, placement.position)),
             wait=describe_wait(placement.estimated_wait),
             **values,
         )

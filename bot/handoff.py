@@ -92,7 +92,8 @@ CANCELLED_TEXT = "已取消排队，智能助手继续为您服务。"
 
 REQUEUED_TEXT = "刚才接待您的客服暂时离线，已为您重新排队，其他客服会尽快接入。"
 UNAVAILABLE_TEXT = "目前没有人工客服在线，您的请求已登记，客服会在{due}前联系您。在此期间智能助手继续为您服务，直接发消息即可。"
-WAITING_TEXT = "您正在排队等待人工客服，前面还有{ahead}位，预计等待{wait}。您的留言客服接入后都能看到。发送“取消”可返回智能助手。"
+WAITING_TEXT = "您正在排队等待人工客服，目前排在第{position}位，预计等待{wait}。您的留言客服接入后都能看到。发送“取消”可返回智能助手。"
+IN_CHAT_TEXT = "客服已经在为您服务了，直接发消息即可。如需回到智能助手，请发送“返回机器人”。"
 
 CANNED_REPLIES = (
     ("问候", "您好，我是负责您这次问题的客服，请问有什么可以帮您？"),
@@ -110,7 +111,7 @@ _CANCEL = re.compile(
 _PUNCTUATION = re.compile(r"[\s。，！？!?,.~～…]+")
 
 
-_LEAVE = re.compile(r"^(?:/cancel_handoff|返回机器人|回到机器人|返回智能助手|转回机器人|结束人工|结束人工服务|退出人工|退出人工服务)$")
+_LEAVE = re.compile(r"^(?:返回机器人|回到机器人|返回智能助手|转回机器人|结束人工|结束人工服务|退出人工|退出人工服务)$")
 
 
 def is_cancel(text: str) -> bool:
@@ -423,7 +424,8 @@ class HandoffService:
                 self._note_on_tickets(session, self._customer_tickets(session, customer), now, "human_cancelled", detail)
                 session.flush()
                 return self._routing(session, row, cancelled=True)
-            if text and len(text) <= MAX_MESSAGE_CHARS:
+            # Button payloads (e.g. a stale 取消等待 pressed during the chat) are not the customer's words.
+            if text and len(text) <= MAX_MESSAGE_CHARS and not text.startswith("/"):
                 message = HandoffMessageRow(session_id=row.id, at=now, sender="customer", text=text, to_customer=False)
                 session.add(message)
                 row.updated_at = now
@@ -705,7 +707,7 @@ class HandoffService:
                             TicketEventRow(at=now, actor=viewer.username, kind="progress_update", detail="在线沟通进展")
                         )
                     ticket.progress_due = now + PROGRESS_INTERVAL
-            result = Message.from_row(message, Customer(row.channel, row.channel_user_id))
+            result = Message.from_row(message, Customer(row.channel, row.channel_user_id), viewer.display_name)
         self._changed()
         return result
 

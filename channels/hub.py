@@ -22,7 +22,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Pro
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.errors import IntakeError, StoreUnavailable
-from bot.handoff import CANCELLED_TEXT, WAITING_TEXT, HandoffService, Message, WorkingHours, describe_wait
+from bot.handoff import CANCELLED_TEXT, IN_CHAT_TEXT, WAITING_TEXT, HandoffService, Message, WorkingHours, describe_wait
 from bot.staff import StaffService
 from bot.storage.database import Database
 from bot.tickets import Customer
@@ -162,7 +162,9 @@ class Hub:
                 await output.send_text_message(customer.user_id, NOT_WAITING)
                 return True
             return False
-        if routing.cancelled:
+        if routing.session.status.value == "active" and text.strip().startswith("/") and not routing.cancelled:
+            await output.send_text_message(customer.user_id, IN_CHAT_TEXT)
+        elif routing.cancelled:
             self._last_notice.pop(customer, None)
             await output.send_text_message(customer.user_id, CANCELLED_TEXT)
         elif routing.position:
@@ -173,7 +175,7 @@ class Hub:
                 if len(self._last_notice) > 10_000:
                     self._last_notice.clear()
                 self._last_notice[customer] = now
-                text = WAITING_TEXT.format(ahead=routing.position - 1, wait=describe_wait(routing.estimated_wait))
+                text = WAITING_TEXT.format(position=routing.position, wait=describe_wait(routing.estimated_wait))
                 await output.send_text_message(customer.user_id, text)
         return True
 

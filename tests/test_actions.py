@@ -225,7 +225,7 @@ def test_request_for_a_human_queues_when_an_agent_is_online(fresh_service):
     t = tracker(history + [user("转人工", "escalate", "m2")])
     messages, _ = run(ActionRequestHuman(), t)
     assert messages[0]["response"] == "utter_handoff_queued"
-    assert messages[0]["ahead"] == "0" and messages[0]["wait"].startswith("约")
+    assert messages[0]["position"] == "1" and messages[0]["wait"].startswith("约")
     fresh_service.migrate()
     session = HandoffService(fresh_service, StaffService(fresh_service)).session_for(Customer("rest", SENDER))
     assert session is not None and session.status.value == "waiting"
@@ -233,9 +233,10 @@ def test_request_for_a_human_queues_when_an_agent_is_online(fresh_service):
     boss.add("boss", "主管", "boss-pass-1", Role.SUPERVISOR)
     viewer = boss.login("boss", "boss-pass-1")[2]
     transcript = HandoffService(fresh_service, boss).transcript(viewer, session.id)
-    assert [(m.sender, m.text) for m in transcript] == [
+    assert [(m.sender, m.text) for m in transcript][:3] == [
         ("customer", "宽带断了"), ("bot", "请问您的联系电话？"), ("customer", "转人工")
     ]
+    assert transcript[3].sender == "system" and "正在转接人工客服" in transcript[3].text
 
 
 def test_callback_form_skips_the_phone_when_someone_can_take_the_chat(fresh_service):

@@ -315,7 +315,7 @@ def test_customer_talking_to_an_agent_can_go_back_to_the_bot(handoff, staff, tic
     assert handoff.customer_message(alice, "返回机器人").cancelled
     assert handoff.customer_message(alice, "查话费") is None
     assert handoff.transcript(wang, session.id)[-1].text == "客户结束人工服务，返回智能助手"
-    assert is_leave("/cancel_handoff") and not is_leave("取消")
+    assert is_leave("返回机器人。") and not is_leave("取消") and not is_leave("/cancel_handoff")
 
 
 def test_sweep_requeues_sessions_of_agents_who_left_and_turns_waits_into_call_backs(

@@ -107,7 +107,7 @@ def test_fifty_concurrent_accepts_one_owner(stack, console):
     tokens = [console.login(u) for u in usernames]
     sender = new_sender()
     reply = stack.texts(stack.say(sender, "我要转人工客服"))
-    assert "排队" in reply or "前面还有" in reply, reply
+    assert "排队" in reply or "排在第" in reply, reply
     session_id = session_id_of(stack, sender)
     barrier = threading.Barrier(50)
 
@@ -134,7 +134,7 @@ def test_handoff_round_trip_transfer_and_release(stack, console):
     sender = new_sender()
     stack.say(sender, "你好")
     reply = stack.texts(stack.say(sender, "帮我转人工"))
-    assert "前面还有" in reply, reply
+    assert "排在第" in reply, reply
     session_id = session_id_of(stack, sender)
     # the bot is silent while the customer waits; what they write reaches the agent
     assert stack.say(sender, "我家宽带从昨晚开始断网") == []
@@ -196,7 +196,7 @@ def test_returning_customer_is_routed_to_the_owner_or_waits_marked_with_them(sta
     # the owner is offline: the session waits, marked with its owner; another agent may answer
     assert stack.api("POST", "/logout", t_owner).status_code == 204
     reply = stack.texts(stack.say(sender, "转人工"))
-    assert "前面还有" in reply, reply
+    assert "排在第" in reply, reply
     third = session_id_of(stack, sender)
     [queued] = [s for s in stack.api("GET", "/queue", t_other).json()["sessions"] if s["id"] == third]
     assert queued["owner"] == owner and queued["owner_name"] == "老张"

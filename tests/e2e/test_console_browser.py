@@ -69,7 +69,7 @@ def test_customer_and_agent_talk_both_ways(stack, console, browser):
     customer.goto(f"{stack.url}/chat/")
     customer.wait_for_selector("text=已连接")
     customer_says(customer, "我要转人工")
-    customer.wait_for_selector(".msg--bot:has-text('前面还有')", timeout=30_000)
+    customer.wait_for_selector(".msg--bot:has-text('排在第')", timeout=30_000)
     session_id = webchat_session_id(stack, customer)
 
     # the queue updates live: no reload on the agent's side

@@ -523,6 +523,11 @@
       who.appendChild(el("span", "item__sub", (s.customer || "客户") + " · " + (CHANNELS[s.channel] || s.channel || "")));
       if (s.owner) who.appendChild(el("span", "item__sub", "负责人：" + (s.owner_name || s.owner)));
       li.appendChild(who);
+      // First-contact responsibility: the owner's own customer is flagged for them.
+      if (s.owner && state.me && s.owner === state.me.username) {
+        li.classList.add("queue-item--mine");
+        li.appendChild(el("div", "item__row item__owner", "您负责的客户在等待"));
+      }
 
       if (s.reason) li.appendChild(el("div", "item__row item__sub", s.reason));
       if (s.last_message) li.appendChild(el("div", "item__last", s.last_message));

@@ -1,0 +1,129 @@
+"""The hub of a Rasa process: the gate in front of the bot and delivery across processes (real store)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import List, Set, Tuple
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from bot.handoff import WorkingHours
+from bot.staff import StaffService
+from bot.tickets import Customer
+from channels.hub import Hub
+
+
+class RecordingCourier:
+    """A channel that can reach the customers listed in `here` and records what it sent."""
+
+    def __init__(self, channel: str, here: Set[str], fail: bool = False) -> None:
+        self.channel = channel
+        self.here = here
+        self.fail = fail
+        self.sent: List[Tuple[str, str]] = []
+
+    def holds(self, user_id: str) -> bool:
+        return user_id in self.here
+
+    def connected(self) -> List[str]:
+        return sorted(self.here)
+
+    async def deliver(self, user_id: str, message) -> bool:
+        if self.fail:
+            return False
+        self.sent.append((user_id, message.text))
+        return True
+
+
+@pytest.fixture
+def hubs(db):
+    """Two hubs on one store: two Rasa server processes."""
+    return Hub(db, WorkingHours()), Hub(db, WorkingHours())
+
+
+def agent_on(hub: Hub):
+    staff: StaffService = hub.staff
+    staff.add("wang", "小王", "wang-pass-1")
+    return staff.login("wang", "wang-pass-1")[2]
+
+
+def test_a_message_is_delivered_once_by_the_process_holding_the_customer(hubs):
+    first, second = hubs
+    here, elsewhere = RecordingCourier("webchat", {"c1"}), RecordingCourier("webchat", set())
+    first.register(here)
+    second.register(elsewhere)
+    wang = agent_on(second)
+    customer = Customer("webchat", "c1")
+    session = second.handoff.request(customer, "转人工").session
+    second.handoff.accept(wang, session.id)
+    second.handoff.post(wang, session.id, "您好，请讲")  # the agent's request landed on the other process
+
+    async def rounds():
+        return await second.deliver_pending(), await first.deliver_pending(), await first.deliver_pending()
+
+    assert asyncio.run(rounds()) == (0, 2, 0)
+    assert [text for _, text in here.sent] == ["客服小王已接入，正在为您服务。", "您好，请讲"]
+    assert elsewhere.sent == []
+
+
+def test_a_failed_delivery_stays_pending(hubs):
+    hub, _ = hubs
+    broken = RecordingCourier("webchat", {"c1"}, fail=True)
+    hub.register(broken)
+    wang = agent_on(hub)
+    customer = Customer("webchat", "c1")
+    session = hub.handoff.request(customer, "转人工").session
+    hub.handoff.accept(wang, session.id)
+    assert asyncio.run(hub.deliver_pending()) == 0
+    assert len(hub.handoff.pending_deliveries("webchat", "c1")) == 1
+
+
+def test_customers_who_are_away_do_not_block_those_who_are_here(hubs):
+    hub, _ = hubs
+    courier = RecordingCourier("webchat", {"here"})
+    hub.register(courier)
+    wang = agent_on(hub)
+    for n in range(210):  # more undelivered messages for absent customers than one round fetches
+        session = hub.handoff.request(Customer("rest", f"away{n}"), "转人工").session
+        hub.handoff.accept(wang, session.id)
+    session = hub.handoff.request(Customer("webchat", "here"), "转人工").session
+    hub.handoff.accept(wang, session.id)
+    assert asyncio.run(hub.deliver_pending()) == 1 and courier.sent[0][0] == "here"
+
+
+def gate(hub: Hub, customer: Customer, text: str):
+    output = CollectingOutputChannel()
+    reached_bot = []
+
+    async def bot(message: UserMessage):
+        reached_bot.append(message.text)
+
+    handle = hub.gated(bot)
+    asyncio.run(handle(UserMessage(text, output, customer.user_id, input_channel=customer.channel)))
+    return reached_bot, [m["text"] for m in output.messages]
+
+
+def test_the_gate_keeps_the_bot_silent_while_a_human_has_the_conversation(hubs):
+    hub, _ = hubs
+    wang = agent_on(hub)
+    alice = Customer("rest", "alice")
+    assert gate(hub, alice, "查话费") == (["查话费"], [])
+    session = hub.handoff.request(alice, "转人工").session
+    assert gate(hub, alice, "我等着") == ([], [])  # just told their place: no reminder yet
+    hub.handoff.accept(wang, session.id)
+    hub.handoff.post(wang, session.id, "您好")
+    reached, told = gate(hub, alice, "宽带断了")
+    assert reached == [] and told == ["客服小王已接入，正在为您服务。", "客服小王：您好"]  # REST: handed over now
+    assert gate(hub, alice, "/cancel_handoff")[0] == []  # a stale button does not end the chat
+    reached, told = gate(hub, alice, "返回机器人")
+    assert reached == [] and "智能助手" in told[-1]
+    assert gate(hub, alice, "查话费")[0] == ["查话费"]
+    assert gate(hub, alice, "/cancel_handoff") == ([], ["您目前没有在等待人工客服。有问题可以直接问我；需要人工服务请发送“转人工”。"])
+
+
+def test_the_gate_lets_the_bot_answer_when_the_store_is_down(tmp_path):
+    from bot.storage.database import Database
+
+    hub = Hub(Database("postgresql://nobody@127.0.0.1:1/none"), WorkingHours())
+    assert gate(hub, Customer("rest", "alice"), "查话费") == (["查话费"], [])
