@@ -234,12 +234,15 @@ class Message:
     text: str
     customer: Optional[Customer] = None
     agent_name: Optional[str] = None
+    failed: bool = False
 
     @classmethod
     def from_row(
         cls, row: HandoffMessageRow, customer: Optional[Customer] = None, agent_name: Optional[str] = None
     ) -> "Message":
-        return cls(row.id, row.session_id, row.at, row.sender, row.agent, row.text, customer, agent_name)
+        return cls(
+            row.id, row.session_id, row.at, row.sender, row.agent, row.text, customer, agent_name, row.failed_at is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -538,7 +541,11 @@ class HandoffService:
                 )
                 .join(HandoffSessionRow, HandoffSessionRow.id == HandoffMessageRow.session_id)
                 .outerjoin(AgentRow, AgentRow.username == HandoffMessageRow.agent)
-                .where(HandoffMessageRow.to_customer.is_(True), HandoffMessageRow.delivered_at.is_(None))
+                .where(
+                    HandoffMessageRow.to_customer.is_(True),
+                    HandoffMessageRow.delivered_at.is_(None),
+                    HandoffMessageRow.failed_at.is_(None),
+                )
             )
             if channel is not None:
                 query = query.where(HandoffSessionRow.channel == channel)
@@ -560,6 +567,18 @@ class HandoffService:
                 .values(delivered_at=self.clock())
             )
             return result.rowcount == 1
+
+    def delivery_failed(self, message_id: int, error: str) -> None:
+        """The channel gave up (after its own retries): stop trying and show it to the agent."""
+        with self.db.transaction() as session:
+            row = session.get(HandoffMessageRow, message_id)
+            if row is None:
+                return
+            row.delivered_at = None
+            row.failed_at = self.clock()
+            row.last_error = (error or "unknown")[:255]
+            self._event(session, row.session_id, "delivery_failed", SYSTEM, str(row.id))
+        self._changed()
 
     def unclaim_delivery(self, message_id: int) -> None:
         """The channel could not deliver after claiming: keep the message for the next try."""

@@ -307,6 +307,24 @@ class TicketService:
             session.flush()
             return Ticket.from_row(row)
 
+    def add_evidence(self, customer: Customer, kind: str, file_ref: str, caption: str = "") -> Ticket:
+        """Attach a photo or document (by the channel's file reference) to the customer's latest open
+        ticket as evidence (证据); NotFound when they have no open ticket."""
+        file_ref = (file_ref or "").strip()
+        if not file_ref or len(file_ref) > 255:
+            raise InvalidInput("evidence needs a file reference")
+        with self.db.transaction() as session:
+            row = self._target_row(session, customer, None)
+            now = self.clock()
+            detail = f"{kind} file_id={file_ref}"
+            caption = description_from(caption or "")
+            if caption:
+                detail += f" 说明：{caption[:500]}"
+            row.events.append(TicketEventRow(at=now, actor=CUSTOMER, kind="evidence", detail=detail))
+            row.updated_at = now
+            session.flush()
+            return Ticket.from_row(row)
+
     def request_human(
         self,
         customer: Customer,

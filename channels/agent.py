@@ -158,6 +158,7 @@ def message_json(m: Message) -> Dict[str, Any]:
         "agent": m.agent,
         "agent_name": m.agent_name,
         "text": m.text,
+        "delivery_failed": m.failed,
     }
 
 

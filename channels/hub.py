@@ -21,11 +21,12 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Pro
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from bot.delivery import FailedDeliveries, InboundLog
 from bot.errors import IntakeError, StoreUnavailable
 from bot.handoff import CANCELLED_TEXT, IN_CHAT_TEXT, WAITING_TEXT, HandoffService, Message, WorkingHours, describe_wait
 from bot.staff import StaffService
 from bot.storage.database import Database
-from bot.tickets import Customer
+from bot.tickets import Customer, TicketService
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ T = TypeVar("T")
 
 POLL_SECONDS = 1.0
 SWEEP_SECONDS = 30.0
+PRUNE_SECONDS = 3600.0
 WAITING_NOTICE_EVERY = 120.0
 CHUNK = 500
 NOT_WAITING = "您目前没有在等待人工客服。有问题可以直接问我；需要人工服务请发送“转人工”。"
@@ -46,11 +48,17 @@ class Courier(Protocol):
     def holds(self, user_id: str) -> bool:
         """Whether this process can push to the customer right now."""
 
-    def connected(self) -> Iterable[str]:
-        """The customers this process can push to right now."""
+    def connected(self) -> Optional[Iterable[str]]:
+        """The customers this process can push to right now; None: every customer of the channel
+        (an API any process can call, like Telegram's)."""
 
     async def deliver(self, user_id: str, message: Message) -> bool:
-        """Send; False if it did not reach the customer (the message stays pending)."""
+        """Send. False: not reachable right now, the message stays pending. Raises Undeliverable
+        when the channel gave up (after its own retries): the message is marked failed for the agent."""
+
+
+class Undeliverable(Exception):
+    """A channel finally could not deliver a message (blocked bot, deleted chat, API down for long)."""
 
 
 class Pulse:
@@ -97,6 +105,9 @@ class Hub:
         self.pulse = Pulse()
         self.staff = StaffService(db)
         self.handoff = HandoffService(db, self.staff, hours, on_change=self.pulse.fire)
+        self.tickets = TicketService(db)
+        self.inbound = InboundLog(db)
+        self.failures = FailedDeliveries(db)
         self.couriers: Dict[str, Courier] = {}
         self._pump: Optional[asyncio.Task] = None
         self._migrated = False
@@ -199,7 +210,11 @@ class Hub:
         """One round: deliver what this process can; returns how many were sent."""
         pending: List[Message] = []
         for channel, courier in list(self.couriers.items()):
-            users = sorted(set(courier.connected()))
+            reachable = courier.connected()
+            if reachable is None:
+                pending += await self.run(self.handoff.pending_deliveries, channel)
+                continue
+            users = sorted(set(reachable))
             for start in range(0, len(users), CHUNK):
                 pending += await self.run(
                     self.handoff.pending_deliveries, channel, None, 200, users[start : start + CHUNK]
@@ -214,9 +229,13 @@ class Hub:
                 continue  # another process got it
             try:
                 ok = await courier.deliver(message.customer.user_id, message)
-            except Exception:  # noqa: BLE001 - a channel failure must not stop the pump
+            except Undeliverable as error:
+                await self.run(self.handoff.delivery_failed, message.id, str(error))
+                continue
+            except Exception as error:  # noqa: BLE001 - a channel failure must not stop the pump
                 logger.exception("delivery through %s failed", courier.channel)
-                ok = False
+                await self.run(self.handoff.delivery_failed, message.id, error.__class__.__name__)
+                continue
             if ok:
                 sent += 1
             else:
@@ -224,12 +243,15 @@ class Hub:
         return sent
 
     async def _deliver_forever(self) -> None:
-        next_sweep = 0.0
+        next_sweep = next_prune = 0.0
         while True:
             try:
                 if time.monotonic() >= next_sweep:
                     next_sweep = time.monotonic() + SWEEP_SECONDS
                     await self.run(self.handoff.sweep)
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + PRUNE_SECONDS
+                    await self.run(self.inbound.prune)
                 await self.deliver_pending()
             except asyncio.CancelledError:
                 raise

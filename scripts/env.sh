@@ -1,5 +1,7 @@
 # Defaults for the embedded profile; every value can be overridden from the environment.
 # Sourced by the Makefile's recipes and by scripts/run.sh.
+# Local secrets (e.g. the Telegram bot token) may live in ./.env, which git ignores.
+if [ -f .env ]; then set -a; . ./.env; set +a; fi
 export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$(pwd)"
 export DATABASE_URL="${DATABASE_URL:-sqlite:///data/tickets.db}"
 export TRACKER_STORE_URL="${TRACKER_STORE_URL:-sqlite:///data/tracker.db}"
@@ -12,3 +14,10 @@ export SANIC_HOST="${SANIC_HOST:-127.0.0.1}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"
+export HANDOFF_WORKING_HOURS="${HANDOFF_WORKING_HOURS:-}"
+# Telegram stays off until a bot token is given (README "Telegram").
+export TELEGRAM_BOT_TOKEN="${TELEGRAM_BOT_TOKEN:-}"
+export TELEGRAM_WEBHOOK_URL="${TELEGRAM_WEBHOOK_URL:-}"
+export TELEGRAM_WEBHOOK_SECRET="${TELEGRAM_WEBHOOK_SECRET:-}"
+export TELEGRAM_API_BASE="${TELEGRAM_API_BASE:-https://api.telegram.org}"
+export TELEGRAM_MODE="${TELEGRAM_MODE:-webhook}"

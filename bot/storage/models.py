@@ -164,6 +164,10 @@ class HandoffMessageRow(Base):
     # Messages for the customer wait here until a channel delivers them (the outbox of the chat).
     to_customer = sa.Column(sa.Boolean, nullable=False, default=False)
     delivered_at = sa.Column(UTCDateTime)
+    # A channel that finally could not deliver (e.g. the customer blocked the bot) marks it failed:
+    # it stops being retried and the console shows it.
+    failed_at = sa.Column(UTCDateTime)
+    last_error = sa.Column(sa.String(255))
 
     __table_args__ = (sa.Index("ix_handoff_undelivered", "to_customer", "delivered_at"),)
 
@@ -179,3 +183,26 @@ class HandoffEventRow(Base):
     kind = sa.Column(sa.String(32), nullable=False)
     actor = sa.Column(sa.String(64), nullable=False)
     detail = sa.Column(sa.Text, nullable=False, default="")
+
+
+class InboundUpdateRow(Base):
+    """Updates a channel has taken in (e.g. Telegram update_id): a redelivered one is processed once."""
+
+    __tablename__ = "inbound_updates"
+
+    channel = sa.Column(sa.String(32), primary_key=True)
+    update_key = sa.Column(sa.String(64), primary_key=True)
+    received_at = sa.Column(UTCDateTime, nullable=False, index=True)
+
+
+class DeliveryFailureRow(Base):
+    """A reply that could not reach the customer after retries, kept for the agents to see."""
+
+    __tablename__ = "delivery_failures"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    channel = sa.Column(sa.String(32), nullable=False)
+    channel_user_id = sa.Column(sa.String(255), nullable=False)
+    text = sa.Column(sa.Text, nullable=False)
+    error = sa.Column(sa.String(255), nullable=False)
+    at = sa.Column(UTCDateTime, nullable=False, index=True)

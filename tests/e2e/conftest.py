@@ -8,10 +8,32 @@ from bot.storage.database import Database
 from tests.e2e.servers import Stack
 
 
+TELEGRAM_SECRET = "webhook-secret-" + uuid.uuid4().hex
+
+
 @pytest.fixture(scope="session")
-def stack(trained_model, tmp_path_factory):
-    """The real action server and Rasa server, started once for the session."""
-    s = Stack(tmp_path_factory.mktemp("stack"), trained_model).start()
+def fake_telegram():
+    from tests.fake_telegram import FakeTelegram
+
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(trained_model, tmp_path_factory, fake_telegram):
+    """The real action server and Rasa server, started once for the session; its Telegram channel
+    talks to the fake Bot API server."""
+    from tests.fake_telegram import TOKEN
+
+    telegram = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE": fake_telegram.base,
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "TELEGRAM_WEBHOOK_URL": "https://bot.example.invalid/webhooks/telegram/webhook",
+        "TELEGRAM_MODE": "webhook",
+    }
+    s = Stack(tmp_path_factory.mktemp("stack"), trained_model, telegram).start()
     yield s
     s.stop()
 

@@ -24,9 +24,10 @@ def free_port() -> int:
 class Stack:
     """One action server and one Rasa server sharing a ticket store and a tracker store."""
 
-    def __init__(self, workdir: Path, model: Path) -> None:
+    def __init__(self, workdir: Path, model: Path, extra_env: Optional[Dict[str, str]] = None) -> None:
         self.workdir = workdir
         self.model = model
+        self.extra_env = extra_env or {}
         self.ticket_db = f"sqlite:///{workdir / 'tickets.db'}"
         self.tracker_db = f"sqlite:///{workdir / 'tracker.db'}"
         self.processes: List[subprocess.Popen] = []
@@ -47,7 +48,14 @@ class Stack:
             SANIC_HOST="127.0.0.1",
             TF_CPP_MIN_LOG_LEVEL="2",
             PYTHONWARNINGS="ignore",
+            HANDOFF_WORKING_HOURS="",
+            TELEGRAM_BOT_TOKEN="",
+            TELEGRAM_WEBHOOK_URL="",
+            TELEGRAM_WEBHOOK_SECRET="",
+            TELEGRAM_API_BASE="https://api.telegram.org",
+            TELEGRAM_MODE="webhook",
         )
+        env.update(self.extra_env)
         return env
 
     def _spawn(self, name: str, args: List[str]) -> None:
@@ -136,3 +144,9 @@ class Stack:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return requests.request(method, f"{self.url}/agent/api{path}", headers=headers, timeout=60, **kwargs)
+
+    def telegram(self, update: Dict, secret: Optional[str] = None) -> requests.Response:
+        headers = {}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        return requests.post(f"{self.url}/webhooks/telegram/webhook", json=update, headers=headers, timeout=60)

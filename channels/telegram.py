@@ -1,0 +1,500 @@
+"""Telegram: the same assistant in a messaging app, through aiogram (Bot API types and calls).
+
+Registered as ``telegram``: the webhook is ``/webhooks/telegram/webhook``. Configuration comes from
+credentials.yml (``${VAR}`` substitution, see scripts/env.sh for the variables):
+
+    access_token    the bot token from @BotFather (never committed, never logged)
+    webhook_url     public HTTPS URL of the webhook; when set, the webhook is registered on start
+    webhook_secret  checked against X-Telegram-Bot-Api-Secret-Token on every webhook call (403 otherwise)
+    api_base        Bot API server (default Telegram's; tests and private Bot API servers set their own)
+    mode            ``webhook`` (default) or ``polling`` (getUpdates; for operators without a public URL)
+
+Without a token the channel stays off: its webhook answers 503 and nothing is started.
+
+Updates are claimed by update_id in the database first, so a redelivered update is processed once
+(even by another process). Private chats only: in groups the bot answers only when addressed, and then
+only to ask for a private chat. Replies are HTML-escaped and split to Telegram's length limit; bot
+buttons become inline keyboards whose presses come back as the button payload. Rate limits (429 with
+retry_after) and server errors are retried with backoff; a reply that finally fails is logged (token
+and personal data masked) and kept for the agents (see bot/delivery.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+import aiohttp
+from aiogram import Bot, types
+from aiogram.bot.api import TelegramAPIServer
+from aiogram.utils import exceptions
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import logs
+from bot.errors import IntakeError, NotFound
+from bot.handoff import Message
+from bot.text import MAX_MESSAGE_CHARS
+from bot.tickets import Customer
+from channels.hub import Hub, Undeliverable, format_message, get_hub
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_BASE = "https://api.telegram.org"
+MESSAGE_LIMIT = 4096
+CHUNK = 3500  # raw characters per message; escaping never makes the visible text longer
+CALLBACK_DATA_LIMIT = 64
+MAX_ATTEMPTS = 5
+MAX_RETRY_AFTER = 60.0
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+START_TEXT = (
+    "您好，我是在线客服助手。\n"
+    "• 咨询：话费、流量、套餐、宽带等问题直接问我；\n"
+    "• 投诉：告诉我遇到的故障或不满，我帮您登记工单并告知处理时限；\n"
+    "• 查询进度：发送 /status 查看您的工单；\n"
+    "• 人工服务：发送“转人工”。\n"
+    "投诉时可以直接发送截图或照片，我会作为证据附到工单上。\n\n"
+    "隐私说明：为处理您的咨询和投诉，我们会记录对话内容、您的 Telegram 账号标识和您提供的联系电话，"
+    "仅用于处理您的问题。"
+)
+HELP_TEXT = (
+    "可以这样使用我：\n"
+    "• 直接用文字描述问题，例如“宽带断网了”“这个月话费多扣了”；\n"
+    "• /status 查看工单进度；\n"
+    "• 发送“转人工”联系人工客服；\n"
+    "• /start 查看服务说明和隐私说明。"
+)
+NOT_TEXT = "暂时只能处理文字消息（投诉时也可以发送照片或截图作为证据），请用文字描述您的问题。"
+EVIDENCE_SAVED = "已将{kind}作为证据附到工单 {ticket} 上，处理人员可以看到。"
+EVIDENCE_NO_TICKET = "收到{kind}。请先用文字描述您遇到的问题，登记投诉后再发送，我会把它作为证据附到工单上。"
+GROUP_TEXT = "为了保护您的隐私，请私聊我办理业务（点击我的头像，选择“发消息”）。"
+TOO_LONG = f"您的消息太长了（超过{MAX_MESSAGE_CHARS}字），请分几条发送。"
+
+_PHOTO, _DOCUMENT = "照片", "文件"
+_NOT_TEXT_KINDS = (
+    "sticker", "voice", "audio", "video", "video_note", "animation", "location", "venue", "contact", "poll", "dice", "game",
+)
+
+
+def split_text(text: str, limit: int = CHUNK) -> List[str]:
+    """Pieces of at most `limit` characters, cut at line breaks where possible."""
+    text = text or ""
+    pieces: List[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    if text or not pieces:
+        pieces.append(text)
+    return pieces
+
+
+def _retryable(error: BaseException) -> bool:
+    if isinstance(error, (exceptions.RetryAfter, exceptions.RestartingTelegram, exceptions.NetworkError)):
+        return True
+    if isinstance(error, (aiohttp.ClientError, asyncio.TimeoutError)):
+        return True
+    # 5xx surface as a bare TelegramAPIError; 4xx as its subclasses (BadRequest, Unauthorized, ...).
+    return type(error) is exceptions.TelegramAPIError
+
+
+class TelegramApi:
+    """The Bot API through aiogram, with retries. One per process; created lazily on the server loop."""
+
+    def __init__(self, token: str, api_base: str = DEFAULT_API_BASE, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self.token = token
+        self.api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
+        self._sleep = sleep
+        self._bot: Optional[Bot] = None
+        self._me: Optional[types.User] = None
+        logs.redact(token)
+
+    @property
+    def bot(self) -> Bot:
+        if self._bot is None:
+            self._bot = Bot(token=self.token, server=TelegramAPIServer.from_base(self.api_base), timeout=40)
+        return self._bot
+
+    async def close(self) -> None:
+        if self._bot is not None:
+            await self._bot.session.close()  # Bot.close() is deprecated in aiogram 2 (it will call the API)
+            self._bot = None
+
+    async def call(self, what: str, factory: Callable[[], Awaitable[Any]]) -> Any:
+        """Call with retries on 429 (after retry_after) and server/network errors (backoff).
+        Raises Undeliverable when it finally fails."""
+        delay = 0.5
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await factory()
+            except Exception as error:  # noqa: BLE001 - classified below
+                if not _retryable(error) or attempt == MAX_ATTEMPTS:
+                    raise Undeliverable(f"{what}: {error.__class__.__name__}: {error}"[:255]) from error
+                wait = min(float(error.timeout), MAX_RETRY_AFTER) if isinstance(error, exceptions.RetryAfter) else delay
+                logger.warning("Bot API %s failed (%s), retry %d in %.1f s", what, error.__class__.__name__, attempt, wait)
+                await self._sleep(wait)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    async def me(self) -> types.User:
+        if self._me is None:
+            self._me = await self.call("getMe", self.bot.get_me)
+        return self._me
+
+    async def send(self, chat_id: int, text: str, buttons: Optional[List[Dict[str, Any]]] = None) -> None:
+        pieces = split_text(text)
+        for index, piece in enumerate(pieces):
+            markup = _keyboard(buttons) if buttons and index == len(pieces) - 1 else None
+            await self.call(
+                "sendMessage",
+                lambda piece=piece, markup=markup: self.bot.send_message(
+                    chat_id, html.escape(piece, quote=False) or "…", parse_mode="HTML",
+                    reply_markup=markup, disable_web_page_preview=True,
+                ),
+            )
+
+
+def _keyboard(buttons: List[Dict[str, Any]]) -> Optional[types.InlineKeyboardMarkup]:
+    rows = []
+    for button in buttons:
+        title, payload = str(button.get("title") or ""), str(button.get("payload") or "")
+        if not title or not payload or len(payload.encode()) > CALLBACK_DATA_LIMIT:
+            logger.warning("button %r left out: Telegram allows %d bytes of callback data", title, CALLBACK_DATA_LIMIT)
+            continue
+        rows.append([types.InlineKeyboardButton(text=title, callback_data=payload)])
+    return types.InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+class TelegramOutput(OutputChannel):
+    """Replies of the bot to one chat; failures are kept for the agents instead of raised."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "telegram"
+
+    def __init__(self, api: TelegramApi, hub: Hub, chat_id: int) -> None:
+        self.api = api
+        self.hub = hub
+        self.chat_id = chat_id
+
+    async def _send(self, recipient_id: Text, text: str, buttons: Optional[List[Dict[str, Any]]] = None) -> None:
+        try:
+            await self.api.send(self.chat_id, text, buttons)
+        except Undeliverable as error:
+            customer = Customer("telegram", str(recipient_id))
+            try:
+                await self.hub.run(self.hub.failures.record, customer, text, str(error))
+            except IntakeError:
+                logger.error("reply to a telegram customer lost: store unavailable too")
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self._send(recipient_id, text)
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self._send(recipient_id, text, buttons)
+
+    async def send_quick_replies(
+        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self._send(recipient_id, text, quick_replies)
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await self._send(recipient_id, image)
+
+
+class TelegramCourier:
+    """Agents' messages to Telegram customers: any process can call the Bot API, so every pending
+    message is this process's to claim and send."""
+
+    channel = "telegram"
+
+    def __init__(self, api: TelegramApi) -> None:
+        self.api = api
+
+    def holds(self, user_id: str) -> bool:
+        return user_id.isdigit()
+
+    def connected(self) -> None:
+        return None
+
+    async def deliver(self, user_id: str, message: Message) -> bool:
+        await self.api.send(int(user_id), format_message(message))
+        return True
+
+
+class TelegramInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "telegram"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            token=str(credentials.get("access_token") or ""),
+            webhook_url=str(credentials.get("webhook_url") or ""),
+            webhook_secret=str(credentials.get("webhook_secret") or ""),
+            api_base=str(credentials.get("api_base") or DEFAULT_API_BASE),
+            mode=str(credentials.get("mode") or "webhook"),
+        )
+
+    def __init__(
+        self, token: str = "", webhook_url: str = "", webhook_secret: str = "", api_base: str = DEFAULT_API_BASE,
+        mode: str = "webhook",
+    ) -> None:
+        if mode not in ("webhook", "polling"):
+            raise ValueError(f"telegram mode must be 'webhook' or 'polling', not {mode!r}")
+        self.token = token.strip()
+        self.webhook_url = webhook_url.strip()
+        self.webhook_secret = webhook_secret.strip()
+        self.mode = mode
+        self.api: Optional[TelegramApi] = None
+        if self.token:
+            try:
+                from aiogram.bot.api import check_token
+
+                check_token(self.token)
+            except exceptions.ValidationError:
+                raise ValueError("TELEGRAM_BOT_TOKEN is not a bot token (expected digits:characters)") from None
+            self.api = TelegramApi(self.token, api_base)
+        if self.webhook_secret:
+            logs.redact(self.webhook_secret)
+        self._poller: Optional[asyncio.Task] = None
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return None  # replies go to the chat of each update
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hub = get_hub()
+        blueprint = Blueprint("telegram_webhook", __name__)
+        handle = hub.gated(on_new_message)
+        api = self.api
+        if api is not None:
+            hub.register(TelegramCourier(api))
+
+        @blueprint.listener("after_server_start")
+        async def start(app: Any, loop: Any) -> None:
+            await hub.start()
+            if api is None:
+                return
+            if self.mode == "polling":
+                self._poller = asyncio.get_running_loop().create_task(self._poll(hub, handle))
+            elif self.webhook_url:
+                await self._register_webhook()
+
+        @blueprint.listener("before_server_stop")
+        async def stop(app: Any, loop: Any) -> None:
+            if self._poller is not None:
+                self._poller.cancel()
+            if api is not None:
+                await api.close()
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if api else "not configured", "mode": self.mode})
+
+        @blueprint.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            if api is None:
+                return response.json({"error": "telegram channel not configured"}, status=503)
+            if self.mode != "webhook":
+                return response.json({"error": "this bot uses long polling"}, status=404)
+            given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+            if not self.webhook_secret or not _same(given, self.webhook_secret):
+                logger.warning("telegram webhook call with a wrong or missing secret from %s", request.ip)
+                return response.json({"error": "forbidden"}, status=403)
+            try:
+                data = json.loads(request.body or b"")
+            except (ValueError, UnicodeDecodeError):
+                return response.json({"error": "body is not JSON"}, status=400)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) or isinstance(data.get("update_id"), bool):
+                return response.json({"error": "not a Telegram update"}, status=400)
+            try:
+                status = await self.process(hub, handle, data)
+            except _Malformed as error:
+                return response.json({"error": f"malformed update: {error}"}, status=400)
+            except IntakeError:
+                # The store is down: Telegram retries the update later, and nothing was claimed.
+                return response.json({"error": "temporarily unavailable"}, status=503)
+            return response.json({"status": status})
+
+        return blueprint
+
+    # -- updates --------------------------------------------------------------------------
+
+    async def process(self, hub: Hub, handle: Callable[[UserMessage], Awaitable[Any]], data: Dict[str, Any]) -> str:
+        """Handle one update; returns what became of it (for the webhook's answer and the logs)."""
+        assert self.api is not None
+        received = time.monotonic()
+        try:
+            update = types.Update.to_object(data)
+        except Exception as error:  # aiogram raises assorted errors on shapes it does not expect
+            raise _Malformed(error.__class__.__name__) from error
+        update_id = str(update.update_id)
+        if not await hub.run(hub.inbound.first_time, self.name(), update_id):
+            return "duplicate"
+        try:
+            status = await self._dispatch(hub, handle, update)
+        except Exception:
+            await hub.run(hub.inbound.forget, self.name(), update_id)
+            raise
+        logger.debug("telegram update %s %s in %.0f ms", update_id, status, (time.monotonic() - received) * 1000)
+        return status
+
+    async def _dispatch(self, hub: Hub, handle: Callable[[UserMessage], Awaitable[Any]], update: types.Update) -> str:
+        api = self.api
+        if update.callback_query is not None:
+            query = update.callback_query
+            await _quietly(api.call("answerCallbackQuery", lambda: api.bot.answer_callback_query(query.id)))
+            message = query.message
+            if message is None or message.chat.type != "private" or not query.data or query.from_user is None:
+                return "ignored"
+            # The keyboard has been used: take it away so an old button cannot be pressed again.
+            await _quietly(
+                api.call(
+                    "editMessageReplyMarkup",
+                    lambda: api.bot.edit_message_reply_markup(message.chat.id, message.message_id, reply_markup=None),
+                )
+            )
+            await self._to_assistant(hub, handle, query.data, query.from_user.id, message.chat.id)
+            return "button"
+        message = update.message
+        if message is None or message.from_user is None or message.chat is None:
+            return "ignored"  # edited messages, channel posts, etc.
+        chat_id = message.chat.id
+        output = TelegramOutput(api, hub, chat_id)
+        sender = str(message.from_user.id)
+        if message.chat.type != "private":
+            if await self._addressed(message):
+                await output.send_text_message(sender, GROUP_TEXT)
+                return "group-redirected"
+            return "ignored"
+        if message.text is not None:
+            text = message.text.strip()
+            command = text.split()[0].split("@")[0].lower() if text.startswith("/") else None
+            if command == "/start":
+                await output.send_text_message(sender, START_TEXT)
+                return "start"
+            if command == "/help":
+                await output.send_text_message(sender, HELP_TEXT)
+                return "help"
+            if command == "/status":
+                text = "/check_ticket_status"
+            elif command is not None:
+                await output.send_text_message(sender, HELP_TEXT)
+                return "unknown-command"
+            if not text:
+                await output.send_text_message(sender, NOT_TEXT)
+                return "empty"
+            if len(text) > MAX_MESSAGE_CHARS:
+                await output.send_text_message(sender, TOO_LONG)
+                return "too-long"
+            await self._to_assistant(hub, handle, text, message.from_user.id, chat_id)
+            return "text"
+        if message.photo or message.document:
+            return await self._evidence(hub, handle, message, output, sender)
+        await output.send_text_message(sender, NOT_TEXT)
+        return "not-text"
+
+    async def _to_assistant(
+        self, hub: Hub, handle: Callable[[UserMessage], Awaitable[Any]], text: str, user_id: int, chat_id: int
+    ) -> None:
+        output = TelegramOutput(self.api, hub, chat_id)
+        await handle(
+            UserMessage(text, output, str(user_id), input_channel=self.name(), metadata={"chat_id": chat_id})
+        )
+
+    async def _evidence(
+        self, hub: Hub, handle: Callable[[UserMessage], Awaitable[Any]], message: types.Message, output: TelegramOutput,
+        sender: str,
+    ) -> str:
+        if message.photo:
+            kind, file_id = _PHOTO, message.photo[-1].file_id  # the largest size
+        else:
+            kind, file_id = _DOCUMENT, message.document.file_id
+        customer = Customer(self.name(), sender)
+        caption = (message.caption or "").strip()
+        try:
+            ticket = await hub.run(hub.tickets.add_evidence, customer, kind, file_id, caption)
+        except NotFound:
+            ticket = None
+        # An agent talking to the customer sees it in the live chat too.
+        routed = await hub.route(customer, f"[{kind}] {caption}".strip(), output) if ticket else False
+        if ticket is None:
+            await output.send_text_message(sender, EVIDENCE_NO_TICKET.format(kind=kind))
+            return "evidence-without-ticket"
+        if not routed:
+            await output.send_text_message(sender, EVIDENCE_SAVED.format(kind=kind, ticket=ticket.number))
+        return "evidence"
+
+    async def _addressed(self, message: types.Message) -> bool:
+        me = await self.api.me()
+        if message.reply_to_message is not None and message.reply_to_message.from_user is not None:
+            if message.reply_to_message.from_user.id == me.id:
+                return True
+        text = message.text or message.caption or ""
+        return bool(me.username) and f"@{me.username}".lower() in text.lower()
+
+    async def _register_webhook(self) -> None:
+        api = self.api
+        payload = {"url": self.webhook_url, "allowed_updates": json.dumps(ALLOWED_UPDATES)}
+        if self.webhook_secret:
+            payload["secret_token"] = self.webhook_secret
+        try:
+            # aiogram 2.15 predates secret_token in set_webhook: the raw call carries it.
+            await api.call("setWebhook", lambda: api.bot.request("setWebhook", payload))
+            logger.info("telegram webhook registered at %s", self.webhook_url)
+        except Undeliverable as error:
+            logger.error("telegram webhook not registered: %s", error)
+
+    async def _poll(self, hub: Hub, handle: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Long polling (getUpdates) for bots without a public webhook URL."""
+        api = self.api
+        await _quietly(api.call("deleteWebhook", api.bot.delete_webhook))
+        offset: Optional[int] = None
+        logger.info("telegram long polling started")
+        while True:
+            try:
+                updates = await api.bot.get_updates(offset=offset, timeout=25, allowed_updates=ALLOWED_UPDATES)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - keep polling through outages
+                logger.warning("getUpdates failed (%s); retrying", error.__class__.__name__)
+                await asyncio.sleep(3)
+                continue
+            for update in updates:
+                offset = update.update_id + 1
+                try:
+                    await self.process(hub, handle, update.to_python())
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001
+                    logger.exception("telegram update %s failed", update.update_id)
+
+
+class _Malformed(ValueError):
+    pass
+
+
+def _same(given: str, expected: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+async def _quietly(call: Awaitable[Any]) -> None:
+    try:
+        await call
+    except Undeliverable as error:
+        logger.warning("%s", error)
