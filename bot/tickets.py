@@ -20,12 +20,13 @@ from bot.categories import Category, Department
 from bot.errors import Conflict, InvalidInput, NotFound, NotOwner
 from bot.severity import Assessment, Severity
 from bot.storage.database import Database
-from bot.storage.models import TicketEventRow, TicketRow
+from bot.storage.models import PendingEvidenceRow, TicketEventRow, TicketRow
 from bot.text import description_from, is_valid_phone, mask_phone
 
 logger = logging.getLogger(__name__)
 
 REPEAT_WINDOW = timedelta(days=30)
+EVIDENCE_HOLD = timedelta(days=1)
 CUSTOMER = "customer"
 BOT = "bot"
 
@@ -227,6 +228,7 @@ class TicketService:
                     f"severity={row.severity} ({assessment.reason})",
                 )
             )
+            self._attach_pending_evidence(session, row, customer, now)
             session.flush()
             logger.info("ticket %s filed: category=%s severity=%s", row.number, row.category, row.severity)
             return Ticket.from_row(row), True
@@ -307,23 +309,47 @@ class TicketService:
             session.flush()
             return Ticket.from_row(row)
 
-    def add_evidence(self, customer: Customer, kind: str, file_ref: str, caption: str = "") -> Ticket:
+    def add_evidence(self, customer: Customer, kind: str, file_ref: str, caption: str = "") -> Optional[Ticket]:
         """Attach a photo or document (by the channel's file reference) to the customer's latest open
-        ticket as evidence (证据); NotFound when they have no open ticket."""
+        ticket as evidence (证据). Without an open ticket it is held and attached to the next
+        complaint the customer files (within a day); then None is returned."""
         file_ref = (file_ref or "").strip()
         if not file_ref or len(file_ref) > 255:
             raise InvalidInput("evidence needs a file reference")
+        caption = description_from(caption or "")[:500]
+        now = self.clock()
         with self.db.transaction() as session:
-            row = self._target_row(session, customer, None)
-            now = self.clock()
-            detail = f"{kind} file_id={file_ref}"
-            caption = description_from(caption or "")
-            if caption:
-                detail += f" 说明：{caption[:500]}"
-            row.events.append(TicketEventRow(at=now, actor=CUSTOMER, kind="evidence", detail=detail))
+            try:
+                row = self._target_row(session, customer, None)
+            except NotFound:
+                session.add(
+                    PendingEvidenceRow(
+                        channel=customer.channel, channel_user_id=customer.user_id, kind=kind[:16],
+                        file_ref=file_ref, caption=caption, at=now,
+                    )
+                )
+                return None
+            row.events.append(TicketEventRow(at=now, actor=CUSTOMER, kind="evidence", detail=_evidence_detail(kind, file_ref, caption)))
             row.updated_at = now
             session.flush()
             return Ticket.from_row(row)
+
+    @staticmethod
+    def _attach_pending_evidence(session: Session, row: TicketRow, customer: Customer, now: datetime) -> None:
+        held = session.execute(
+            sa.select(PendingEvidenceRow)
+            .where(
+                PendingEvidenceRow.channel == customer.channel,
+                PendingEvidenceRow.channel_user_id == customer.user_id,
+            )
+            .order_by(PendingEvidenceRow.id)
+        ).scalars().all()
+        for item in held:
+            if item.at >= now - EVIDENCE_HOLD:
+                row.events.append(
+                    TicketEventRow(at=now, actor=CUSTOMER, kind="evidence", detail=_evidence_detail(item.kind, item.file_ref, item.caption))
+                )
+            session.delete(item)
 
     def request_human(
         self,
@@ -480,3 +506,8 @@ def assign_row(row: TicketRow, person: str, actor: str, now: datetime, reason: s
     if Status(row.status).is_open:
         row.progress_due = now + PROGRESS_INTERVAL
     row.updated_at = now
+
+
+def _evidence_detail(kind: str, file_ref: str, caption: str) -> str:
+    detail = f"{kind} file_id={file_ref}"
+    return detail + (f" 说明：{caption}" if caption else "")

@@ -434,6 +434,29 @@ class AgentConsoleInput(InputChannel):
                 }
             )
 
+        @blueprint.route("/api/delivery-failures", methods=["GET"])
+        @api()
+        async def delivery_failures(request: Request, me: StaffMember) -> HTTPResponse:
+            # Replies that never reached a customer (blocked bot, long outage): supervisors follow up.
+            if not me.is_supervisor:
+                raise Forbidden("supervisors only")
+            failures = await hub.run(hub.failures.recent)
+            return response.json(
+                {
+                    "failures": [
+                        {
+                            "id": f.id,
+                            "channel": f.customer.channel,
+                            "customer": masked_customer(f.customer),
+                            "text": f.text,
+                            "error": f.error,
+                            "at": _iso(f.at),
+                        }
+                        for f in failures
+                    ]
+                }
+            )
+
         @blueprint.route("/api/canned-replies", methods=["GET"])
         @api()
         async def canned(request: Request, me: StaffMember) -> HTTPResponse:

@@ -38,7 +38,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import logs
-from bot.errors import IntakeError, NotFound
+from bot.errors import IntakeError
 from bot.handoff import Message
 from bot.text import MAX_MESSAGE_CHARS
 from bot.tickets import Customer
@@ -73,7 +73,7 @@ HELP_TEXT = (
 )
 NOT_TEXT = "暂时只能处理文字消息（投诉时也可以发送照片或截图作为证据），请用文字描述您的问题。"
 EVIDENCE_SAVED = "已将{kind}作为证据附到工单 {ticket} 上，处理人员可以看到。"
-EVIDENCE_NO_TICKET = "收到{kind}。请先用文字描述您遇到的问题，登记投诉后再发送，我会把它作为证据附到工单上。"
+EVIDENCE_HELD = "收到{kind}，登记投诉时会作为证据一并附到工单上。请用文字描述您遇到的问题。"
 GROUP_TEXT = "为了保护您的隐私，请私聊我办理业务（点击我的头像，选择“发消息”）。"
 TOO_LONG = f"您的消息太长了（超过{MAX_MESSAGE_CHARS}字），请分几条发送。"
 
@@ -425,15 +425,13 @@ class TelegramInput(InputChannel):
             kind, file_id = _DOCUMENT, message.document.file_id
         customer = Customer(self.name(), sender)
         caption = (message.caption or "").strip()
-        try:
-            ticket = await hub.run(hub.tickets.add_evidence, customer, kind, file_id, caption)
-        except NotFound:
-            ticket = None
+        ticket = await hub.run(hub.tickets.add_evidence, customer, kind, file_id, caption)
         # An agent talking to the customer sees it in the live chat too.
-        routed = await hub.route(customer, f"[{kind}] {caption}".strip(), output) if ticket else False
+        routed = await hub.route(customer, f"[{kind}] {caption}".strip(), output)
         if ticket is None:
-            await output.send_text_message(sender, EVIDENCE_NO_TICKET.format(kind=kind))
-            return "evidence-without-ticket"
+            if not routed:
+                await output.send_text_message(sender, EVIDENCE_HELD.format(kind=kind))
+            return "evidence-held"
         if not routed:
             await output.send_text_message(sender, EVIDENCE_SAVED.format(kind=kind, ticket=ticket.number))
         return "evidence"

@@ -9,6 +9,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from bot.staff import Role
 from bot.storage.database import Database
 from bot.storage.models import DeliveryFailureRow, HandoffSessionRow, InboundUpdateRow
 from bot.tickets import Customer, TicketService
@@ -107,14 +108,14 @@ def test_photos_become_evidence_and_stickers_get_a_polite_reply(stack, fake_tele
     user = new_user()
     photo = [{"file_id": "small-id", "file_unique_id": "s", "width": 90, "height": 90},
              {"file_id": "large-id", "file_unique_id": "l", "width": 1280, "height": 960}]
-    say(stack, content_update(user, photo=photo))
-    assert "先用文字描述" in fake_telegram.texts(user)[-1]  # no complaint yet
+    say(stack, content_update(user, photo=photo))  # before the complaint is filed: held for it
+    assert "登记投诉时会作为证据" in fake_telegram.texts(user)[-1]
     number = file_complaint(stack, fake_telegram, user)
     say(stack, content_update(user, photo=photo, caption="光猫的指示灯一直红"))
     assert number in fake_telegram.texts(user)[-1] and "证据" in fake_telegram.texts(user)[-1]
     [ticket] = tickets_of(stack, user)
     evidence = [e for e in ticket.events if e.kind == "evidence"]
-    assert len(evidence) == 1 and "large-id" in evidence[0].detail and "指示灯" in evidence[0].detail
+    assert len(evidence) == 2 and all("large-id" in e.detail for e in evidence) and "指示灯" in evidence[1].detail
     say(stack, content_update(user, document={"file_id": "doc-id", "file_unique_id": "d", "file_name": "bill.pdf"}))
     assert any("doc-id" in e.detail for e in tickets_of(stack, user)[0].events)
     say(stack, content_update(user, sticker={"file_id": "st", "file_unique_id": "st", "width": 512, "height": 512,
@@ -139,13 +140,36 @@ def test_rate_limited_reply_is_delivered_once_after_the_wait(stack, fake_telegra
     assert attempts[1].at - attempts[0].at >= 0.9
 
 
-def test_a_reply_that_finally_fails_is_kept(stack, fake_telegram):
+def test_a_reply_that_finally_fails_is_kept(stack, fake_telegram, console):
     user = new_user()
     before = count(stack, DeliveryFailureRow)
     fake_telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
     say(stack, text_update(user, "/help"))
     assert count(stack, DeliveryFailureRow) == before + 1
     assert fake_telegram.texts(user) == []
+    boss = console.login(console.account("boss", "主管", Role.SUPERVISOR))
+    agent = console.login(console.account("plain", "坐席"))
+    assert stack.api("GET", "/delivery-failures", agent).status_code == 403
+    failures = stack.api("GET", "/delivery-failures", boss).json()["failures"]
+    assert failures[0]["channel"] == "telegram" and "/start" in failures[0]["text"] and "blocked" in failures[0]["error"]
+    assert str(user) not in failures[0]["customer"]  # masked
+
+
+def test_an_agent_message_that_cannot_be_delivered_is_marked_for_the_agent(stack, fake_telegram, console):
+    user = new_user()
+    token = console.login(console.account("tg3", "小林"))
+    say(stack, text_update(user, "转人工"))
+    session_id = _session_of(stack, user)
+    fake_telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")  # the "accepted" notice
+    assert stack.api("POST", f"/sessions/{session_id}/accept", token).status_code == 200
+
+    def failed():
+        messages = stack.api("GET", f"/sessions/{session_id}/transcript", token).json()["messages"]
+        return [m for m in messages if m["delivery_failed"]]
+
+    [message] = fake_telegram.wait_for(failed)
+    assert "已接入" in message["text"]
+    stack.api("POST", f"/sessions/{session_id}/close", token)
 
 
 def test_html_is_escaped_and_long_replies_are_split(stack, fake_telegram, console):

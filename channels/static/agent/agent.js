@@ -391,6 +391,7 @@
     meName.textContent = me ? (me.display_name || me.username) : "";
     meRole.textContent = me ? (ROLES[me.role] || me.role || "") : "";
     allSection.hidden = !isSupervisor();
+    $("failures-section").hidden = !isSupervisor();
     btnReassign.hidden = !isSupervisor();
     renderAgents();
   }
@@ -457,6 +458,7 @@
     ];
     if (isSupervisor()) {
       jobs.push(api("GET", "/sessions?scope=all").then(function (d) { if (epoch === state.epoch) { state.all = listOf(d, "sessions"); renderAll(); } }));
+      jobs.push(api("GET", "/delivery-failures").then(function (d) { if (epoch === state.epoch) renderFailures(listOf(d, "failures")); }));
     }
     Promise.allSettled(jobs).then(function (results) {
       if (epoch !== state.epoch) return;
@@ -597,6 +599,24 @@
       }
     });
     renderCounts();
+  }
+
+  function renderFailures(failures) {
+    var list = $("delivery-failures");
+    clear(list);
+    failures.slice(0, 20).forEach(function (f) {
+      var li = el("li", "progress-item overdue");
+      var top = el("div", "item__row");
+      top.appendChild(el("span", "item__title", (f.customer || "客户") + " · " + (CHANNELS[f.channel] || f.channel || "")));
+      top.appendChild(el("span", "item__spacer"));
+      top.appendChild(timeEl(f.at, true));
+      li.appendChild(top);
+      li.appendChild(el("div", "item__last", f.text || ""));
+      li.appendChild(el("div", "item__row item__sub", f.error || ""));
+      list.appendChild(li);
+    });
+    $("failures-count").textContent = String(failures.length);
+    $("failures-empty").hidden = failures.length > 0;
   }
 
   function renderAll() {
@@ -817,6 +837,7 @@
       }
       if (messages.status === "fulfilled") {
         appendMessages(listOf(messages.value, "messages"));
+        markFailed(listOf(messages.value, "messages"));
       }
       if (open.again) { open.again = false; refreshOpen(); }
     });
@@ -919,7 +940,23 @@
     head.appendChild(timeEl(m.at, true));
     li.appendChild(head);
     li.appendChild(el("div", "msg__text", m.text === null || m.text === undefined ? "" : m.text));
+    if (m.delivery_failed) {
+      li.classList.add("msg--failed");
+      li.appendChild(el("div", "msg__failed", "未送达客户（对方渠道拒收或长时间不可用）"));
+    }
     return li;
+  }
+
+  function markFailed(messages) {
+    // A message already shown may be reported undeliverable later: mark it in place.
+    messages.forEach(function (m) {
+      if (!m.delivery_failed) return;
+      var li = transcript.querySelector("li[data-message-id='" + String(Number(m.id)) + "']");
+      if (li && !li.classList.contains("msg--failed")) {
+        li.classList.add("msg--failed");
+        li.appendChild(el("div", "msg__failed", "未送达客户（对方渠道拒收或长时间不可用）"));
+      }
+    });
   }
 
   function appendMessages(messages) {

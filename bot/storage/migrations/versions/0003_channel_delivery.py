@@ -1,4 +1,4 @@
-"""deduplication of inbound updates, failed deliveries
+"""deduplication of inbound updates, failed deliveries, evidence waiting for its ticket
 
 Revision ID: 0003
 Revises: 0002
@@ -35,8 +35,21 @@ def upgrade() -> None:
         sa.Column("at", UTCDateTime, nullable=False, index=True),
     )
 
+    op.create_table(
+        "pending_evidence",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("channel", sa.String(32), nullable=False),
+        sa.Column("channel_user_id", sa.String(255), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("file_ref", sa.String(255), nullable=False),
+        sa.Column("caption", sa.Text, nullable=False),
+        sa.Column("at", UTCDateTime, nullable=False),
+    )
+    op.create_index("ix_pending_evidence_customer", "pending_evidence", ["channel", "channel_user_id"])
+
 
 def downgrade() -> None:
+    op.drop_table("pending_evidence")
     op.drop_table("delivery_failures")
     op.drop_table("inbound_updates")
     with op.batch_alter_table("handoff_messages") as batch:
