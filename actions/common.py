@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 from datetime import datetime
-from typing import Any, Callable, Dict, Optional, TypeVar
+from typing import Any, Callable, Dict, TypeVar
 
 from rasa_sdk import Tracker
 

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from bot.errors import Conflict
 from bot.storage.database import Database
-from bot.storage.models import DeliveryFailureRow, InboundUpdateRow, TicketEventRow, TicketRow
+from bot.storage.models import DeliveryFailureRow, InboundUpdateRow, TicketEventRow
 from bot.text import description_from, mask_personal_data
-from bot.tickets import OPEN_STATUSES, Customer
+from bot.tickets import Customer, latest_open_row
 
 logger = logging.getLogger(__name__)
 
@@ -82,16 +82,7 @@ class FailedDeliveries:
                     at=now,
                 )
             )
-            ticket = session.execute(
-                sa.select(TicketRow)
-                .where(
-                    TicketRow.channel == customer.channel,
-                    TicketRow.channel_user_id == customer.user_id,
-                    TicketRow.status.in_([s.value for s in OPEN_STATUSES]),
-                )
-                .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
-                .limit(1)
-            ).scalar_one_or_none()
+            ticket = latest_open_row(session, customer)
             if ticket is not None:
                 ticket.events.append(
                     TicketEventRow(

@@ -442,16 +442,7 @@ class TicketService:
             if canonical is None:
                 raise InvalidInput("not a ticket number")
             return self._owned_row(session, customer, canonical)
-        row = session.execute(
-            sa.select(TicketRow)
-            .where(
-                TicketRow.channel == customer.channel,
-                TicketRow.channel_user_id == customer.user_id,
-                TicketRow.status.in_([s.value for s in OPEN_STATUSES]),
-            )
-            .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
-            .limit(1)
-        ).scalar_one_or_none()
+        row = latest_open_row(session, customer)
         if row is None:
             raise NotFound("no open ticket")
         return row
@@ -477,6 +468,20 @@ class TicketService:
 
 
 # -- row-level rules, shared with services that change tickets inside their own transactions ------
+
+
+def latest_open_row(session: Session, customer: Customer) -> Optional[TicketRow]:
+    """The customer's newest open ticket, if any."""
+    return session.execute(
+        sa.select(TicketRow)
+        .where(
+            TicketRow.channel == customer.channel,
+            TicketRow.channel_user_id == customer.user_id,
+            TicketRow.status.in_([s.value for s in OPEN_STATUSES]),
+        )
+        .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 PROGRESS_INTERVAL = timedelta(hours=24)
 

@@ -19,7 +19,6 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
-from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -39,7 +38,7 @@ from bot.handoff import CANNED_REPLIES, HandoffSession, Message, masked_customer
 from bot.staff import StaffMember
 from bot.text import MAX_MESSAGE_CHARS
 from bot.tickets import Ticket
-from channels.hub import Hub, get_hub
+from channels.hub import get_hub
 
 logger = logging.getLogger(__name__)
 

@@ -40,11 +40,19 @@ pids+=($!)
 wait_for "http://127.0.0.1:$ACTION_PORT/health" "action server" "${pids[0]}"
 wait_for "http://127.0.0.1:$RASA_PORT/" "rasa server" "${pids[1]}"
 
+if [ -n "$TELEGRAM_BOT_TOKEN" ]; then
+  if [ "$TELEGRAM_MODE" = polling ]; then telegram="long polling (getUpdates)"
+  else telegram="webhook http://localhost:$RASA_PORT/webhooks/telegram/webhook${TELEGRAM_WEBHOOK_URL:+ (registered as $TELEGRAM_WEBHOOK_URL)}"; fi
+else
+  telegram="off (set TELEGRAM_BOT_TOKEN, see README)"
+fi
+
 cat <<MSG
 
   The assistant is running:
     Web chat        http://localhost:$RASA_PORT/chat/
     Agent console   http://localhost:$RASA_PORT/agent/   (API: /agent/api, OpenAPI: /agent/api/openapi.json)
+    Telegram        $telegram
     REST channel    http://localhost:$RASA_PORT/webhooks/rest/webhook
     Action server   http://localhost:$ACTION_PORT/health
   Tickets: $DATABASE_URL   Conversations: $TRACKER_STORE_URL

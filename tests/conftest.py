@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -72,3 +71,27 @@ def trained_model() -> Path:
     from train import train
 
     return train()
+
+
+class Clock:
+    """A settable clock for services (10:00 Beijing time); every reading moves it on by a microsecond,
+    so events written one after another keep their order."""
+
+    def __init__(self) -> None:
+        import threading
+        from datetime import datetime, timezone
+
+        self.now = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        from datetime import timedelta
+
+        with self._lock:
+            self.now += timedelta(microseconds=1)
+            return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()

@@ -22,22 +22,6 @@ from bot.staff import Role, StaffService
 from bot.tickets import Customer, Status, TicketService
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            self.now += timedelta(microseconds=1)
-            return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 @pytest.fixture
 def staff(db, clock) -> StaffService:
     service = StaffService(db, clock)

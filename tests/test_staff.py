@@ -14,19 +14,6 @@ from bot.staff import MAX_FAILURES_PER_USER, TOKEN_LIFETIME, Role, StaffService,
 from bot.storage.models import AgentRow, AgentTokenRow
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 @pytest.fixture
 def staff(db, clock) -> StaffService:
     return StaffService(db, clock)

@@ -1,5 +1,5 @@
 import uuid
-from typing import Dict, List
+from typing import List
 
 import pytest
 

@@ -150,3 +150,22 @@ class Stack:
         if secret is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
         return requests.post(f"{self.url}/webhooks/telegram/webhook", json=update, headers=headers, timeout=60)
+
+    def handoff_session(self, channel: str, user_id: str) -> int:
+        """Id of the customer's newest handoff session, read from the stack's store."""
+        import sqlalchemy as sa
+
+        from bot.storage.database import Database
+        from bot.storage.models import HandoffSessionRow
+
+        db = Database(self.ticket_db)
+        try:
+            with db.transaction() as session:
+                return session.execute(
+                    sa.select(HandoffSessionRow.id)
+                    .where(HandoffSessionRow.channel == channel, HandoffSessionRow.channel_user_id == user_id)
+                    .order_by(HandoffSessionRow.id.desc())
+                    .limit(1)
+                ).scalar_one()
+        finally:
+            db.dispose()

@@ -11,11 +11,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
-import sqlalchemy as sa
 
 from bot.staff import Role, StaffService
 from bot.storage.database import Database
-from bot.storage.models import HandoffSessionRow
 from bot.tickets import Customer, TicketService
 from channels.agent import ROUTES_DOC, AgentConsoleInput, routes
 
@@ -27,18 +25,7 @@ def new_sender() -> str:
 
 
 def session_id_of(stack, sender: str) -> int:
-    """The customer's newest handoff session, read from the stack's store."""
-    db = Database(stack.ticket_db)
-    try:
-        with db.transaction() as session:
-            return session.execute(
-                sa.select(HandoffSessionRow.id)
-                .where(HandoffSessionRow.channel == "rest", HandoffSessionRow.channel_user_id == sender)
-                .order_by(HandoffSessionRow.id.desc())
-                .limit(1)
-            ).scalar_one()
-    finally:
-        db.dispose()
+    return stack.handoff_session("rest", sender)
 
 
 def tickets_of(stack, sender: str):

@@ -6,10 +6,7 @@ import time
 
 import pytest
 import requests
-import sqlalchemy as sa
 
-from bot.storage.database import Database
-from bot.storage.models import HandoffSessionRow
 from tests.e2e.test_browser import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -28,18 +25,7 @@ def browser():
 
 
 def webchat_session_id(stack, customer_page) -> int:
-    user_id = customer_page.evaluate("JSON.parse(localStorage.getItem('intake.session'))")
-    db = Database(stack.ticket_db)
-    try:
-        with db.transaction() as session:
-            return session.execute(
-                sa.select(HandoffSessionRow.id)
-                .where(HandoffSessionRow.channel == "webchat", HandoffSessionRow.channel_user_id == user_id)
-                .order_by(HandoffSessionRow.id.desc())
-                .limit(1)
-            ).scalar_one()
-    finally:
-        db.dispose()
+    return stack.handoff_session("webchat", customer_page.evaluate("JSON.parse(localStorage.getItem('intake.session'))"))
 
 
 def customer_says(page, text: str) -> None:

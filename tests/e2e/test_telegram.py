@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot.staff import Role
 from bot.storage.database import Database
-from bot.storage.models import DeliveryFailureRow, HandoffSessionRow, InboundUpdateRow
+from bot.storage.models import DeliveryFailureRow, InboundUpdateRow
 from bot.tickets import Customer, TicketService
 from tests.e2e.conftest import TELEGRAM_SECRET
 from tests.fake_telegram import BOT_USERNAME, button_update, content_update, text_update
@@ -233,14 +233,4 @@ def test_webhook_to_send_message_latency(stack, fake_telegram):
 
 
 def _session_of(stack, user: int) -> int:
-    db = Database(stack.ticket_db)
-    try:
-        with db.transaction() as session:
-            return session.execute(
-                sa.select(HandoffSessionRow.id)
-                .where(HandoffSessionRow.channel == "telegram", HandoffSessionRow.channel_user_id == str(user))
-                .order_by(HandoffSessionRow.id.desc())
-                .limit(1)
-            ).scalar_one()
-    finally:
-        db.dispose()
+    return stack.handoff_session("telegram", str(user))
