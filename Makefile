@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ENV := source scripts/env.sh &&
 
-.PHONY: help run test eval train agent clean
+.PHONY: help run test eval train agent backend-demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ train: $(STAMP) ## train the model now if config or data changed
 agent: $(STAMP) ## add a console account: make agent USERNAME=wang NAME=小王 [ROLE=supervisor] (asks for the password)
 	@test -n "$(USERNAME)" || { echo "usage: make agent USERNAME=wang NAME=小王 [ROLE=agent|supervisor]"; exit 2; }
 	@$(ENV) $(PY) -m bot.cli add-agent "$(USERNAME)" --name "$(NAME)" --role "$(or $(ROLE),agent)"
+
+backend-demo: $(STAMP) ## a reference receiver for the ticket-event push on :8099 (BACKEND_SECRET, default dev secret)
+	@$(ENV) $(PY) scripts/backend_demo.py --port $(or $(PORT),8099) --secret "$${BACKEND_SECRET:-dev-secret-change-me-please}"
 
 clean: ## remove trained models and local databases (keeps .venv)
 	rm -rf models data

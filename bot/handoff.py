@@ -754,7 +754,7 @@ class HandoffService:
             if row.transfer_to != viewer.username or row.status != SessionStatus.ACTIVE.value:
                 raise Forbidden("this session is not being transferred to you")
             why = f"转交：{row.agent} -> {viewer.username}，原因：{row.transfer_reason}"
-            self._move_responsibility(session, row, viewer.username, viewer.username, now, why)
+            self._move_responsibility(session, row, viewer.username, viewer.username, now, why, "transferred")
             self._system_message(session, row, TRANSFERRED_TEXT.format(name=viewer.display_name), now)
             self._event(session, row.id, "transferred", viewer.username, why)
             snapshot = self._snapshot(session, row)
@@ -791,7 +791,7 @@ class HandoffService:
                 row.status = SessionStatus.ACTIVE.value
                 row.accepted_at = now
                 row.callback_due = None
-            self._move_responsibility(session, row, target.username, viewer.username, now, why)
+            self._move_responsibility(session, row, target.username, viewer.username, now, why, "reassigned")
             self._system_message(session, row, TRANSFERRED_TEXT.format(name=target.display_name), now)
             self._event(session, row.id, "reassigned", viewer.username, why)
             snapshot = self._snapshot(session, row)
@@ -876,12 +876,12 @@ class HandoffService:
         return snapshot
 
     def _move_responsibility(
-        self, session: Session, row: HandoffSessionRow, to: str, actor: str, now: datetime, why: str
+        self, session: Session, row: HandoffSessionRow, to: str, actor: str, now: datetime, why: str, kind: str
     ) -> None:
         previous_owner = row.owner
         for ticket in self._customer_tickets(session, Customer(row.channel, row.channel_user_id)):
             if ticket.responsible in (None, previous_owner, row.agent) and ticket.responsible != to:
-                assign_row(ticket, to, actor, now, why)
+                assign_row(ticket, to, actor, now, why, kind)
         row.owner = to
         row.agent = to
         row.transfer_to = row.transfer_reason = None

@@ -110,6 +110,7 @@ class Ticket:
     human_requested_at: Optional[datetime]
     events: Tuple[Event, ...]
     progress_due: Optional[datetime] = None
+    updated_at: Optional[datetime] = None
 
     @property
     def masked_phone(self) -> str:
@@ -134,6 +135,7 @@ class Ticket:
             human_requested_at=row.human_requested_at,
             events=tuple(Event(e.at, e.actor, e.kind, e.detail) for e in row.events),
             progress_due=row.progress_due,
+            updated_at=row.updated_at,
         )
 
 
@@ -277,6 +279,25 @@ class TicketService:
                 query = query.where(TicketRow.status.in_([s.value for s in OPEN_STATUSES]))
             rows = session.execute(query.order_by(TicketRow.created_at.desc(), TicketRow.id.desc()).limit(limit))
             return [Ticket.from_row(row) for row in rows.scalars()]
+
+    def changed_since(self, since: datetime, after: Optional[str] = None, limit: int = 100) -> List[Ticket]:
+        """Tickets changed at or after `since`, oldest change first (for backends that pull).
+
+        Pages are keyset-paginated on (updated_at, number): pass the last ticket's updated_at as
+        `since` and its number as `after` for the next page."""
+        condition = TicketRow.updated_at >= since
+        if after:
+            condition = sa.or_(TicketRow.updated_at > since, sa.and_(TicketRow.updated_at == since, TicketRow.number > after))
+        with self.db.transaction() as session:
+            rows = session.execute(
+                sa.select(TicketRow).where(condition).order_by(TicketRow.updated_at, TicketRow.number).limit(limit)
+            ).scalars()
+            return [Ticket.from_row(row) for row in rows]
+
+    def by_number(self, number: str) -> Ticket:
+        """Any ticket by its number (staff and backends; customers use `get`)."""
+        with self.db.transaction() as session:
+            return Ticket.from_row(self._row(session, number))
 
     def known_phone(self, customer: Customer) -> Optional[str]:
         """The contact phone this customer gave on their latest ticket, if any."""
@@ -498,13 +519,20 @@ def move_row(row: TicketRow, to: Status, actor: str, now: datetime, note: str = 
     row.updated_at = now
 
 
-def assign_row(row: TicketRow, person: str, actor: str, now: datetime, reason: str = "") -> None:
-    """Make `person` responsible (责任人), with who, when and why in the history.
+RESPONSIBILITY_KINDS = ("assigned", "transferred", "reassigned")
+
+
+def assign_row(
+    row: TicketRow, person: str, actor: str, now: datetime, reason: str = "", kind: str = "assigned"
+) -> None:
+    """Make `person` responsible (责任人), with who, when and why in the history; `kind` says how
+    (first assignment, a transfer the receiver accepted, a supervisor's reassignment).
 
     The new responsible person owes the customer a progress update within 24 hours.
     """
+    assert kind in RESPONSIBILITY_KINDS
     detail = f"{row.responsible or '-'} -> {person}" + (f": {reason}" if reason else "")
-    row.events.append(TicketEventRow(at=now, actor=actor, kind="assigned", detail=detail))
+    row.events.append(TicketEventRow(at=now, actor=actor, kind=kind, detail=detail))
     row.responsible = person
     if Status(row.status) in (Status.NEW, Status.REOPENED):
         move_row(row, Status.ASSIGNED, actor, now)

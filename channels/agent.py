@@ -456,6 +456,42 @@ class AgentConsoleInput(InputChannel):
                 }
             )
 
+        @blueprint.route("/api/outbox", methods=["GET"])
+        @api()
+        async def outbox(request: Request, me: StaffMember) -> HTTPResponse:
+            # The push to the backend ticketing system: backlog, and events parked after their last attempt.
+            if not me.is_supervisor:
+                raise Forbidden("supervisors only")
+            backlog = await hub.run(hub.outbox.backlog)
+            dead = await hub.run(hub.outbox.dead)
+            return response.json(
+                {
+                    **backlog,
+                    "dead_events": [
+                        {
+                            "id": e.id,
+                            "ticket_number": e.ticket_number,
+                            "kind": e.kind,
+                            "attempts": e.attempts,
+                            "last_error": e.last_error,
+                            "created_at": _iso(e.created_at),
+                            "dead_at": _iso(e.dead_at),
+                        }
+                        for e in dead
+                    ],
+                }
+            )
+
+        @blueprint.route("/api/outbox/<event_id:int>/retry", methods=["POST"])
+        @api()
+        async def outbox_retry(request: Request, event_id: int, me: StaffMember) -> HTTPResponse:
+            if not me.is_supervisor:
+                raise Forbidden("supervisors only")
+            if not 0 < event_id < 2**63 or not await hub.run(hub.outbox.retry, event_id):
+                raise NotFound(f"dead event {event_id}")
+            logger.info("outbox event %s retried by %s", event_id, me.username)
+            return response.json({"retried": event_id})
+
         @blueprint.route("/api/canned-replies", methods=["GET"])
         @api()
         async def canned(request: Request, me: StaffMember) -> HTTPResponse:

@@ -21,7 +21,9 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Pro
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from bot import logs
 from bot.delivery import FailedDeliveries, InboundLog
+from bot.outbox import OutboxAdmin, OutboxDispatcher, Settings
 from bot.errors import IntakeError, StoreUnavailable
 from bot.handoff import CANCELLED_TEXT, IN_CHAT_TEXT, WAITING_TEXT, HandoffService, Message, WorkingHours, describe_wait
 from bot.staff import StaffService
@@ -108,6 +110,9 @@ class Hub:
         self.tickets = TicketService(db)
         self.inbound = InboundLog(db)
         self.failures = FailedDeliveries(db)
+        self.outbox = OutboxAdmin(db)
+        self.dispatcher: Optional[OutboxDispatcher] = None
+        self._dispatch: Optional[asyncio.Task] = None
         self.couriers: Dict[str, Courier] = {}
         self._pump: Optional[asyncio.Task] = None
         self._migrated = False
@@ -115,7 +120,16 @@ class Hub:
 
     @classmethod
     def from_env(cls) -> "Hub":
-        return cls(Database.from_env(), WorkingHours.parse(os.environ.get("HANDOFF_WORKING_HOURS")))
+        hub = cls(Database.from_env(), WorkingHours.parse(os.environ.get("HANDOFF_WORKING_HOURS")))
+        url = os.environ.get("BACKEND_URL", "").strip()
+        if url:
+            secret = os.environ.get("BACKEND_SECRET", "").strip()
+            if len(secret) < 16:
+                raise ValueError("BACKEND_SECRET must be set (16 characters or more) when BACKEND_URL is")
+            logs.redact(secret)
+            attempts = int(os.environ.get("OUTBOX_MAX_ATTEMPTS") or 12)
+            hub.dispatcher = OutboxDispatcher(hub.db, Settings(url, secret, max_attempts=attempts))
+        return hub
 
     async def run(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking domain call off the event loop."""
@@ -135,15 +149,18 @@ class Hub:
             except StoreUnavailable:
                 logger.error("ticket store unavailable at start; the handoff gate lets messages through to the bot")
         self._pump = asyncio.get_running_loop().create_task(self._deliver_forever())
+        if self.dispatcher is not None:
+            self._dispatch = asyncio.get_running_loop().create_task(self._dispatch_forever())
 
     async def stop(self) -> None:
-        if self._pump is not None:
-            self._pump.cancel()
-            try:
-                await self._pump
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._pump = None
+        for task in (self._pump, self._dispatch):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
+        self._pump = self._dispatch = None
 
     def register(self, courier: Courier) -> None:
         self.couriers[courier.channel] = courier
@@ -241,6 +258,21 @@ class Hub:
             else:
                 await self.run(self.handoff.unclaim_delivery, message.id)
         return sent
+
+    async def _dispatch_forever(self) -> None:
+        """Push ticket events to the backend; a slow or dead backend only ever delays this task."""
+        assert self.dispatcher is not None
+        logger.info("pushing ticket events to the backend")
+        while True:
+            try:
+                result = await self.run(self.dispatcher.run_once)
+                busy = result.delivered or result.failed or result.dead
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep pushing through database hiccups
+                logger.exception("outbox round failed")
+                busy = False
+            await asyncio.sleep(0 if busy else POLL_SECONDS)
 
     async def _deliver_forever(self) -> None:
         next_sweep = next_prune = 0.0

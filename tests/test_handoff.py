@@ -19,7 +19,7 @@ from bot.handoff import (
     is_leave,
 )
 from bot.staff import Role, StaffService
-from bot.tickets import Customer, Status, TicketService
+from bot.tickets import RESPONSIBILITY_KINDS, Customer, Status, TicketService
 
 
 @pytest.fixture
@@ -202,8 +202,8 @@ def test_transfer_moves_responsibility_only_when_accepted(handoff, staff, ticket
         handoff.accept_transfer(wang, session.id)
     moved = handoff.accept_transfer(li, session.id)
     assert moved.owner == moved.agent == "li" and moved.transfer_to is None
-    history = [e for e in tickets.get(alice, ticket.number).events if e.kind == "assigned"]
-    assert history[-1].detail.startswith("wang -> li") and "装维专席" in history[-1].detail
+    history = [e for e in tickets.get(alice, ticket.number).events if e.kind in RESPONSIBILITY_KINDS]
+    assert history[-1].kind == "transferred" and history[-1].detail.startswith("wang -> li") and "装维专席" in history[-1].detail
     assert history[-1].actor == "li"
     with pytest.raises(Forbidden):
         handoff.post(wang, session.id, "我还在吗")
@@ -224,8 +224,8 @@ def test_supervisor_sees_everything_and_reassigns(handoff, staff, tickets, alice
     assert handoff.sessions(li) == []
     moved = handoff.reassign(boss, session.id, "li", "小王下班")
     assert moved.owner == moved.agent == "li"
-    last = [e for e in tickets.get(alice, ticket.number).events if e.kind == "assigned"][-1]
-    assert last.actor == "boss" and "小王下班" in last.detail
+    last = [e for e in tickets.get(alice, ticket.number).events if e.kind in RESPONSIBILITY_KINDS][-1]
+    assert last.kind == "reassigned" and last.actor == "boss" and "小王下班" in last.detail
 
 
 def test_agent_messages_wait_for_delivery_and_count_as_progress_updates(handoff, staff, tickets, alice, clock):

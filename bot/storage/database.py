@@ -54,6 +54,10 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False, future=True)
+        # Every ticket event also becomes an outbox event for the backend, in the same transaction.
+        from bot import outbox
+
+        outbox.capture(self._sessions)
 
     @classmethod
     def from_env(cls) -> "Database":

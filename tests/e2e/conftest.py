@@ -20,20 +20,38 @@ def fake_telegram():
     fake.stop()
 
 
+BACKEND_SECRET = "backend-secret-" + uuid.uuid4().hex
+BACKEND_API_KEY = "backend-key-" + uuid.uuid4().hex
+
+
 @pytest.fixture(scope="session")
-def stack(trained_model, tmp_path_factory, fake_telegram):
+def backend(tmp_path_factory):
+    """The reference receiver (scripts/backend_demo.py) as the operator's backend."""
+    from tests.test_outbox import Backend
+
+    receiver = Backend(tmp_path_factory.mktemp("backend"), secret=BACKEND_SECRET)
+    receiver.start()
+    yield receiver
+    receiver.kill()
+
+
+@pytest.fixture(scope="session")
+def stack(trained_model, tmp_path_factory, fake_telegram, backend):
     """The real action server and Rasa server, started once for the session; its Telegram channel
-    talks to the fake Bot API server."""
+    talks to the fake Bot API server and it pushes ticket events to the reference receiver."""
     from tests.fake_telegram import TOKEN
 
-    telegram = {
+    settings = {
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE": fake_telegram.base,
         "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
         "TELEGRAM_WEBHOOK_URL": "https://bot.example.invalid/webhooks/telegram/webhook",
         "TELEGRAM_MODE": "webhook",
+        "BACKEND_URL": backend.url,
+        "BACKEND_SECRET": BACKEND_SECRET,
+        "BACKEND_API_KEY": BACKEND_API_KEY,
     }
-    s = Stack(tmp_path_factory.mktemp("stack"), trained_model, telegram).start()
+    s = Stack(tmp_path_factory.mktemp("stack"), trained_model, settings).start()
     yield s
     s.stop()
 

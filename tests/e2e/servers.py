@@ -54,6 +54,9 @@ class Stack:
             TELEGRAM_WEBHOOK_SECRET="",
             TELEGRAM_API_BASE="https://api.telegram.org",
             TELEGRAM_MODE="webhook",
+            BACKEND_URL="",
+            BACKEND_SECRET="",
+            BACKEND_API_KEY="",
         )
         env.update(self.extra_env)
         return env

@@ -42,7 +42,7 @@ def test_openapi_documents_exactly_the_routes_served():
         f"{method.upper()} /api{path}" for path, item in doc["paths"].items() for method in item if method != "parameters"
     }
     served = {
-        route.replace("<session_id:int>", "{id}").replace("<number>", "{number}")
+        route.replace("<session_id:int>", "{id}").replace("<event_id:int>", "{id}").replace("<number>", "{number}")
         for route in routes(AgentConsoleInput().blueprint(lambda message: None))
     }
     assert documented == served
@@ -151,8 +151,9 @@ def test_handoff_round_trip_transfer_and_release(stack, console):
     detail = stack.api("GET", f"/sessions/{session_id}", t_li).json()
     [ticket] = detail["tickets"]
     assert ticket["responsible"] == li
-    moves = [e for e in ticket["events"] if e["kind"] == "assigned"]
-    assert [m["actor"] for m in moves] == [wang, li] and "宽带装维问题转专席" in moves[-1]["detail"]
+    moves = [e for e in ticket["events"] if e["kind"] in ("assigned", "transferred")]
+    assert [(m["kind"], m["actor"]) for m in moves] == [("assigned", wang), ("transferred", li)]
+    assert "宽带装维问题转专席" in moves[-1]["detail"]
 
     r = stack.api("POST", f"/sessions/{session_id}/release", t_li)
     assert r.status_code == 200 and r.json()["session"]["status"] == "released"

@@ -24,7 +24,8 @@
     severity_changed: "严重程度变更", customer_addition: "客户补充", human_requested: "转人工",
     human_cancelled: "取消转人工", callback_requested: "待回电", progress_update: "进度更新",
     escalated: "升级主管", resolved: "已解决", accepted: "坐席接入", transferred: "转交",
-    reassigned: "重新指派", released: "交还机器人", closed: "结束会话", owner_notified: "通知负责人"
+    reassigned: "重新指派", released: "交还机器人", closed: "结束会话", owner_notified: "通知负责人",
+    evidence: "证据", delivery_failed: "未送达", deadline_breached: "超时"
   };
 
   // ---------------------------------------------------------------- DOM helpers
@@ -392,6 +393,7 @@
     meRole.textContent = me ? (ROLES[me.role] || me.role || "") : "";
     allSection.hidden = !isSupervisor();
     $("failures-section").hidden = !isSupervisor();
+    $("outbox-section").hidden = !isSupervisor();
     btnReassign.hidden = !isSupervisor();
     renderAgents();
   }
@@ -459,6 +461,7 @@
     if (isSupervisor()) {
       jobs.push(api("GET", "/sessions?scope=all").then(function (d) { if (epoch === state.epoch) { state.all = listOf(d, "sessions"); renderAll(); } }));
       jobs.push(api("GET", "/delivery-failures").then(function (d) { if (epoch === state.epoch) renderFailures(listOf(d, "failures")); }));
+      jobs.push(api("GET", "/outbox").then(function (d) { if (epoch === state.epoch) renderOutbox(d || {}); }));
     }
     Promise.allSettled(jobs).then(function (results) {
       if (epoch !== state.epoch) return;
@@ -599,6 +602,34 @@
       }
     });
     renderCounts();
+  }
+
+  function renderOutbox(d) {
+    // The push to the backend ticketing system: the backlog, and dead events a supervisor may retry.
+    var dead = Array.isArray(d.dead_events) ? d.dead_events : [];
+    $("outbox-count").textContent = String(dead.length);
+    $("outbox-backlog").textContent = "待推送 " + (d.pending || 0) + " 条，推送失败 " + (d.dead || 0) + " 条";
+    var list = $("outbox-dead");
+    clear(list);
+    dead.slice(0, 20).forEach(function (e) {
+      var li = el("li", "progress-item overdue");
+      var top = el("div", "item__row");
+      top.appendChild(el("span", "item__title", e.ticket_number + " · " + (TICKET_EVENTS[e.kind] || e.kind)));
+      top.appendChild(el("span", "item__spacer"));
+      var retry = el("button", "btn btn--small", "重试");
+      retry.type = "button";
+      retry.addEventListener("click", function () {
+        retry.disabled = true;
+        api("POST", "/outbox/" + encodeURIComponent(e.id) + "/retry", {}).then(function () {
+          notice("已重新推送该事件。", "info");
+          refreshLists();
+        }, function (error) { retry.disabled = false; notice(error.message, "error"); });
+      });
+      top.appendChild(retry);
+      li.appendChild(top);
+      li.appendChild(el("div", "item__row item__sub", "已尝试 " + e.attempts + " 次：" + (e.last_error || "")));
+      list.appendChild(li);
+    });
   }
 
   function renderFailures(failures) {

@@ -1,0 +1,343 @@
+"""Every ticket event to the operator's backend ticketing system, without loss (transactional outbox).
+
+* **Capture.** A `before_flush` hook on every database session turns each new ticket history row into
+  an outbox row in the same transaction: a change and its outbox event commit together or not at all,
+  whichever code path made the change.
+* **Dispatch.** `OutboxDispatcher.run_once` claims the oldest pending event of each ticket (a lease
+  written with a conditional update; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), posts it outside any
+  transaction, and records the outcome. An event is only offered once every earlier event of its
+  ticket is delivered, so each ticket's events arrive in order. Failures back off exponentially with
+  jitter; after `max_attempts` an event is parked as dead (and its ticket's later events wait) until a
+  supervisor retries it. Several dispatchers (processes) may run at once; a crash after sending and
+  before recording means a resend, which the receiver drops by the event id.
+* **Wire format** (schema ``intake.ticket-event/1``): a JSON object with the event and a snapshot of
+  the ticket, headers ``X-Intake-Event-Id`` (idempotency key), ``X-Intake-Timestamp`` (Unix seconds)
+  and ``X-Intake-Signature: sha256=<hex>``, the HMAC-SHA256 of ``"<timestamp>.<body>"`` under the
+  shared secret. Receivers reject stale timestamps (replays) and bad signatures; see `verify`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+import socket
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.storage.database import Database
+from bot.storage.models import OutboxEventRow, TicketEventRow, TicketRow
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = "intake.ticket-event/1"
+SIGNATURE_HEADER = "X-Intake-Signature"
+TIMESTAMP_HEADER = "X-Intake-Timestamp"
+EVENT_ID_HEADER = "X-Intake-Event-Id"
+REPLAY_WINDOW = 300  # seconds a signed request stays acceptable
+
+# Ticket history kinds as the backend sees them; a status change is named after where it went.
+_STATUS_KINDS = {"resolved": "resolved", "reopened": "reopened", "closed": "closed"}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(moment: Optional[datetime]) -> Optional[str]:
+    return None if moment is None else moment.isoformat()
+
+
+# -- capture -----------------------------------------------------------------------------------
+
+
+def capture(sessions: sessionmaker) -> None:
+    """Write an outbox row for every new ticket event flushed by sessions of this factory."""
+    sa.event.listen(sessions, "before_flush", _before_flush)
+
+
+def event_kind(event: TicketEventRow) -> str:
+    if event.kind == "status_changed":
+        target = (event.detail or "").split("->", 1)[-1].strip().split(":", 1)[0].strip()
+        return _STATUS_KINDS.get(target, "status_changed")
+    return event.kind
+
+
+def ticket_snapshot(ticket: TicketRow) -> Dict[str, Any]:
+    return {
+        "number": ticket.number,
+        "status": ticket.status,
+        "category": ticket.category,
+        "severity": ticket.severity,
+        "severity_reason": ticket.severity_reason,
+        "department": ticket.department,
+        "responsible": ticket.responsible,
+        "channel": ticket.channel,
+        "customer_id": ticket.channel_user_id,
+        "contact_phone": ticket.contact_phone,
+        "description": ticket.description,
+        "created_at": _iso(ticket.created_at),
+        "response_due": _iso(ticket.response_due),
+        "resolve_due": _iso(ticket.resolve_due),
+        "progress_due": _iso(ticket.progress_due),
+    }
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    now = _utcnow()
+    for obj in list(session.new):
+        if not isinstance(obj, TicketEventRow) or obj.ticket is None:
+            continue
+        ticket = obj.ticket
+        kind = event_kind(obj)
+        payload = {
+            "kind": kind,
+            "occurred_at": _iso(obj.at),
+            "actor": obj.actor,
+            "detail": obj.detail or "",
+            "ticket": ticket_snapshot(ticket),
+        }
+        session.add(
+            OutboxEventRow(
+                ticket_event=obj,
+                ticket_number=ticket.number,
+                kind=kind,
+                idempotency_key=uuid.uuid4().hex,
+                payload=json.dumps(payload, ensure_ascii=False),
+                created_at=now,
+                attempts=0,
+                next_attempt_at=now,
+            )
+        )
+
+
+# -- signing -----------------------------------------------------------------------------------
+
+
+def sign(body: bytes, secret: str, timestamp: int) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"sha256={mac.hexdigest()}"
+
+
+def verify(body: bytes, secret: str, timestamp: str, signature: str, now: Optional[float] = None) -> bool:
+    """What a receiver checks: a fresh timestamp and a matching signature."""
+    try:
+        sent = int(timestamp)
+    except (TypeError, ValueError):
+        return False
+    if abs((time.time() if now is None else now) - sent) > REPLAY_WINDOW:
+        return False
+    return hmac.compare_digest(sign(body, secret, sent), signature or "")
+
+
+# -- dispatch ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    id: int
+    ticket_number: str
+    kind: str
+    idempotency_key: str
+    attempts: int
+    created_at: datetime
+    delivered_at: Optional[datetime]
+    dead_at: Optional[datetime]
+    last_error: Optional[str]
+
+    @classmethod
+    def from_row(cls, row: OutboxEventRow) -> "OutboxEvent":
+        return cls(
+            row.id, row.ticket_number, row.kind, row.idempotency_key, row.attempts, row.created_at,
+            row.delivered_at, row.dead_at, row.last_error,
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    url: str
+    secret: str
+    timeout: float = 5.0
+    max_attempts: int = 12
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+    batch: int = 50
+
+
+@dataclass
+class RoundResult:
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+Sender = Callable[[str, bytes, Dict[str, str], float], Tuple[bool, str]]
+
+
+def http_post(url: str, body: bytes, headers: Dict[str, str], timeout: float) -> Tuple[bool, str]:
+    """POST; (True, "") on a 2xx answer, else (False, why)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            answer.read()
+            return 200 <= answer.status < 300, f"HTTP {answer.status}"
+    except urllib.error.HTTPError as error:
+        return False, f"HTTP {error.code}"
+    except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        return False, f"{error.__class__.__name__}: {reason}"[:255]
+
+
+class OutboxDispatcher:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        sender: Sender = http_post,
+        clock: Callable[[], datetime] = _utcnow,
+        worker: Optional[str] = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.sender = sender
+        self.clock = clock
+        self.worker = worker or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+    def run_once(self) -> RoundResult:
+        """Deliver what is due now: at most one event per ticket (the oldest pending one)."""
+        result = RoundResult()
+        for row_id, ticket_event_id, key, payload in self._claim():
+            body = self._body(payload, key, ticket_event_id)
+            timestamp = int(time.time())
+            headers = {
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "intake-outbox/1",
+                EVENT_ID_HEADER: key,
+                "Idempotency-Key": key,
+                TIMESTAMP_HEADER: str(timestamp),
+                SIGNATURE_HEADER: sign(body, self.settings.secret, timestamp),
+            }
+            ok, why = self.sender(self.settings.url, body, headers, self.settings.timeout)
+            outcome = self._record(row_id, ok, why)
+            if outcome == "delivered":
+                result.delivered += 1
+            elif outcome == "dead":
+                result.dead += 1
+            else:
+                result.failed += 1
+        return result
+
+    def drain(self, rounds: int = 1000) -> RoundResult:
+        """Run rounds until nothing is due (for tests and tools)."""
+        total = RoundResult()
+        for _ in range(rounds):
+            step = self.run_once()
+            total.delivered += step.delivered
+            total.failed += step.failed
+            total.dead += step.dead
+            if not (step.delivered or step.failed or step.dead):
+                break
+        return total
+
+    @staticmethod
+    def _body(payload: str, key: str, ticket_event_id: int) -> bytes:
+        event = json.loads(payload)
+        document = {"schema": SCHEMA, "event_id": key, "sequence": ticket_event_id, **event}
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def _claim(self) -> List[Tuple[int, int, str, str]]:
+        now = self.clock()
+        earlier = sa.orm.aliased(OutboxEventRow)
+        lease = timedelta(seconds=self.settings.batch * self.settings.timeout + 30)
+        with self.db.transaction() as session:
+            query = (
+                sa.select(OutboxEventRow)
+                .where(
+                    OutboxEventRow.delivered_at.is_(None),
+                    OutboxEventRow.dead_at.is_(None),
+                    OutboxEventRow.next_attempt_at <= now,
+                    sa.or_(OutboxEventRow.locked_until.is_(None), OutboxEventRow.locked_until < now),
+                    ~sa.exists().where(
+                        earlier.ticket_number == OutboxEventRow.ticket_number,
+                        earlier.id < OutboxEventRow.id,
+                        earlier.delivered_at.is_(None),
+                    ),
+                )
+                .order_by(OutboxEventRow.id)
+                .limit(self.settings.batch)
+            )
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=OutboxEventRow)
+            rows = session.execute(query).scalars().all()
+            for row in rows:
+                row.locked_until = now + lease
+                row.locked_by = self.worker
+            return [(row.id, row.ticket_event_id, row.idempotency_key, row.payload) for row in rows]
+
+    def _record(self, row_id: int, ok: bool, why: str) -> str:
+        now = self.clock()
+        with self.db.transaction() as session:
+            row = session.get(OutboxEventRow, row_id)
+            row.locked_until = None
+            row.locked_by = None
+            row.attempts += 1
+            if ok:
+                row.delivered_at = now
+                row.last_error = None
+                return "delivered"
+            row.last_error = why[:255]
+            if row.attempts >= self.settings.max_attempts:
+                row.dead_at = now
+                logger.error("outbox event %s of ticket %s parked as dead: %s", row.id, row.ticket_number, why)
+                return "dead"
+            delay = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** (row.attempts - 1))
+            row.next_attempt_at = now + timedelta(seconds=delay * random.uniform(0.5, 1.0))
+            logger.warning("outbox event %s attempt %d failed (%s)", row.id, row.attempts, why)
+            return "failed"
+
+
+class OutboxAdmin:
+    """What supervisors see and do: parked (dead) events, retrying them, the backlog."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    def dead(self, limit: int = 100) -> List[OutboxEvent]:
+        with self.db.transaction() as session:
+            rows = session.execute(
+                sa.select(OutboxEventRow).where(OutboxEventRow.dead_at.isnot(None)).order_by(OutboxEventRow.id).limit(limit)
+            ).scalars()
+            return [OutboxEvent.from_row(row) for row in rows]
+
+    def retry(self, event_id: int) -> bool:
+        """Give a dead event a fresh set of attempts; False when there is no such dead event."""
+        with self.db.transaction() as session:
+            done = session.execute(
+                sa.update(OutboxEventRow)
+                .where(OutboxEventRow.id == event_id, OutboxEventRow.dead_at.isnot(None))
+                .values(dead_at=None, attempts=0, next_attempt_at=self.clock(), last_error=None)
+            ).rowcount
+            return done == 1
+
+    def backlog(self) -> Dict[str, int]:
+        with self.db.transaction() as session:
+            pending = session.execute(
+                sa.select(sa.func.count(OutboxEventRow.id)).where(
+                    OutboxEventRow.delivered_at.is_(None), OutboxEventRow.dead_at.is_(None)
+                )
+            ).scalar_one()
+            dead = session.execute(
+                sa.select(sa.func.count(OutboxEventRow.id)).where(OutboxEventRow.dead_at.isnot(None))
+            ).scalar_one()
+            return {"pending": pending, "dead": dead}

@@ -1,0 +1,141 @@
+"""Read API for backends that pull instead of receiving the push: ``/api/tickets`` (OpenAPI document
+at ``/api/openapi.json``, file ``channels/static/backend-openapi.json``).
+
+Authenticated with ``X-API-Key: <BACKEND_API_KEY>``; without a configured key the API answers 503.
+Tickets come with their whole history and the contact phone: this is the operator's own system.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import logs
+from bot.errors import IntakeError, NotFound, StoreUnavailable
+from bot.tickets import Ticket
+from channels.hub import get_hub
+
+logger = logging.getLogger(__name__)
+
+DOC = Path(__file__).with_name("static") / "backend-openapi.json"
+MAX_LIMIT = 500
+
+
+def _iso(moment: Optional[datetime]) -> Optional[str]:
+    return None if moment is None else moment.isoformat()
+
+
+def ticket_document(t: Ticket) -> Dict[str, Any]:
+    return {
+        "number": t.number,
+        "status": t.status.value,
+        "category": t.category.value,
+        "severity": t.severity.value,
+        "severity_reason": t.severity_reason,
+        "department": t.department.value,
+        "responsible": t.responsible,
+        "channel": t.customer.channel,
+        "customer_id": t.customer.user_id,
+        "contact_phone": t.contact_phone,
+        "description": t.description,
+        "created_at": _iso(t.created_at),
+        "updated_at": _iso(t.updated_at),
+        "response_due": _iso(t.response_due),
+        "resolve_due": _iso(t.resolve_due),
+        "progress_due": _iso(t.progress_due),
+        "events": [{"at": _iso(e.at), "actor": e.actor, "kind": e.kind, "detail": e.detail} for e in t.events],
+    }
+
+
+def _error(status: int, code: str, message: str) -> HTTPResponse:
+    return response.json({"error": code, "message": message}, status=status)
+
+
+class BackendApiInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "backend_api"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls(str((credentials or {}).get("api_key") or os.environ.get("BACKEND_API_KEY", "")))
+
+    def __init__(self, api_key: str = "") -> None:
+        self.api_key = api_key.strip()
+        if self.api_key and len(self.api_key) < 16:
+            raise ValueError("BACKEND_API_KEY must have 16 characters or more")
+        logs.redact(self.api_key)
+
+    def url_prefix(self) -> Text:
+        return "/api"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hub = get_hub()
+        blueprint = Blueprint("backend_api", __name__)
+
+        def authorised(request: Request) -> Optional[HTTPResponse]:
+            if not self.api_key:
+                return _error(503, "not_configured", "set BACKEND_API_KEY to enable the read API")
+            given = request.headers.get("X-API-Key", "")
+            if not hmac.compare_digest(given.encode(), self.api_key.encode()):
+                return _error(401, "unauthenticated", "missing or wrong X-API-Key")
+            return None
+
+        @blueprint.route("/openapi.json", methods=["GET"])
+        async def openapi(_: Request) -> HTTPResponse:
+            return await response.file(DOC, mime_type="application/json")
+
+        @blueprint.route("/tickets", methods=["GET"])
+        async def tickets(request: Request) -> HTTPResponse:
+            refused = authorised(request)
+            if refused:
+                return refused
+            raw = request.args.get("updated_since", "")
+            try:
+                since = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else datetime(1970, 1, 1, tzinfo=timezone.utc)
+                limit = int(request.args.get("limit", "100"))
+            except ValueError:
+                return _error(400, "invalid", "updated_since must be an ISO 8601 time and limit an integer")
+            if since.tzinfo is None:
+                return _error(400, "invalid", "updated_since needs a time zone (e.g. 2026-11-22T08:00:00Z)")
+            if not 1 <= limit <= MAX_LIMIT:
+                return _error(400, "invalid", f"limit must be between 1 and {MAX_LIMIT}")
+            after = request.args.get("after") or None
+            if after is not None and len(after) > 32:
+                return _error(400, "invalid", "after must be a ticket number")
+            try:
+                found = await hub.run(hub.tickets.changed_since, since, after, limit)
+            except StoreUnavailable:
+                return _error(503, "unavailable", "ticket store unavailable")
+            more = len(found) == limit
+            return response.json(
+                {
+                    "tickets": [ticket_document(t) for t in found],
+                    # the next page: the same request with these two parameters (null: this was the last)
+                    "next": {"updated_since": _iso(found[-1].updated_at), "after": found[-1].number} if more else None,
+                }
+            )
+
+        @blueprint.route("/tickets/<number>", methods=["GET"])
+        async def ticket(request: Request, number: str) -> HTTPResponse:
+            refused = authorised(request)
+            if refused:
+                return refused
+            try:
+                found = await hub.run(hub.tickets.by_number, number)
+            except NotFound:
+                return _error(404, "not_found", "no such ticket")
+            except IntakeError:
+                return _error(503, "unavailable", "ticket store unavailable")
+            return response.json(ticket_document(found))
+
+        return blueprint
