@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, TypeVar
 from rasa_sdk import Tracker
 
 from bot.handoff import HandoffService, WorkingHours
+from bot.lifecycle import Escalations
 from bot.staff import StaffService
 from bot.storage.database import Database
 from bot.ticket_numbers import BEIJING
@@ -35,7 +36,10 @@ def _service_of(owner: str) -> Any:
             staff = StaffService(db)
             hours = WorkingHours.parse(os.environ.get("HANDOFF_WORKING_HOURS"))
             _services.update(
-                TicketService=TicketService(db), StaffService=staff, HandoffService=HandoffService(db, staff, hours)
+                TicketService=TicketService(db),
+                StaffService=staff,
+                HandoffService=HandoffService(db, staff, hours),
+                Escalations=Escalations(db),
             )
         return _services[owner]
 

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import call, customer_of, idempotency_key, latest_text, ticket_vars
 from actions.handover import hand_over
 from bot.categories import Category
+from bot.lifecycle import Escalations
 from bot.severity import Severity
 from bot.errors import InvalidInput, StoreUnavailable
 from bot.text import description_from, find_phone, is_vague, mask_phone, yes_or_no
@@ -157,8 +158,11 @@ class ActionFileComplaint(Action):
             return reset_complaint()
         dispatcher.utter_message(response="utter_ticket_created", **ticket_vars(ticket))
         if ticket.severity in (Severity.MAJOR, Severity.URGENT):
-            # Major and urgent complaints (outages, regulator threats, repeats) go to a person at once.
+            # Major and urgent complaints (outages, regulator threats, repeats) go to a person at once;
+            # urgent ones also to the supervisors' escalation queue.
             try:
+                if ticket.severity is Severity.URGENT:
+                    await call(Escalations.request, ticket.number, "automatic", "bot", f"紧急投诉：{ticket.severity_reason}")
                 await hand_over(dispatcher, tracker, ticket, f"{ticket.severity.label}投诉：{ticket.severity_reason}")
             except StoreUnavailable:
                 logger.error("ticket %s filed but not handed over: store unavailable", ticket.number)

@@ -14,7 +14,9 @@ from rasa_sdk.types import DomainDict
 from actions.common import call, customer_of, idempotency_key
 from actions.complaint import reset_complaint, validate_phone
 from actions.handover import agents_available, hand_over
+from bot import escalation
 from bot.categories import Category
+from bot.lifecycle import Escalations
 from bot.errors import StoreUnavailable
 from bot.tickets import Ticket, TicketService
 
@@ -89,11 +91,23 @@ class ActionRequestHuman(Action):
                 category=category,
                 idempotency_key=idempotency_key(tracker, "human"),
             )
+            await escalate_if_asked(tracker, ticket)
             await hand_over(dispatcher, tracker, ticket, reason_for(tracker, ticket))
         except StoreUnavailable:
             dispatcher.utter_message(response="utter_store_unavailable")
             return []
         return reset_complaint()
+
+
+async def escalate_if_asked(tracker: Tracker, ticket: Ticket) -> None:
+    """Asking for a supervisor (投诉升级) puts the ticket in the escalation queue; a regulator, media
+    or legal threat does so automatically."""
+    said = escalation_text(tracker)
+    why = escalation.signal(said)
+    if why == escalation.SUPERVISOR[1]:
+        await call(Escalations.request, ticket.number, "customer", "customer", f"{why}：{said[:200]}")
+    elif why == escalation.REGULATOR[1]:
+        await call(Escalations.request, ticket.number, "automatic", "bot", f"{why}：{said[:200]}")
 
 
 def reason_for(tracker: Tracker, ticket: Ticket) -> str:

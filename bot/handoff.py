@@ -24,6 +24,7 @@ Messages for the customer wait in ``handoff_messages`` until a channel claims an
 from __future__ import annotations
 
 import enum
+import json
 import logging
 import math
 import re
@@ -38,6 +39,7 @@ from sqlalchemy.orm import Session
 from bot import ticket_numbers
 from bot.categories import Category
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, Taken, WrongState
+from bot.notices import notice
 from bot.severity import Severity
 from bot.staff import StaffMember, StaffService
 from bot.storage.database import Database
@@ -235,13 +237,16 @@ class Message:
     customer: Optional[Customer] = None
     agent_name: Optional[str] = None
     failed: bool = False
+    buttons: Tuple[Dict[str, str], ...] = ()
 
     @classmethod
     def from_row(
         cls, row: HandoffMessageRow, customer: Optional[Customer] = None, agent_name: Optional[str] = None
     ) -> "Message":
+        buttons = tuple(json.loads(row.buttons)) if row.buttons else ()
         return cls(
-            row.id, row.session_id, row.at, row.sender, row.agent, row.text, customer, agent_name, row.failed_at is not None
+            row.id, row.session_id, row.at, row.sender, row.agent, row.text, customer, agent_name,
+            row.failed_at is not None, buttons,
         )
 
 
@@ -367,9 +372,7 @@ class HandoffService:
                 for sender, text in history[-HISTORY_LIMIT:]:
                     if text:
                         session.add(
-                            HandoffMessageRow(
-                                session_id=row.id, at=now, sender=sender, text=text[:MAX_MESSAGE_CHARS], to_customer=False
-                            )
+                            _message(row, at=now, sender=sender, text=text[:MAX_MESSAGE_CHARS], to_customer=False)
                         )
                 self._event(session, row.id, "requested", "customer", reason)
 
@@ -423,13 +426,13 @@ class HandoffService:
                 row.transfer_to = row.transfer_reason = None
                 self._event(session, row.id, "cancelled", "customer", "")
                 detail = "客户取消排队" if waiting else "客户结束人工服务，返回智能助手"
-                session.add(HandoffMessageRow(session_id=row.id, at=now, sender="system", text=detail, to_customer=False))
+                session.add(_message(row, at=now, sender="system", text=detail, to_customer=False))
                 self._note_on_tickets(session, self._customer_tickets(session, customer), now, "human_cancelled", detail)
                 session.flush()
                 return self._routing(session, row, cancelled=True)
             # Button payloads (e.g. a stale 取消等待 pressed during the chat) are not the customer's words.
             if text and len(text) <= MAX_MESSAGE_CHARS and not text.startswith("/"):
-                message = HandoffMessageRow(session_id=row.id, at=now, sender="customer", text=text, to_customer=False)
+                message = _message(row, at=now, sender="customer", text=text, to_customer=False)
                 session.add(message)
                 row.updated_at = now
                 session.flush()
@@ -509,11 +512,10 @@ class HandoffService:
         with self.db.transaction() as session:
             rows = session.execute(
                 sa.select(HandoffMessageRow, AgentRow.display_name)
-                .join(HandoffSessionRow, HandoffSessionRow.id == HandoffMessageRow.session_id)
                 .outerjoin(AgentRow, AgentRow.username == HandoffMessageRow.agent)
                 .where(
-                    HandoffSessionRow.channel == customer.channel,
-                    HandoffSessionRow.channel_user_id == customer.user_id,
+                    HandoffMessageRow.channel == customer.channel,
+                    HandoffMessageRow.channel_user_id == customer.user_id,
                     HandoffMessageRow.to_customer.is_(True),
                     HandoffMessageRow.id > after_id,
                 )
@@ -536,10 +538,7 @@ class HandoffService:
         """
         with self.db.transaction() as session:
             query = (
-                sa.select(
-                    HandoffMessageRow, HandoffSessionRow.channel, HandoffSessionRow.channel_user_id, AgentRow.display_name
-                )
-                .join(HandoffSessionRow, HandoffSessionRow.id == HandoffMessageRow.session_id)
+                sa.select(HandoffMessageRow, AgentRow.display_name)
                 .outerjoin(AgentRow, AgentRow.username == HandoffMessageRow.agent)
                 .where(
                     HandoffMessageRow.to_customer.is_(True),
@@ -548,15 +547,22 @@ class HandoffService:
                 )
             )
             if channel is not None:
-                query = query.where(HandoffSessionRow.channel == channel)
+                query = query.where(HandoffMessageRow.channel == channel)
             if user_id is not None:
-                query = query.where(HandoffSessionRow.channel_user_id == user_id)
+                query = query.where(HandoffMessageRow.channel_user_id == user_id)
             if user_ids is not None:
                 if not user_ids:
                     return []
-                query = query.where(HandoffSessionRow.channel_user_id.in_(list(user_ids)))
+                query = query.where(HandoffMessageRow.channel_user_id.in_(list(user_ids)))
             rows = session.execute(query.order_by(HandoffMessageRow.id).limit(limit)).all()
-            return [Message.from_row(m, Customer(ch, uid), name) for m, ch, uid, name in rows]
+            return [Message.from_row(m, Customer(m.channel, m.channel_user_id), name) for m, name in rows]
+
+    def notify(self, customer: Customer, text: str, buttons: Sequence[Dict[str, str]] = ()) -> None:
+        """A notice to the customer outside any live chat (a ticket's result, a survey, an escalation
+        decision), delivered through their own channel like an agent's message."""
+        with self.db.transaction() as session:
+            notice(session, customer, text, buttons, self.clock())
+        self._changed()
 
     def claim_delivery(self, message_id: int) -> bool:
         """Mark a message delivered; exactly one caller gets True (one process delivers it)."""
@@ -711,9 +717,7 @@ class HandoffService:
         with self.db.transaction() as session:
             row = self._session_row(session, session_id)
             self._require_holder(viewer, row)
-            message = HandoffMessageRow(
-                session_id=row.id, at=now, sender="agent", agent=viewer.username, text=text, to_customer=True
-            )
+            message = _message(row, at=now, sender="agent", agent=viewer.username, text=text, to_customer=True)
             session.add(message)
             row.updated_at = now
             session.flush()
@@ -819,10 +823,15 @@ class HandoffService:
                 raise Forbidden("only the agent, the responsible owner or a supervisor escalates")
             row.escalated_at = row.escalated_at or now
             row.updated_at = now
-            tickets = self._customer_tickets(session, Customer(row.channel, row.channel_user_id))
-            self._note_on_tickets(session, tickets, now, "escalated", f"升级主管：{reason}", actor=viewer.username)
+            numbers = [t.number for t in self._customer_tickets(session, Customer(row.channel, row.channel_user_id))]
             self._event(session, row.id, "escalated", viewer.username, reason)
             snapshot = self._snapshot(session, row)
+        # Each open ticket of the customer goes to the supervisors' escalation queue.
+        from bot.lifecycle import Escalations
+
+        escalations = Escalations(self.db, self.clock)
+        for number in numbers:
+            escalations.request(number, "agent", viewer.username, reason)
         self._changed()
         return snapshot
 
@@ -851,6 +860,10 @@ class HandoffService:
                 if holding is None:
                     raise Forbidden("not your ticket")
             move_row(ticket, Status.RESOLVED, viewer.username, now, note[:2000])
+            # Feed back: the result and the satisfaction survey, through the customer's own channel.
+            from bot.lifecycle import send_result_and_survey
+
+            send_result_and_survey(session, ticket, note[:2000], now)
             session_row = self._open_row(session, Customer(ticket.channel, ticket.channel_user_id), WITH_HUMAN)
             self._event(session, session_row.id if session_row else None, "resolved", viewer.username, ticket.number)
             session.flush()
@@ -895,7 +908,7 @@ class HandoffService:
             ticket.updated_at = now
 
     def _system_message(self, session: Session, row: HandoffSessionRow, text: str, now: datetime) -> None:
-        session.add(HandoffMessageRow(session_id=row.id, at=now, sender="system", text=text, to_customer=True))
+        session.add(_message(row, at=now, sender="system", text=text, to_customer=True))
 
     def _event(self, session: Session, session_id: Optional[int], kind: str, actor: str, detail: str) -> None:
         session.add(HandoffEventRow(session_id=session_id, at=self.clock(), kind=kind, actor=actor[:64], detail=detail))
@@ -1051,6 +1064,13 @@ class HandoffService:
 
 
 _OPEN = [s.value for s in OPEN_STATUSES]
+
+
+def _message(row: HandoffSessionRow, **fields) -> HandoffMessageRow:
+    """A transcript line of a session, addressed to (or from) the session's customer."""
+    return HandoffMessageRow(session_id=row.id, channel=row.channel, channel_user_id=row.channel_user_id, **fields)
+
+
 
 
 def describe_wait(wait: timedelta) -> str:

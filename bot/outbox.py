@@ -90,6 +90,11 @@ def ticket_snapshot(ticket: TicketRow) -> Dict[str, Any]:
         "response_due": _iso(ticket.response_due),
         "resolve_due": _iso(ticket.resolve_due),
         "progress_due": _iso(ticket.progress_due),
+        "repeat_of": ticket.repeat_of,
+        "repeat_count": ticket.repeat_count or 0,
+        "escalation_level": ticket.escalation_level or 0,
+        "handler": ticket.handler,
+        "rating": ticket.rating,
     }
 
 

@@ -111,6 +111,11 @@ class Ticket:
     events: Tuple[Event, ...]
     progress_due: Optional[datetime] = None
     updated_at: Optional[datetime] = None
+    repeat_of: Optional[str] = None
+    repeat_count: int = 0
+    escalation_level: int = 0
+    handler: Optional[str] = None
+    rating: Optional[int] = None
 
     @property
     def masked_phone(self) -> str:
@@ -136,6 +141,11 @@ class Ticket:
             events=tuple(Event(e.at, e.actor, e.kind, e.detail) for e in row.events),
             progress_due=row.progress_due,
             updated_at=row.updated_at,
+            repeat_of=row.repeat_of,
+            repeat_count=row.repeat_count or 0,
+            escalation_level=row.escalation_level or 0,
+            handler=row.handler,
+            rating=row.rating,
         )
 
 
@@ -197,9 +207,13 @@ class TicketService:
                 except NotFound:
                     pass
             now = self.clock()
-            assessment = severity_rules.strongest(
-                [severity_rules.assess(description, category), self._repeat_assessment(session, customer, contact_phone, category, now)]
+            earlier = self._earlier_same_complaints(session, customer, contact_phone, category, now)
+            repeat = (
+                Assessment(Severity.MAJOR, f"30天内同类重复投诉（前次工单 {earlier[0]}）")
+                if earlier
+                else Assessment(Severity.GENERAL, "一般问题")
             )
+            assessment = severity_rules.strongest([severity_rules.assess(description, category), repeat])
             due = deadlines.compute(now, category, assessment.severity)
             row = TicketRow(
                 number=self._unused_number(session, now),
@@ -218,6 +232,8 @@ class TicketService:
                 response_due=due.response_due,
                 resolve_due=due.resolve_due,
                 idempotency_key=idempotency_key,
+                repeat_of=earlier[0] if earlier else None,
+                repeat_count=len(earlier),
             )
             session.add(row)
             row.events.append(TicketEventRow(at=now, actor=CUSTOMER, kind="created", detail=description))
@@ -235,21 +251,22 @@ class TicketService:
             logger.info("ticket %s filed: category=%s severity=%s", row.number, row.category, row.severity)
             return Ticket.from_row(row), True
 
-    def _repeat_assessment(
-        self, session: Session, customer: Customer, phone: Optional[str], category: Category, now: datetime
-    ) -> Assessment:
+    @staticmethod
+    def _earlier_same_complaints(
+        session: Session, customer: Customer, phone: Optional[str], category: Category, now: datetime
+    ) -> List[str]:
+        """Numbers of this customer's complaints of the same category in the last 30 days, newest first
+        (the customer is recognised by channel identity or by contact phone): a repeat complaint."""
         same_customer = sa.and_(TicketRow.channel == customer.channel, TicketRow.channel_user_id == customer.user_id)
         if phone:
             same_customer = sa.or_(same_customer, TicketRow.contact_phone == phone)
-        earlier = session.execute(
-            sa.select(TicketRow.number)
-            .where(same_customer, TicketRow.category == category.value, TicketRow.created_at >= now - REPEAT_WINDOW)
-            .order_by(TicketRow.created_at.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-        if earlier is None:
-            return Assessment(Severity.GENERAL, "一般问题")
-        return Assessment(Severity.MAJOR, f"30天内同类重复投诉（前次工单 {earlier}）")
+        return list(
+            session.execute(
+                sa.select(TicketRow.number)
+                .where(same_customer, TicketRow.category == category.value, TicketRow.created_at >= now - REPEAT_WINDOW)
+                .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
+            ).scalars()
+        )
 
     @staticmethod
     def _unused_number(session: Session, now: datetime) -> str:
@@ -430,6 +447,10 @@ class TicketService:
             row = self._row(session, number)
             now = self.clock()
             self._move(row, to, actor, now, note)
+            if to is Status.RESOLVED:
+                from bot.lifecycle import send_result_and_survey  # the lifecycle builds on this module
+
+                send_result_and_survey(session, row, note or "已处理", now)
             row.updated_at = now
             session.flush()
             return Ticket.from_row(row)
@@ -470,22 +491,7 @@ class TicketService:
 
     @staticmethod
     def _raise_severity(row: TicketRow, assessment: Assessment, now: datetime) -> None:
-        """Raise (never lower) the severity and recompute the deadlines from the creation time."""
-        if assessment.severity.rank <= Severity(row.severity).rank:
-            return
-        due = deadlines.compute(row.created_at, Category(row.category), assessment.severity)
-        row.events.append(
-            TicketEventRow(
-                at=now,
-                actor=BOT,
-                kind="severity_changed",
-                detail=f"{row.severity} -> {assessment.severity.value} ({assessment.reason})",
-            )
-        )
-        row.severity = assessment.severity.value
-        row.severity_reason = assessment.reason
-        row.response_due = min(row.response_due, due.response_due)
-        row.resolve_due = min(row.resolve_due, due.resolve_due)
+        raise_severity_row(row, assessment, now)
 
 
 # -- row-level rules, shared with services that change tickets inside their own transactions ------
@@ -534,6 +540,7 @@ def assign_row(
     detail = f"{row.responsible or '-'} -> {person}" + (f": {reason}" if reason else "")
     row.events.append(TicketEventRow(at=now, actor=actor, kind=kind, detail=detail))
     row.responsible = person
+    row.responded_at = row.responded_at or now  # a named person has taken the complaint up
     if Status(row.status) in (Status.NEW, Status.REOPENED):
         move_row(row, Status.ASSIGNED, actor, now)
     if Status(row.status).is_open:
@@ -544,3 +551,22 @@ def assign_row(
 def _evidence_detail(kind: str, file_ref: str, caption: str) -> str:
     detail = f"{kind} file_id={file_ref}"
     return detail + (f" 说明：{caption}" if caption else "")
+
+
+def raise_severity_row(row: TicketRow, assessment: Assessment, now: datetime, actor: str = BOT) -> None:
+    """Raise (never lower) the severity and recompute the deadlines from the creation time."""
+    if assessment.severity.rank <= Severity(row.severity).rank:
+        return
+    due = deadlines.compute(row.created_at, Category(row.category), assessment.severity)
+    row.events.append(
+        TicketEventRow(
+            at=now,
+            actor=actor,
+            kind="severity_changed",
+            detail=f"{row.severity} -> {assessment.severity.value} ({assessment.reason})",
+        )
+    )
+    row.severity = assessment.severity.value
+    row.severity_reason = assessment.reason
+    row.response_due = min(row.response_due, due.response_due)
+    row.resolve_due = min(row.resolve_due, due.resolve_due)

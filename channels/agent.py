@@ -35,6 +35,8 @@ from bot.errors import (
     WrongState,
 )
 from bot.handoff import CANNED_REPLIES, HandoffSession, Message, masked_customer
+from bot.lifecycle import Escalation
+from bot.severity import Severity
 from bot.staff import StaffMember
 from bot.text import MAX_MESSAGE_CHARS
 from bot.tickets import Ticket
@@ -158,6 +160,24 @@ def message_json(m: Message) -> Dict[str, Any]:
         "agent_name": m.agent_name,
         "text": m.text,
         "delivery_failed": m.failed,
+    }
+
+
+def escalation_json(e: Escalation) -> Dict[str, Any]:
+    return {
+        "id": e.id,
+        "ticket_number": e.ticket_number,
+        "source": e.source,
+        "requested_by": e.requested_by,
+        "reason": e.reason,
+        "status": e.status,
+        "requested_at": _iso(e.requested_at),
+        "decided_by": e.decided_by,
+        "decision_reason": e.decision_reason,
+        "handler": e.handler,
+        "severity": e.severity,
+        "severity_label": Severity(e.severity).label,
+        "responsible": e.responsible,
     }
 
 
@@ -455,6 +475,54 @@ class AgentConsoleInput(InputChannel):
                     ]
                 }
             )
+
+        @blueprint.route("/api/deadlines", methods=["GET"])
+        @api()
+        async def deadlines(request: Request, me: StaffMember) -> HTTPResponse:
+            # Tickets near (4 h) or past a deadline: my own, or every one for supervisors.
+            found = await hub.run(hub.deadlines.attention, me)
+            return response.json(
+                {
+                    "tickets": [
+                        {
+                            "number": a.ticket.number,
+                            "category_label": a.ticket.category.label,
+                            "severity": a.ticket.severity.value,
+                            "severity_label": a.ticket.severity.label,
+                            "status_label": a.ticket.status.label,
+                            "responsible": a.ticket.responsible,
+                            "deadline": a.deadline,
+                            "due": _iso(a.due),
+                            "overdue": a.overdue,
+                        }
+                        for a in found
+                    ]
+                }
+            )
+
+        @blueprint.route("/api/escalations", methods=["GET"])
+        @api()
+        async def escalations(request: Request, me: StaffMember) -> HTTPResponse:
+            found = await hub.run(hub.escalations.pending, me)
+            return response.json({"escalations": [escalation_json(e) for e in found]})
+
+        @blueprint.route("/api/escalations/<escalation_id:int>/accept", methods=["POST"])
+        @api()
+        async def escalation_accept(request: Request, escalation_id: int, me: StaffMember) -> HTTPResponse:
+            body = _body(request)
+            decided = await hub.run(
+                hub.escalations.accept, me, escalation_id, _string(body, "handler", limit=64), _string(body, "reason", limit=500)
+            )
+            hub.pulse.fire()
+            return response.json({"escalation": escalation_json(decided)})
+
+        @blueprint.route("/api/escalations/<escalation_id:int>/decline", methods=["POST"])
+        @api()
+        async def escalation_decline(request: Request, escalation_id: int, me: StaffMember) -> HTTPResponse:
+            reason = _string(_body(request), "reason", limit=500)
+            decided = await hub.run(hub.escalations.decline, me, escalation_id, reason)
+            hub.pulse.fire()
+            return response.json({"escalation": escalation_json(decided)})
 
         @blueprint.route("/api/outbox", methods=["GET"])
         @api()

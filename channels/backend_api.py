@@ -52,6 +52,11 @@ def ticket_document(t: Ticket) -> Dict[str, Any]:
         "response_due": _iso(t.response_due),
         "resolve_due": _iso(t.resolve_due),
         "progress_due": _iso(t.progress_due),
+        "repeat_of": t.repeat_of,
+        "repeat_count": t.repeat_count,
+        "escalation_level": t.escalation_level,
+        "handler": t.handler,
+        "rating": t.rating,
         "events": [{"at": _iso(e.at), "actor": e.actor, "kind": e.kind, "detail": e.detail} for e in t.events],
     }
 

@@ -23,6 +23,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot import logs
 from bot.delivery import FailedDeliveries, InboundLog
+from bot.lifecycle import DeadlineWatch, Escalations, Feedback
 from bot.outbox import OutboxAdmin, OutboxDispatcher, Settings
 from bot.errors import IntakeError, StoreUnavailable
 from bot.handoff import CANCELLED_TEXT, IN_CHAT_TEXT, WAITING_TEXT, HandoffService, Message, WorkingHours, describe_wait
@@ -111,6 +112,9 @@ class Hub:
         self.inbound = InboundLog(db)
         self.failures = FailedDeliveries(db)
         self.outbox = OutboxAdmin(db)
+        self.deadlines = DeadlineWatch(db)
+        self.feedback = Feedback(db)
+        self.escalations = Escalations(db)
         self.dispatcher: Optional[OutboxDispatcher] = None
         self._dispatch: Optional[asyncio.Task] = None
         self.couriers: Dict[str, Courier] = {}
@@ -189,6 +193,15 @@ class Hub:
             if text.strip() == "/cancel_handoff":  # a stale 取消等待 button: nothing to cancel
                 await output.send_text_message(customer.user_id, NOT_WAITING)
                 return True
+            # An answer to the satisfaction survey (a score button, 没解决, 评价：…) is not for the bot.
+            try:
+                reply = await self.run(self.feedback.answer, customer, text)
+            except IntakeError as error:
+                logger.error("survey answer not recorded: %s", error.__class__.__name__)
+                reply = None
+            if reply is not None:
+                await output.send_text_message(customer.user_id, reply)
+                return True
             return False
         if routing.session.status.value == "active" and text.strip().startswith("/") and not routing.cancelled:
             await output.send_text_message(customer.user_id, IN_CHAT_TEXT)
@@ -216,7 +229,10 @@ class Hub:
         for message in pending:
             if await self.run(self.handoff.claim_delivery, message.id):
                 try:
-                    await output.send_text_message(customer.user_id, format_message(message))
+                    if message.buttons:
+                        await output.send_text_with_buttons(customer.user_id, format_message(message), list(message.buttons))
+                    else:
+                        await output.send_text_message(customer.user_id, format_message(message))
                 except Exception:
                     await self.run(self.handoff.unclaim_delivery, message.id)
                     raise
@@ -281,6 +297,7 @@ class Hub:
                 if time.monotonic() >= next_sweep:
                     next_sweep = time.monotonic() + SWEEP_SECONDS
                     await self.run(self.handoff.sweep)
+                    await self.run(self.deadlines.scan)
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + PRUNE_SECONDS
                     await self.run(self.inbound.prune)

@@ -229,7 +229,7 @@ class TelegramCourier:
         return None
 
     async def deliver(self, user_id: str, message: Message) -> bool:
-        await self.api.send(int(user_id), format_message(message))
+        await self.api.send(int(user_id), format_message(message), list(message.buttons) or None)
         return True
 
 

@@ -189,6 +189,8 @@ class WebChatCourier:
 def message_payload(message: Message) -> Dict[str, Any]:
     """A bot_uttered payload for a message from the handoff (the id lets the page drop repeats)."""
     payload: Dict[str, Any] = {"text": message.text, "message_id": message.id}
+    if message.buttons:
+        payload["quick_replies"] = [dict(b) for b in message.buttons]
     if message.sender == "agent":
         payload["agent"] = message.agent_name or message.agent
     return payload

@@ -18,11 +18,15 @@ H = timedelta(hours=1)
         (Category.BILLING, Severity.GENERAL, 24 * H, 72 * H),
         (Category.BUSINESS, Severity.GENERAL, 24 * H, 48 * H),
         (Category.OTHER, Severity.GENERAL, 24 * H, 72 * H),
-        # major: 24 h / 48 h beats billing's 72 h
-        (Category.BILLING, Severity.MAJOR, 24 * H, 48 * H),
+        # major: 24 h / 48 h beats billing's and other's 72 h
         (Category.NETWORK, Severity.MAJOR, 24 * H, 48 * H),
+        (Category.BILLING, Severity.MAJOR, 24 * H, 48 * H),
+        (Category.BUSINESS, Severity.MAJOR, 24 * H, 48 * H),
+        (Category.OTHER, Severity.MAJOR, 24 * H, 48 * H),
         # urgent: 15 minutes / 24 h beats everything
         (Category.NETWORK, Severity.URGENT, timedelta(minutes=15), 24 * H),
+        (Category.BILLING, Severity.URGENT, timedelta(minutes=15), 24 * H),
+        (Category.BUSINESS, Severity.URGENT, timedelta(minutes=15), 24 * H),
         (Category.OTHER, Severity.URGENT, timedelta(minutes=15), 24 * H),
     ],
 )

@@ -267,7 +267,7 @@ def test_resolving_a_ticket_needs_its_responsible_agent(handoff, staff, tickets,
         handoff.resolve_ticket(wang, ticket.number, " ")
     resolved = handoff.resolve_ticket(wang, ticket.number, "更换光猫后恢复")
     assert resolved.status is Status.RESOLVED and resolved.progress_due is None
-    assert "更换光猫后恢复" in resolved.events[-1].detail
+    assert "更换光猫后恢复" in resolved.events[-2].detail and resolved.events[-1].kind == "survey_sent"
 
 
 def test_escalation_keeps_the_agent_responsible(handoff, staff, tickets, alice):
@@ -277,7 +277,7 @@ def test_escalation_keeps_the_agent_responsible(handoff, staff, tickets, alice):
     handoff.accept(wang, session.id)
     escalated = handoff.escalate(wang, session.id, "客户要求赔偿，超出权限")
     assert escalated.escalated_at is not None and escalated.owner == "wang"
-    assert tickets.get(alice, ticket.number).events[-1].kind == "escalated"
+    assert tickets.get(alice, ticket.number).events[-1].kind == "escalation_requested"  # to the supervisors' queue
 
 
 def test_feed_reports_changes_in_order(handoff, staff, tickets, alice):

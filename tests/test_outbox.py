@@ -61,9 +61,9 @@ def test_every_ticket_event_is_captured_and_delivered_in_order_with_a_valid_sign
     tickets.add_customer_note(Customer("rest", "alice"), "补充一下：光猫一直闪红灯")
     tickets.assign(ticket.number, "wang", "wang")
     tickets.transition(ticket.number, Status.RESOLVED, "wang", "更换光猫")
-    assert dispatcher.drain().delivered == 6
+    assert dispatcher.drain().delivered == 7
     kinds = [call[1]["kind"] for call in backend.calls]
-    assert kinds == ["created", "dispatched", "customer_addition", "assigned", "status_changed", "resolved"]
+    assert kinds == ["created", "dispatched", "customer_addition", "assigned", "status_changed", "resolved", "survey_sent"]
     sequences = [call[1]["sequence"] for call in backend.calls]
     assert sequences == sorted(sequences)
     for _, document, headers in backend.calls:
@@ -72,6 +72,7 @@ def test_every_ticket_event_is_captured_and_delivered_in_order_with_a_valid_sign
         assert headers["X-Intake-Event-Id"] == document["event_id"] and document["schema"] == "intake.ticket-event/1"
         assert document["ticket"]["number"] == ticket.number
     assert backend.calls[-1][1]["ticket"]["status"] == "resolved"
+    assert backend.calls[-1][1]["ticket"]["responsible"] == "wang"
 
 
 def test_a_failing_event_holds_back_the_later_events_of_its_ticket_only(db):
@@ -237,7 +238,7 @@ def test_backend_outages_lose_nothing_and_duplicate_nothing(db, tmp_path):
     received = backend.received()
     stats = backend.stats()
     keys = [e["event_id"] for e in received]
-    assert len(expected) == 500 * 3 + 250 and admin.backlog() == {"pending": 0, "dead": 0}
+    assert len(expected) == 500 * 3 + 250 * 2 and admin.backlog() == {"pending": 0, "dead": 0}
     assert sorted(keys) == sorted(expected)  # every event, exactly once
     per_ticket: Dict[str, List[int]] = defaultdict(list)
     for event in received:

@@ -57,6 +57,12 @@ def test_repeat_complaint_within_30_days_is_major(service, alice):
     assert first.severity is Severity.GENERAL
     assert second.severity is Severity.MAJOR
     assert first.number in second.severity_reason
+    assert (first.repeat_of, first.repeat_count) == (None, 0)
+    assert (second.repeat_of, second.repeat_count) == (first.number, 1)
+    third, _ = service.open_complaint(alice, Category.NETWORK, "第三次了，还是慢", "13812345678")
+    assert (third.repeat_of, third.repeat_count) == (second.number, 2)
+    other, _ = service.open_complaint(alice, Category.BILLING, "多扣了钱", "13812345678")
+    assert other.repeat_count == 0  # another category is not a repeat
 
 
 def test_repeat_window_is_30_days(db, alice):

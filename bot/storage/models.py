@@ -53,6 +53,23 @@ class TicketRow(Base):
     progress_due = sa.Column(UTCDateTime)
     # Makes creation idempotent: a retried action call finds the ticket it already made.
     idempotency_key = sa.Column(sa.String(255), unique=True)
+    # A repeat complaint (same customer, same category, within 30 days): the earlier ticket, and how many.
+    repeat_of = sa.Column(sa.String(32))
+    repeat_count = sa.Column(sa.Integer, nullable=False, default=0)
+    # Deadlines: when the first response happened, and each breach (written once).
+    responded_at = sa.Column(UTCDateTime)
+    response_breached_at = sa.Column(UTCDateTime)
+    resolve_breached_at = sa.Column(UTCDateTime)
+    progress_breached_due = sa.Column(UTCDateTime)  # the progress_due that was missed (one breach per due)
+    # Escalation (投诉升级): how many levels up, and the higher-level handler named by a supervisor.
+    escalation_level = sa.Column(sa.Integer, nullable=False, default=0)
+    handler = sa.Column(sa.String(64))
+    # Feedback: the survey after resolution, the customer's answer, and a follow-up call (回访).
+    survey_sent_at = sa.Column(UTCDateTime)
+    rating = sa.Column(sa.Integer)
+    rating_comment = sa.Column(sa.Text)
+    rated_at = sa.Column(UTCDateTime)
+    follow_up_due = sa.Column(UTCDateTime)
 
     events = relationship("TicketEventRow", order_by="TicketEventRow.id", back_populates="ticket")
 
@@ -156,7 +173,10 @@ class HandoffMessageRow(Base):
     __tablename__ = "handoff_messages"
 
     id = sa.Column(sa.Integer, primary_key=True)
-    session_id = sa.Column(sa.Integer, sa.ForeignKey("handoff_sessions.id", ondelete="CASCADE"), nullable=False, index=True)
+    # None for notices outside a live chat (a ticket's result, the survey, an escalation decision).
+    session_id = sa.Column(sa.Integer, sa.ForeignKey("handoff_sessions.id", ondelete="CASCADE"), index=True)
+    channel = sa.Column(sa.String(32), nullable=False)
+    channel_user_id = sa.Column(sa.String(255), nullable=False)
     at = sa.Column(UTCDateTime, nullable=False)
     sender = sa.Column(sa.String(16), nullable=False)  # customer | bot | agent | system
     agent = sa.Column(sa.String(64))
@@ -168,8 +188,12 @@ class HandoffMessageRow(Base):
     # it stops being retried and the console shows it.
     failed_at = sa.Column(UTCDateTime)
     last_error = sa.Column(sa.String(255))
+    buttons = sa.Column(sa.Text)  # JSON list of {title, payload}
 
-    __table_args__ = (sa.Index("ix_handoff_undelivered", "to_customer", "delivered_at"),)
+    __table_args__ = (
+        sa.Index("ix_handoff_undelivered", "to_customer", "delivered_at"),
+        sa.Index("ix_handoff_messages_customer", "channel", "channel_user_id", "id"),
+    )
 
 
 class HandoffEventRow(Base):
@@ -250,4 +274,32 @@ class OutboxEventRow(Base):
     __table_args__ = (
         sa.Index("ix_outbox_ticket_pending", "ticket_number", "delivered_at", "id"),
         sa.Index("ix_outbox_due", "delivered_at", "next_attempt_at"),
+    )
+
+
+class EscalationRow(Base):
+    """A request to take a ticket one level up (投诉升级), decided by a supervisor."""
+
+    __tablename__ = "escalations"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    ticket_id = sa.Column(sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    source = sa.Column(sa.String(16), nullable=False)  # customer | agent | automatic
+    requested_by = sa.Column(sa.String(64), nullable=False)
+    reason = sa.Column(sa.String(500), nullable=False)
+    status = sa.Column(sa.String(16), nullable=False)  # pending | accepted | declined
+    requested_at = sa.Column(UTCDateTime, nullable=False)
+    decided_by = sa.Column(sa.String(64))
+    decided_at = sa.Column(UTCDateTime)
+    decision_reason = sa.Column(sa.String(500))
+    handler = sa.Column(sa.String(64))
+
+    ticket = relationship("TicketRow")
+
+    __table_args__ = (
+        # One pending request per ticket at a time.
+        sa.Index(
+            "uq_escalation_pending", "ticket_id", unique=True,
+            sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"),
+        ),
     )

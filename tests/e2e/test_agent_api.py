@@ -42,7 +42,7 @@ def test_openapi_documents_exactly_the_routes_served():
         f"{method.upper()} /api{path}" for path, item in doc["paths"].items() for method in item if method != "parameters"
     }
     served = {
-        route.replace("<session_id:int>", "{id}").replace("<event_id:int>", "{id}").replace("<number>", "{number}")
+        route.replace("<session_id:int>", "{id}").replace("<event_id:int>", "{id}").replace("<escalation_id:int>", "{id}").replace("<number>", "{number}")
         for route in routes(AgentConsoleInput().blueprint(lambda message: None))
     }
     assert documented == served

@@ -394,6 +394,7 @@
     allSection.hidden = !isSupervisor();
     $("failures-section").hidden = !isSupervisor();
     $("outbox-section").hidden = !isSupervisor();
+    $("escalations-section").hidden = !isSupervisor();
     btnReassign.hidden = !isSupervisor();
     renderAgents();
   }
@@ -456,12 +457,14 @@
     var jobs = [
       api("GET", "/queue").then(function (d) { if (epoch === state.epoch) { state.queue = listOf(d, "sessions"); renderQueue(); } }),
       api("GET", "/sessions?scope=mine").then(function (d) { if (epoch === state.epoch) { state.mine = listOf(d, "sessions"); renderMine(); } }),
-      api("GET", "/progress-due").then(function (d) { if (epoch === state.epoch) { state.progress = listOf(d, "tickets"); renderProgress(); } })
+      api("GET", "/progress-due").then(function (d) { if (epoch === state.epoch) { state.progress = listOf(d, "tickets"); renderProgress(); } }),
+      api("GET", "/deadlines").then(function (d) { if (epoch === state.epoch) renderDeadlines(listOf(d, "tickets")); })
     ];
     if (isSupervisor()) {
       jobs.push(api("GET", "/sessions?scope=all").then(function (d) { if (epoch === state.epoch) { state.all = listOf(d, "sessions"); renderAll(); } }));
       jobs.push(api("GET", "/delivery-failures").then(function (d) { if (epoch === state.epoch) renderFailures(listOf(d, "failures")); }));
       jobs.push(api("GET", "/outbox").then(function (d) { if (epoch === state.epoch) renderOutbox(d || {}); }));
+      jobs.push(api("GET", "/escalations").then(function (d) { if (epoch === state.epoch) renderEscalations(listOf(d, "escalations")); }));
     }
     Promise.allSettled(jobs).then(function (results) {
       if (epoch !== state.epoch) return;
@@ -602,6 +605,82 @@
       }
     });
     renderCounts();
+  }
+
+  var DEADLINES = { response: "首次响应", resolve: "处理完成", progress: "进度更新" };
+
+  function renderDeadlines(tickets) {
+    var list = $("deadlines");
+    clear(list);
+    tickets.forEach(function (t) {
+      var li = el("li", "progress-item" + (t.overdue ? " overdue" : ""));
+      var top = el("div", "item__row");
+      top.appendChild(el("span", "item__title ticket__number", t.number));
+      top.appendChild(severityBadge(t));
+      li.appendChild(top);
+      li.appendChild(el("div", "item__row item__sub", (t.category_label || "") + " · 负责人：" + (t.responsible || "未指派")));
+      li.appendChild(el("div", "item__row item__sub",
+        (DEADLINES[t.deadline] || t.deadline) + (t.overdue ? " 已超时（应于 " : " 时限 ") + fmtTime(t.due, true) + (t.overdue ? " 前）" : "")));
+      list.appendChild(li);
+    });
+    $("deadlines-count").textContent = String(tickets.length);
+    $("deadlines-empty").hidden = tickets.length > 0;
+  }
+
+  function renderEscalations(items) {
+    var list = $("escalations");
+    clear(list);
+    items.forEach(function (e) {
+      var li = el("li", "progress-item escalation-item");
+      li.dataset.escalationId = String(e.id);
+      var top = el("div", "item__row");
+      top.appendChild(el("span", "item__title ticket__number", e.ticket_number));
+      top.appendChild(severityBadge(e));
+      li.appendChild(top);
+      li.appendChild(el("div", "item__row item__sub", "申请人：" + e.requested_by + " · 负责人：" + (e.responsible || "未指派")));
+      li.appendChild(el("div", "item__last", e.reason || ""));
+      var row = el("div", "item__row");
+      var pick = el("select", "escalation-handler");
+      state.agents.forEach(function (a) {
+        var option = el("option", null, (a.display_name || a.username) + (a.online ? "" : "（离线）"));
+        option.value = a.username;
+        pick.appendChild(option);
+      });
+      row.appendChild(pick);
+      var accept = el("button", "btn btn--small btn--primary escalation-accept", "升级");
+      accept.type = "button";
+      accept.addEventListener("click", function () {
+        var handler = pick.value;
+        askReason({
+          title: "升级工单 " + e.ticket_number + "，处理人：" + agentName(handler),
+          label: "升级原因（告知客户并记入工单）",
+          required: true,
+          submit: function (reason) {
+            return api("POST", "/escalations/" + encodeURIComponent(e.id) + "/accept", { handler: handler, reason: reason })
+              .then(function () { notice("已升级，客户会收到通知。", "info"); refreshLists(); });
+          }
+        });
+      });
+      var decline = el("button", "btn btn--small escalation-decline", "驳回");
+      decline.type = "button";
+      decline.addEventListener("click", function () {
+        askReason({
+          title: "驳回升级申请 " + e.ticket_number,
+          label: "驳回原因（会告知客户）",
+          required: true,
+          submit: function (reason) {
+            return api("POST", "/escalations/" + encodeURIComponent(e.id) + "/decline", { reason: reason })
+              .then(function () { notice("已驳回，客户会收到通知。", "info"); refreshLists(); });
+          }
+        });
+      });
+      row.appendChild(accept);
+      row.appendChild(decline);
+      li.appendChild(row);
+      list.appendChild(li);
+    });
+    $("escalations-count").textContent = String(items.length);
+    $("escalations-empty").hidden = items.length > 0;
   }
 
   function renderOutbox(d) {

@@ -1,0 +1,33 @@
+"""Messages to a customer outside a live chat: a ticket's result, the satisfaction survey, an
+escalation decision. They wait in the same outbox as agents' messages (``handoff_messages`` with no
+session) and reach the customer through their own channel: at once on Telegram, on the open web chat
+page or when it comes back, with the next request on REST."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Dict, Sequence
+
+from sqlalchemy.orm import Session
+
+from bot.storage.models import HandoffMessageRow
+from bot.tickets import Customer
+
+
+def notice(
+    session: Session, customer: Customer, text: str, buttons: Sequence[Dict[str, str]], now: datetime
+) -> HandoffMessageRow:
+    """Queue a message for the customer inside the caller's transaction."""
+    row = HandoffMessageRow(
+        session_id=None,
+        channel=customer.channel,
+        channel_user_id=customer.user_id,
+        at=now,
+        sender="system",
+        text=text,
+        to_customer=True,
+        buttons=json.dumps(list(buttons), ensure_ascii=False) if buttons else None,
+    )
+    session.add(row)
+    return row
