@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 import uuid
 
@@ -23,7 +24,7 @@ def api(stack, path: str, key=BACKEND_API_KEY, **params) -> requests.Response:
 def file_complaint(stack) -> str:
     sender = uuid.uuid4().hex
     stack.say(sender, "我家宽带断网三天了，一直连不上")
-    stack.say(sender, "13812345678")
+    stack.say(sender, f"139{random.randint(10_000_000, 99_999_999)}")
     reply = stack.texts(stack.say(sender, "确认"))
     number = next(word for word in reply.replace("：", " ").split() if word.startswith("TS"))
     return number
@@ -49,7 +50,7 @@ def test_read_api_needs_its_key_and_pages_through_changes(stack):
     assert api(stack, "/tickets", updated_since="2026-01-01T00:00:00").status_code == 400  # no time zone
     assert api(stack, "/tickets", limit=0).status_code == 400
     one = api(stack, f"/tickets/{number}")
-    assert one.status_code == 200 and one.json()["contact_phone"] == "13812345678"
+    assert one.status_code == 200 and one.json()["contact_phone"].startswith("139")
     assert [e["kind"] for e in one.json()["events"]][:2] == ["created", "dispatched"]
     assert api(stack, "/tickets/TS000000-00000000").status_code == 404
     seen, params = [], {"limit": 1, "updated_since": "2020-01-01T00:00:00Z"}

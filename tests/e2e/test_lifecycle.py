@@ -45,7 +45,7 @@ def test_escalation_end_to_end_with_a_supervisor(stack, console):
     sender = uuid.uuid4().hex
     customer = Customer("rest", sender)
     stack.say(sender, "这个月话费多扣了80块，我要投诉")
-    stack.say(sender, "13812345678")
+    stack.say(sender, f"137{random.randint(10_000_000, 99_999_999)}")  # a first complaint: not a repeat
     number = NUMBER.search(stack.texts(stack.say(sender, "确认"))).group(0)
     reply = stack.texts(stack.say(sender, "我要找你们主管，投诉升级"))
     assert "人工" in reply or "客服" in reply
