@@ -15,7 +15,7 @@ from actions.handover import hand_over
 from bot.categories import Category
 from bot.lifecycle import Escalations
 from bot.severity import Severity
-from bot.errors import InvalidInput, StoreUnavailable
+from bot.errors import IntakeError, InvalidInput, StoreUnavailable
 from bot.text import description_from, find_phone, is_vague, mask_phone, yes_or_no
 from bot.tickets import TicketService
 
@@ -162,7 +162,10 @@ class ActionFileComplaint(Action):
             # urgent ones also to the supervisors' escalation queue.
             try:
                 if ticket.severity is Severity.URGENT:
-                    await call(Escalations.request, ticket.number, "automatic", "bot", f"紧急投诉：{ticket.severity_reason}")
+                    try:
+                        await call(Escalations.request, ticket.number, "automatic", "bot", f"紧急投诉：{ticket.severity_reason}")
+                    except IntakeError as error:  # the ticket and its confirmation stand
+                        logger.error("automatic escalation of %s failed: %s", ticket.number, error.__class__.__name__)
                 await hand_over(dispatcher, tracker, ticket, f"{ticket.severity.label}投诉：{ticket.severity_reason}")
             except StoreUnavailable:
                 logger.error("ticket %s filed but not handed over: store unavailable", ticket.number)

@@ -26,7 +26,8 @@ from typing import Callable, List, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot import ticket_numbers
+from bot import deadlines, ticket_numbers
+from bot.categories import Category
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
 from bot.notices import notice
 from bot.severity import Assessment, Severity
@@ -182,9 +183,12 @@ THANKS_TEXT = "感谢您的评价！工单 {number} 已办结。如需补充意�
 REOPENED_TEXT = "很抱歉没能让您满意。工单 {number} 已重新处理，负责人会在 {due} 前回访您。"
 COMMENT_TEXT = "已记录您的意见，谢谢！"
 
-_RATING = re.compile(r"^(?:/rate_([1-5])|([1-5])\s*分?|([一二三四五])\s*分)$")
-_NOT_SOLVED = re.compile(r"^(?:/not_solved|没解决|没有解决|问题没解决|还没解决|不满意)$")
-_COMMENT = re.compile(r"^(?:评价|意见|建议)[:：]\s*(.+)$", re.S)
+# A score needs its unit (a bare "2" may answer a numbered list in an FAQ reply) or the button.
+_RATING = re.compile(r"^(?:/rate_([1-5])|([1-5])\s*分|([一二三四五])\s*分)$")
+_NOT_SOLVED = re.compile(r"^(?:/not_solved|没解决|没有解决|问题没解决|还没解决)$")
+_COMMENT = re.compile(r"^评价[:：]\s*(.+)$", re.S)
+SURVEY_PAYLOAD = re.compile(r"^/(?:rate_[1-5]|not_solved)$")
+SURVEY_CLOSED_TEXT = "这次满意度调查已经结束了，感谢您的反馈。还有问题可以直接告诉我。"
 _CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 
 
@@ -247,6 +251,10 @@ class Feedback:
                 move_row(row, Status.REOPENED, "customer", now, f"客户评价：{label}")
                 row.follow_up_due = now + FOLLOW_UP_WITHIN
                 row.progress_due = now + PROGRESS_INTERVAL
+                # Handled again: a fresh resolution deadline by the same rules, watched again.
+                due = deadlines.compute(now, Category(row.category), Severity(row.severity))
+                row.resolve_due, row.resolve_breached_at = due.resolve_due, None
+                _feed(session, now, "reopened", "customer", row.number)
                 _event(row, now, SYSTEM, "follow_up_scheduled", f"回访：{row.responsible or '负责人'} 应于 {_when(row.follow_up_due)} 前回访客户")
                 return REOPENED_TEXT.format(number=row.number, due=_when(row.follow_up_due))
             move_row(row, Status.CLOSED, "customer", now, f"客户评价：{label}")
@@ -260,10 +268,11 @@ class Feedback:
             TicketRow.survey_sent_at >= since,
         )
         if rated:
-            query = query.where(TicketRow.rating.isnot(None))
+            query = query.where(TicketRow.rating.isnot(None), TicketRow.rated_at >= since)
         else:
             query = query.where(TicketRow.rating.is_(None), TicketRow.status == Status.RESOLVED.value)
-        return session.execute(query.order_by(TicketRow.survey_sent_at.desc()).limit(1)).scalar_one_or_none()
+        query = query.order_by(TicketRow.survey_sent_at.desc()).limit(1).with_for_update()
+        return session.execute(query).scalar_one_or_none()
 
 
 # -- escalation --------------------------------------------------------------------------------
@@ -314,7 +323,9 @@ class Escalations:
         now = self.clock()
         try:
             with self.db.transaction() as session:
-                ticket = session.execute(sa.select(TicketRow).where(TicketRow.number == canonical)).scalar_one_or_none()
+                ticket = session.execute(
+                    sa.select(TicketRow).where(TicketRow.number == canonical).with_for_update()
+                ).scalar_one_or_none()
                 if ticket is None:
                     raise NotFound(number)
                 pending = self._pending_of(session, ticket)
@@ -335,7 +346,10 @@ class Escalations:
         except Conflict:  # a concurrent request for the same ticket committed first
             with self.db.transaction() as session:
                 ticket = session.execute(sa.select(TicketRow).where(TicketRow.number == canonical)).scalar_one()
-                return Escalation.from_row(self._pending_of(session, ticket)), False
+                pending = self._pending_of(session, ticket)
+                if pending is None:  # and was decided in the meantime
+                    raise WrongState(f"escalation of {ticket.number} was just decided")
+                return Escalation.from_row(pending), False
 
     def pending(self, viewer: StaffMember) -> List[Escalation]:
         if not viewer.is_supervisor:
@@ -359,7 +373,11 @@ class Escalations:
             if named is None:
                 raise InvalidInput(f"no such handler: {handler!r}")
             now = self.clock()
-            ticket = row.ticket
+            ticket = session.execute(
+                sa.select(TicketRow).where(TicketRow.id == row.ticket_id).with_for_update()
+            ).scalar_one()
+            if not Status(ticket.status).is_open:
+                raise WrongState(f"ticket {ticket.number} is {ticket.status}: decline the request instead")
             row.status, row.decided_by, row.decided_at = "accepted", viewer.username, now
             row.decision_reason, row.handler = reason, named.username
             ticket.escalation_level = (ticket.escalation_level or 0) + 1

@@ -23,6 +23,7 @@ import hmac
 import json
 import logging
 import random
+import re
 import socket
 import time
 import urllib.error
@@ -101,9 +102,14 @@ def ticket_snapshot(ticket: TicketRow) -> Dict[str, Any]:
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     now = _utcnow()
     for obj in list(session.new):
-        if not isinstance(obj, TicketEventRow) or obj.ticket is None:
+        if not isinstance(obj, TicketEventRow):
             continue
-        ticket = obj.ticket
+        ticket = obj.ticket if obj.ticket is not None else session.get(TicketRow, obj.ticket_id)
+        if ticket is None:
+            raise ValueError("a ticket event without its ticket cannot be sent to the backend")
+        # Every event is a change: pulling backends page on updated_at.
+        if ticket.updated_at is None or (obj.at is not None and obj.at > ticket.updated_at):
+            ticket.updated_at = obj.at
         kind = event_kind(obj)
         payload = {
             "kind": kind,
@@ -142,10 +148,15 @@ def verify(body: bytes, secret: str, timestamp: str, signature: str, now: Option
         return False
     if abs((time.time() if now is None else now) - sent) > REPLAY_WINDOW:
         return False
-    return hmac.compare_digest(sign(body, secret, sent), signature or "")
+    return hmac.compare_digest(sign(body, secret, sent).encode(), (signature or "").encode("utf-8", "replace"))
 
 
 # -- dispatch ----------------------------------------------------------------------------------
+
+
+def _permanent(why: str) -> bool:
+    match = re.match(r"HTTP (\d{3})$", why or "")
+    return bool(match) and 400 <= int(match.group(1)) < 500 and int(match.group(1)) not in TRANSIENT_STATUSES
 
 
 @dataclass(frozen=True)
@@ -189,11 +200,24 @@ class RoundResult:
 Sender = Callable[[str, bytes, Dict[str, str], float], Tuple[bool, str]]
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect would turn the POST into a body-less GET whose 200 looks like a delivery: refuse."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+# Answers that say "not now" rather than "never": they never make an event dead.
+TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
 def http_post(url: str, body: bytes, headers: Dict[str, str], timeout: float) -> Tuple[bool, str]:
-    """POST; (True, "") on a 2xx answer, else (False, why)."""
+    """POST; (True, "") on a 2xx answer, else (False, why). Redirects are failures."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
+        with _OPENER.open(request, timeout=timeout) as answer:
             answer.read()
             return 200 <= answer.status < 300, f"HTTP {answer.status}"
     except urllib.error.HTTPError as error:
@@ -292,7 +316,13 @@ class OutboxDispatcher:
     def _record(self, row_id: int, ok: bool, why: str) -> str:
         now = self.clock()
         with self.db.transaction() as session:
-            row = session.get(OutboxEventRow, row_id)
+            row = session.execute(
+                sa.select(OutboxEventRow).where(OutboxEventRow.id == row_id).with_for_update()
+            ).scalar_one_or_none()
+            if row is None or row.locked_by != self.worker or row.delivered_at is not None:
+                # Our lease ran out and another dispatcher took the event: its outcome counts.
+                logger.warning("outbox event %s: lease lost before recording (%s)", row_id, "ok" if ok else why)
+                return "delivered" if ok else "failed"
             row.locked_until = None
             row.locked_by = None
             row.attempts += 1
@@ -301,7 +331,9 @@ class OutboxDispatcher:
                 row.last_error = None
                 return "delivered"
             row.last_error = why[:255]
-            if row.attempts >= self.settings.max_attempts:
+            # Only answers that will not change by waiting (4xx: the backend rejects the event) park
+            # it as dead; an outage (refused, timeout, 5xx, 429) is retried for as long as it lasts.
+            if _permanent(why) and row.attempts >= self.settings.max_attempts:
                 row.dead_at = now
                 logger.error("outbox event %s of ticket %s parked as dead: %s", row.id, row.ticket_number, why)
                 return "dead"

@@ -466,7 +466,10 @@ class TicketService:
         canonical = ticket_numbers.find(number)
         row = None
         if canonical is not None:
-            row = session.execute(sa.select(TicketRow).where(TicketRow.number == canonical)).scalar_one_or_none()
+            # Locked: every change of a ticket (and its outbox event) is serialised on its row.
+            row = session.execute(
+                sa.select(TicketRow).where(TicketRow.number == canonical).with_for_update()
+            ).scalar_one_or_none()
         if row is None:
             raise NotFound(number)
         return row
@@ -508,6 +511,7 @@ def latest_open_row(session: Session, customer: Customer) -> Optional[TicketRow]
         )
         .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
         .limit(1)
+        .with_for_update()
     ).scalar_one_or_none()
 
 PROGRESS_INTERVAL = timedelta(hours=24)
@@ -518,6 +522,8 @@ def move_row(row: TicketRow, to: Status, actor: str, now: datetime, note: str = 
     if to not in TRANSITIONS[current]:
         raise InvalidInput(f"a {current.value} ticket cannot become {to.value}")
     row.status = to.value
+    if to in (Status.IN_PROGRESS, Status.RESOLVED) and actor not in (CUSTOMER, BOT):
+        row.responded_at = row.responded_at or now
     detail = f"{current.value} -> {to.value}" + (f": {note}" if note else "")
     row.events.append(TicketEventRow(at=now, actor=actor, kind="status_changed", detail=detail))
     if not to.is_open:

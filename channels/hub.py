@@ -23,7 +23,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot import logs
 from bot.delivery import FailedDeliveries, InboundLog
-from bot.lifecycle import DeadlineWatch, Escalations, Feedback
+from bot.lifecycle import SURVEY_CLOSED_TEXT, SURVEY_PAYLOAD, DeadlineWatch, Escalations, Feedback
 from bot.outbox import OutboxAdmin, OutboxDispatcher, Settings
 from bot.errors import IntakeError, StoreUnavailable
 from bot.handoff import CANCELLED_TEXT, IN_CHAT_TEXT, WAITING_TEXT, HandoffService, Message, WorkingHours, describe_wait
@@ -183,6 +183,14 @@ class Hub:
     async def route(self, customer: Customer, text: str, output: OutputChannel) -> bool:
         """True when the message belongs to a human conversation (the bot must stay silent)."""
         await self.flush(customer, output)
+        if SURVEY_PAYLOAD.match(text.strip()):
+            # A survey button, also pressed during a live chat: never for the agent or the bot.
+            try:
+                reply = await self.run(self.feedback.answer, customer, text.strip())
+            except IntakeError:
+                reply = None
+            await output.send_text_message(customer.user_id, reply or SURVEY_CLOSED_TEXT)
+            return True
         try:
             routing = await self.run(self.handoff.customer_message, customer, text)
         except IntakeError as error:

@@ -129,16 +129,17 @@ class TelegramApi:
             await self._bot.session.close()  # Bot.close() is deprecated in aiogram 2 (it will call the API)
             self._bot = None
 
-    async def call(self, what: str, factory: Callable[[], Awaitable[Any]]) -> Any:
+    async def call(self, what: str, factory: Callable[[], Awaitable[Any]], attempts: int = MAX_ATTEMPTS) -> Any:
         """Call with retries on 429 (after retry_after) and server/network errors (backoff).
         Raises Undeliverable when it finally fails."""
         delay = 0.5
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        for attempt in range(1, attempts + 1):
             try:
                 return await factory()
             except Exception as error:  # noqa: BLE001 - classified below
-                if not _retryable(error) or attempt == MAX_ATTEMPTS:
-                    raise Undeliverable(f"{what}: {error.__class__.__name__}: {error}"[:255]) from error
+                if not _retryable(error) or attempt == attempts:
+                    # The text is stored and shown to agents: never with the token in a URL.
+                    raise Undeliverable(logs.scrub(f"{what}: {error.__class__.__name__}: {error}")[:255]) from error
                 wait = min(float(error.timeout), MAX_RETRY_AFTER) if isinstance(error, exceptions.RetryAfter) else delay
                 logger.warning("Bot API %s failed (%s), retry %d in %.1f s", what, error.__class__.__name__, attempt, wait)
                 await self._sleep(wait)
@@ -150,7 +151,9 @@ class TelegramApi:
             self._me = await self.call("getMe", self.bot.get_me)
         return self._me
 
-    async def send(self, chat_id: int, text: str, buttons: Optional[List[Dict[str, Any]]] = None) -> None:
+    async def send(
+        self, chat_id: int, text: str, buttons: Optional[List[Dict[str, Any]]] = None, attempts: int = MAX_ATTEMPTS
+    ) -> None:
         pieces = split_text(text)
         for index, piece in enumerate(pieces):
             markup = _keyboard(buttons) if buttons and index == len(pieces) - 1 else None
@@ -160,6 +163,7 @@ class TelegramApi:
                     chat_id, html.escape(piece, quote=False) or "…", parse_mode="HTML",
                     reply_markup=markup, disable_web_page_preview=True,
                 ),
+                attempts,
             )
 
 
@@ -229,7 +233,15 @@ class TelegramCourier:
         return None
 
     async def deliver(self, user_id: str, message: Message) -> bool:
-        await self.api.send(int(user_id), format_message(message), list(message.buttons) or None)
+        # One try per round of the delivery pump, so a rate limit or an outage never holds up the
+        # other channels: a transient failure leaves the message pending for the next round.
+        try:
+            await self.api.send(int(user_id), format_message(message), list(message.buttons) or None, attempts=1)
+        except Undeliverable as error:
+            if error.__cause__ is not None and _retryable(error.__cause__):
+                logger.warning("telegram delivery postponed: %s", error)
+                return False
+            raise
         return True
 
 
@@ -346,8 +358,8 @@ class TelegramInput(InputChannel):
             return "duplicate"
         try:
             status = await self._dispatch(hub, handle, update)
-        except Exception:
-            await hub.run(hub.inbound.forget, self.name(), update_id)
+        except BaseException:  # also a cancelled request (Telegram hung up): let a redelivery try again
+            await asyncio.shield(hub.run(hub.inbound.forget, self.name(), update_id))
             raise
         logger.debug("telegram update %s %s in %.0f ms", update_id, status, (time.monotonic() - received) * 1000)
         return status
@@ -472,13 +484,18 @@ class TelegramInput(InputChannel):
                 await asyncio.sleep(3)
                 continue
             for update in updates:
-                offset = update.update_id + 1
                 try:
                     await self.process(hub, handle, update.to_python())
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001
+                except IntakeError as error:
+                    # The store is down: do not confirm this update; getUpdates returns it again.
+                    logger.warning("telegram update %s not taken (%s); retrying", update.update_id, error.__class__.__name__)
+                    await asyncio.sleep(3)
+                    break
+                except Exception:  # noqa: BLE001 - a broken update must not block the ones after it
                     logger.exception("telegram update %s failed", update.update_id)
+                offset = update.update_id + 1
 
 
 class _Malformed(ValueError):

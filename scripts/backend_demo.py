@@ -66,7 +66,9 @@ class Receiver:
                 self.stats["refused"] += 1
             return 500
         event = json.loads(body)
-        key = headers.get(EVENT_ID_HEADER) or event["event_id"]
+        key = event["event_id"]  # from the signed body: the header alone is not signed
+        if headers.get(EVENT_ID_HEADER, key) != key:
+            return 400
         number, sequence = event["ticket"]["number"], event["sequence"]
         with self.lock:
             if key in self.seen:
@@ -96,7 +98,7 @@ def serve(receiver: Receiver, host: str, port: int) -> ThreadingHTTPServer:
             body = self.rfile.read(length) if 0 < length <= 1_000_000 else b""
             try:
                 status = receiver.handle(self.headers, body) if body else 400
-            except (ValueError, KeyError):
+            except (ValueError, KeyError, TypeError):
                 status = 400
             self._answer(status, {"status": status})
 

@@ -127,3 +127,20 @@ def test_the_gate_lets_the_bot_answer_when_the_store_is_down(tmp_path):
 
     hub = Hub(Database("postgresql://nobody@127.0.0.1:1/none"), WorkingHours())
     assert gate(hub, Customer("rest", "alice"), "查话费") == (["查话费"], [])
+
+
+def test_survey_buttons_are_answered_even_during_a_live_chat(hubs):
+    from bot.categories import Category
+    from bot.tickets import Status
+
+    hub, _ = hubs
+    wang = agent_on(hub)
+    alice = Customer("rest", "alice")
+    ticket = hub.tickets.open_complaint(alice, Category.NETWORK, "宽带断网了", "13800001111")[0]
+    session = hub.handoff.request(alice, "转人工").session
+    hub.handoff.accept(wang, session.id)
+    hub.handoff.resolve_ticket(wang, ticket.number, "已恢复")
+    reached, told = gate(hub, alice, "/rate_4")
+    assert reached == [] and any("感谢您的评价" in t for t in told)
+    assert hub.tickets.get(alice, ticket.number).status is Status.CLOSED
+    assert gate(hub, alice, "/rate_1")[1][-1].startswith("这次满意度调查已经结束")  # answered once

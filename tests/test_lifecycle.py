@@ -123,6 +123,8 @@ def test_survey_answers_are_recognised():
     assert parse_rating("/rate_4") == (4, False) and parse_rating("3分") == (3, False)
     assert parse_rating("五分！") == (5, False) and parse_rating("没解决") == (None, True)
     assert parse_rating("我要办5G套餐") == (None, False) and parse_rating("12") == (None, False)
+    assert parse_rating("2") == (None, False)  # may answer a numbered list: a score needs 分 or the button
+    assert parse_rating("不满意") == (None, False)
 
 
 def test_escalation_is_decided_by_a_supervisor_and_the_customer_is_told(db, tickets, staff, clock):

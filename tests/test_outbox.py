@@ -32,10 +32,11 @@ class RecordingBackend:
     def __init__(self) -> None:
         self.calls: List[Tuple[str, dict, Dict[str, str]]] = []
         self.failing = False
+        self.failure = "HTTP 503"
 
     def __call__(self, url, body, headers, timeout):
         self.calls.append((url, json.loads(body), headers))
-        return (False, "HTTP 503") if self.failing else (True, "")
+        return (False, self.failure) if self.failing else (True, "")
 
 
 def file(tickets: TicketService, user: str, text: str = "宽带断网三天了"):
@@ -103,10 +104,14 @@ def test_after_the_last_attempt_an_event_is_parked_dead_until_a_supervisor_retri
     backend.failing = True
     dispatcher = OutboxDispatcher(db, Settings("http://b", SECRET, max_attempts=3, backoff_base=0, backoff_cap=0), sender=backend)
     ticket = file(tickets, "alice")
-    dispatcher.drain()
+    for _ in range(5):  # an outage (503) is retried for as long as it lasts: never dead
+        dispatcher.run_once()
     admin = OutboxAdmin(db)
+    assert admin.dead() == [] and admin.backlog()["pending"] == 2
+    backend.failure = "HTTP 422"  # the backend rejects the event itself
+    dispatcher.drain()
     [dead] = admin.dead()
-    assert dead.kind == "created" and dead.attempts == 3 and dead.last_error == "HTTP 503"
+    assert dead.kind == "created" and dead.attempts >= 3 and dead.last_error == "HTTP 422"
     assert admin.backlog() == {"pending": 1, "dead": 1}  # "dispatched" waits behind it
     backend.failing = False
     assert admin.retry(dead.id) and not admin.retry(dead.id)
@@ -253,3 +258,36 @@ def test_backend_outages_lose_nothing_and_duplicate_nothing(db, tmp_path):
         f"{left} pending at recovery drained in {drained:.1f} s, slowest filing {slowest[0] * 1000:.0f} ms"
     )
     backend.kill()
+
+
+def test_a_redirect_is_not_a_delivery(tmp_path):
+    import http.server
+
+    seen = []
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            seen.append(("POST", self.path))
+            self.send_response(302)
+            self.send_header("Location", "/landing")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self):  # noqa: N802
+            seen.append(("GET", self.path))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        from bot.outbox import http_post
+
+        ok, why = http_post(f"http://127.0.0.1:{server.server_port}/events", b"{}", {}, 5)
+    finally:
+        server.shutdown()
+    assert not ok and why == "HTTP 302" and seen == [("POST", "/events")]

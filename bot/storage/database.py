@@ -35,6 +35,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _pragma(connection, statement: str) -> None:
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
+
+
 def create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -71,9 +79,22 @@ class Database:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         try:
-            with self.engine.begin() as connection:
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+            with self.engine.connect() as connection:
+                sqlite = connection.dialect.name == "sqlite"
+                if sqlite:
+                    # A migration that rebuilds a table (SQLite's batch mode) must not cascade-delete
+                    # the rows that refer to it; references are checked afterwards instead. The pragma
+                    # only works outside a transaction, so it goes to the driver connection directly.
+                    _pragma(connection, "PRAGMA foreign_keys=OFF")
+                try:
+                    with connection.begin():
+                        config.attributes["connection"] = connection
+                        command.upgrade(config, "head")
+                        if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                            raise RuntimeError("migration left rows with broken references")
+                finally:
+                    if sqlite:
+                        _pragma(connection, "PRAGMA foreign_keys=ON")
         except sa.exc.DBAPIError as error:
             raise StoreUnavailable(f"migration failed: {error.__class__.__name__}") from error
 
