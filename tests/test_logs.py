@@ -20,7 +20,7 @@ def test_registered_secrets_are_redacted_even_in_tracebacks(caplog):
     logger = logging.getLogger("test.redact")
     caplog.handler.addFilter(MaskPersonalData())
     with caplog.at_level(logging.INFO):
-        logger.info("calling https://api.telegram.org/bot%s/sendMessage", token)
+        logger.info("calling http://127.0.0.1:8081/bot%s/sendMessage", token)
         try:
             raise RuntimeError(f"POST /bot{token}/getMe failed")
         except RuntimeError:

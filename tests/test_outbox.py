@@ -57,7 +57,7 @@ def test_signatures_and_replay_window():
 def test_every_ticket_event_is_captured_and_delivered_in_order_with_a_valid_signature(db):
     tickets = TicketService(db)
     backend = RecordingBackend()
-    dispatcher = OutboxDispatcher(db, Settings("http://backend/events", SECRET), sender=backend)
+    dispatcher = OutboxDispatcher(db, Settings("http://127.0.0.1:9/events", SECRET), sender=backend)
     ticket = file(tickets, "alice")
     tickets.add_customer_note(Customer("rest", "alice"), "补充一下：光猫一直闪红灯")
     tickets.assign(ticket.number, "wang", "wang")
@@ -79,7 +79,7 @@ def test_every_ticket_event_is_captured_and_delivered_in_order_with_a_valid_sign
 def test_a_failing_event_holds_back_the_later_events_of_its_ticket_only(db):
     tickets = TicketService(db)
     backend = RecordingBackend()
-    dispatcher = OutboxDispatcher(db, Settings("http://b", SECRET, backoff_base=60), sender=backend)
+    dispatcher = OutboxDispatcher(db, Settings("http://127.0.0.1:9/events", SECRET, backoff_base=60), sender=backend)
     first = file(tickets, "alice")
     backend.failing = True
     dispatcher.run_once()  # alice's "created" fails and waits a minute
@@ -102,7 +102,7 @@ def test_after_the_last_attempt_an_event_is_parked_dead_until_a_supervisor_retri
     tickets = TicketService(db)
     backend = RecordingBackend()
     backend.failing = True
-    dispatcher = OutboxDispatcher(db, Settings("http://b", SECRET, max_attempts=3, backoff_base=0, backoff_cap=0), sender=backend)
+    dispatcher = OutboxDispatcher(db, Settings("http://127.0.0.1:9/events", SECRET, max_attempts=3, backoff_base=0, backoff_cap=0), sender=backend)
     ticket = file(tickets, "alice")
     for _ in range(5):  # an outage (503) is retried for as long as it lasts: never dead
         dispatcher.run_once()
@@ -125,7 +125,7 @@ def test_two_dispatchers_never_take_the_same_event(db):
     backend = RecordingBackend()
     for n in range(30):
         file(tickets, f"c{n}")
-    dispatchers = [OutboxDispatcher(db, Settings("http://b", SECRET, batch=5), sender=backend) for _ in range(3)]
+    dispatchers = [OutboxDispatcher(db, Settings("http://127.0.0.1:9/events", SECRET, batch=5), sender=backend) for _ in range(3)]
     threads = [threading.Thread(target=d.drain) for d in dispatchers]
     for t in threads:
         t.start()
