@@ -16,7 +16,7 @@ from bot.handoff import HandoffService, WorkingHours
 from bot.lifecycle import Escalations
 from bot.staff import StaffService
 from bot.storage.database import Database
-from bot.ticket_numbers import BEIJING
+from bot.text import beijing_time
 from bot.tickets import Customer, Ticket, TicketService
 
 logger = logging.getLogger(__name__)
@@ -73,12 +73,6 @@ def idempotency_key(tracker: Tracker, purpose: str) -> str:
         message_id = str(user_events[-1].get("timestamp")) if user_events else "none"
     raw = f"{purpose}\x1f{tracker.get_latest_input_channel()}\x1f{tracker.sender_id}\x1f{message_id}"
     return f"{purpose}:{hashlib.sha256(raw.encode()).hexdigest()}"
-
-
-def beijing_time(moment: datetime) -> str:
-    """11月23日 18:30 in Beijing time, as customers read it."""
-    local = moment.astimezone(BEIJING)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def ticket_vars(ticket: Ticket) -> Dict[str, str]:

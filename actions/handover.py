@@ -7,8 +7,9 @@ from typing import List, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import beijing_time, call, customer_of, ticket_vars
+from actions.common import call, customer_of, ticket_vars
 from bot.handoff import HandoffService, Outcome, describe_wait
+from bot.text import beijing_time
 from bot.tickets import Ticket
 
 

@@ -51,7 +51,7 @@ from bot.storage.models import (
     TicketEventRow,
     TicketRow,
 )
-from bot.text import MAX_MESSAGE_CHARS, mask_personal_data
+from bot.text import MAX_MESSAGE_CHARS, beijing_time, mask_personal_data
 from bot.ticket_numbers import BEIJING
 from bot.tickets import OPEN_STATUSES, PROGRESS_INTERVAL, Customer, Status, Ticket, assign_row, move_row
 
@@ -494,10 +494,7 @@ class HandoffService:
                     row.callback_due = min(row.due, opening + CALLBACK_WITHIN)
                     row.updated_at = now
                     self._event(session, row.id, "to_callback", SYSTEM, "nobody available")
-                    local = row.callback_due.astimezone(BEIJING)
-                    self._system_message(
-                        session, row, UNAVAILABLE_TEXT.format(due=f"{local.month}月{local.day}日 {local:%H:%M}"), now
-                    )
+                    self._system_message(session, row, UNAVAILABLE_TEXT.format(due=beijing_time(row.callback_due)), now)
                     tickets = self._customer_tickets(session, Customer(row.channel, row.channel_user_id))
                     self._note_on_tickets(session, tickets, now, "callback_requested", "无人在线，转为待回电")
                     moved += 1

@@ -34,7 +34,7 @@ from bot.severity import Assessment, Severity
 from bot.staff import StaffMember
 from bot.storage.database import Database
 from bot.storage.models import AgentRow, EscalationRow, HandoffEventRow, TicketEventRow, TicketRow
-from bot.ticket_numbers import BEIJING
+from bot.text import beijing_time
 from bot.tickets import OPEN_STATUSES, PROGRESS_INTERVAL, Customer, Status, Ticket, move_row, raise_severity_row
 
 logger = logging.getLogger(__name__)
@@ -48,11 +48,6 @@ _OPEN = [s.value for s in OPEN_STATUSES]
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _when(moment: datetime) -> str:
-    local = moment.astimezone(BEIJING)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def _customer(row: TicketRow) -> Customer:
@@ -136,13 +131,13 @@ class DeadlineWatch:
     def _breach(row: TicketRow, which: str, now: datetime) -> None:
         if which == "response":
             row.response_breached_at = now
-            detail = f"首次响应超时（应于 {_when(row.response_due)} 前）"
+            detail = f"首次响应超时（应于 {beijing_time(row.response_due)} 前）"
         elif which == "resolve":
             row.resolve_breached_at = now
-            detail = f"处理超时（应于 {_when(row.resolve_due)} 前解决）"
+            detail = f"处理超时（应于 {beijing_time(row.resolve_due)} 前解决）"
         else:
             row.progress_breached_due = row.progress_due
-            detail = f"未按时向客户更新进度（应于 {_when(row.progress_due)} 前）"
+            detail = f"未按时向客户更新进度（应于 {beijing_time(row.progress_due)} 前）"
         _event(row, now, SYSTEM, "deadline_breached", detail)
 
     def attention(self, viewer: StaffMember, limit: int = 100) -> List[Attention]:
@@ -255,8 +250,8 @@ class Feedback:
                 due = deadlines.compute(now, Category(row.category), Severity(row.severity))
                 row.resolve_due, row.resolve_breached_at = due.resolve_due, None
                 _feed(session, now, "reopened", "customer", row.number)
-                _event(row, now, SYSTEM, "follow_up_scheduled", f"回访：{row.responsible or '负责人'} 应于 {_when(row.follow_up_due)} 前回访客户")
-                return REOPENED_TEXT.format(number=row.number, due=_when(row.follow_up_due))
+                _event(row, now, SYSTEM, "follow_up_scheduled", f"回访：{row.responsible or '负责人'} 应于 {beijing_time(row.follow_up_due)} 前回访客户")
+                return REOPENED_TEXT.format(number=row.number, due=beijing_time(row.follow_up_due))
             move_row(row, Status.CLOSED, "customer", now, f"客户评价：{label}")
             return THANKS_TEXT.format(number=row.number)
 
@@ -392,7 +387,7 @@ class Escalations:
             _feed(session, now, "escalation_accepted", viewer.username, ticket.number)
             notice(
                 session, _customer(ticket),
-                ESCALATION_ACCEPTED_TEXT.format(number=ticket.number, handler=named.display_name, due=_when(ticket.resolve_due)),
+                ESCALATION_ACCEPTED_TEXT.format(number=ticket.number, handler=named.display_name, due=beijing_time(ticket.resolve_due)),
                 (), now,
             )
             session.flush()

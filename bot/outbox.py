@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.database import Database
 from bot.storage.models import OutboxEventRow, TicketEventRow, TicketRow
+from bot.text import iso
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,6 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _iso(moment: Optional[datetime]) -> Optional[str]:
-    return None if moment is None else moment.isoformat()
 
 
 # -- capture -----------------------------------------------------------------------------------
@@ -87,10 +86,10 @@ def ticket_snapshot(ticket: TicketRow) -> Dict[str, Any]:
         "customer_id": ticket.channel_user_id,
         "contact_phone": ticket.contact_phone,
         "description": ticket.description,
-        "created_at": _iso(ticket.created_at),
-        "response_due": _iso(ticket.response_due),
-        "resolve_due": _iso(ticket.resolve_due),
-        "progress_due": _iso(ticket.progress_due),
+        "created_at": iso(ticket.created_at),
+        "response_due": iso(ticket.response_due),
+        "resolve_due": iso(ticket.resolve_due),
+        "progress_due": iso(ticket.progress_due),
         "repeat_of": ticket.repeat_of,
         "repeat_count": ticket.repeat_count or 0,
         "escalation_level": ticket.escalation_level or 0,
@@ -113,7 +112,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         kind = event_kind(obj)
         payload = {
             "kind": kind,
-            "occurred_at": _iso(obj.at),
+            "occurred_at": iso(obj.at),
             "actor": obj.actor,
             "detail": obj.detail or "",
             "ticket": ticket_snapshot(ticket),

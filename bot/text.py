@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Optional
 
 from bot import ticket_numbers
@@ -113,3 +114,14 @@ def yes_or_no(text: str) -> Optional[bool]:
     if word in _NO:
         return False
     return None
+
+
+def beijing_time(moment: datetime) -> str:
+    """11月23日 18:30 in Beijing time, as customers read it."""
+    local = moment.astimezone(ticket_numbers.BEIJING)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def iso(moment: Optional[datetime]) -> Optional[str]:
+    """ISO 8601 for APIs (None stays None)."""
+    return None if moment is None else moment.isoformat()

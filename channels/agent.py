@@ -38,7 +38,7 @@ from bot.handoff import CANNED_REPLIES, HandoffSession, Message, masked_customer
 from bot.lifecycle import Escalation
 from bot.severity import Severity
 from bot.staff import StaffMember
-from bot.text import MAX_MESSAGE_CHARS
+from bot.text import MAX_MESSAGE_CHARS, iso
 from bot.tickets import Ticket
 from channels.hub import get_hub
 
@@ -63,8 +63,6 @@ _MESSAGES = {
 }
 
 
-def _iso(moment: Optional[datetime]) -> Optional[str]:
-    return None if moment is None else moment.isoformat()
 
 
 def _error(status: int, code: str, message: Optional[str] = None, **extra: Any) -> HTTPResponse:
@@ -116,9 +114,9 @@ def session_json(s: HandoffSession, now: Optional[float] = None) -> Dict[str, An
         "severity": s.severity.value,
         "severity_label": s.severity.label,
         "reason": s.reason,
-        "requested_at": _iso(s.requested_at),
+        "requested_at": iso(s.requested_at),
         "waiting_seconds": max(0, int(now - s.requested_at.timestamp())) if s.status.value in ("waiting", "callback") else 0,
-        "due": _iso(s.due),
+        "due": iso(s.due),
         "owner": s.owner,
         "owner_name": s.name_of(s.owner),
         "agent": s.agent,
@@ -126,7 +124,7 @@ def session_json(s: HandoffSession, now: Optional[float] = None) -> Dict[str, An
         "ticket_numbers": list(s.ticket_numbers),
         "transfer_to": s.transfer_to,
         "escalated": s.escalated_at is not None,
-        "callback_due": _iso(s.callback_due),
+        "callback_due": iso(s.callback_due),
         "last_message": None,
     }
 
@@ -143,18 +141,18 @@ def ticket_json(t: Ticket) -> Dict[str, Any]:
         "description": t.description,
         "contact_phone": t.masked_phone,
         "responsible": t.responsible,
-        "created_at": _iso(t.created_at),
-        "response_due": _iso(t.response_due),
-        "resolve_due": _iso(t.resolve_due),
-        "progress_due": _iso(t.progress_due),
-        "events": [{"at": _iso(e.at), "actor": e.actor, "kind": e.kind, "detail": e.detail} for e in t.events],
+        "created_at": iso(t.created_at),
+        "response_due": iso(t.response_due),
+        "resolve_due": iso(t.resolve_due),
+        "progress_due": iso(t.progress_due),
+        "events": [{"at": iso(e.at), "actor": e.actor, "kind": e.kind, "detail": e.detail} for e in t.events],
     }
 
 
 def message_json(m: Message) -> Dict[str, Any]:
     return {
         "id": m.id,
-        "at": _iso(m.at),
+        "at": iso(m.at),
         "sender": m.sender,
         "agent": m.agent,
         "agent_name": m.agent_name,
@@ -171,7 +169,7 @@ def escalation_json(e: Escalation) -> Dict[str, Any]:
         "requested_by": e.requested_by,
         "reason": e.reason,
         "status": e.status,
-        "requested_at": _iso(e.requested_at),
+        "requested_at": iso(e.requested_at),
         "decided_by": e.decided_by,
         "decision_reason": e.decision_reason,
         "handler": e.handler,
@@ -310,7 +308,7 @@ class AgentConsoleInput(InputChannel):
                 raise
             except Unauthenticated:
                 return _error(401, "invalid_credentials", "账号或密码错误")
-            return response.json({"token": token, "expires_at": _iso(expires), "agent": agent_json(member)})
+            return response.json({"token": token, "expires_at": iso(expires), "agent": agent_json(member)})
 
         @blueprint.route("/api/logout", methods=["POST"])
         @api()
@@ -445,7 +443,7 @@ class AgentConsoleInput(InputChannel):
                             "severity": t.severity.value,
                             "severity_label": t.severity.label,
                             "status_label": t.status.label,
-                            "progress_due": _iso(t.progress_due),
+                            "progress_due": iso(t.progress_due),
                             "overdue": t.progress_due.timestamp() < now,
                         }
                         for t in tickets
@@ -469,7 +467,7 @@ class AgentConsoleInput(InputChannel):
                             "customer": masked_customer(f.customer),
                             "text": f.text,
                             "error": f.error,
-                            "at": _iso(f.at),
+                            "at": iso(f.at),
                         }
                         for f in failures
                     ]
@@ -492,7 +490,7 @@ class AgentConsoleInput(InputChannel):
                             "status_label": a.ticket.status.label,
                             "responsible": a.ticket.responsible,
                             "deadline": a.deadline,
-                            "due": _iso(a.due),
+                            "due": iso(a.due),
                             "overdue": a.overdue,
                         }
                         for a in found
@@ -542,8 +540,8 @@ class AgentConsoleInput(InputChannel):
                             "kind": e.kind,
                             "attempts": e.attempts,
                             "last_error": e.last_error,
-                            "created_at": _iso(e.created_at),
-                            "dead_at": _iso(e.dead_at),
+                            "created_at": iso(e.created_at),
+                            "dead_at": iso(e.dead_at),
                         }
                         for e in dead
                     ],
@@ -597,7 +595,7 @@ class AgentConsoleInput(InputChannel):
                 {
                     "cursor": cursor,
                     "events": [
-                        {"id": e.id, "session_id": e.session_id, "kind": e.kind, "at": _iso(e.at)} for e in found
+                        {"id": e.id, "session_id": e.session_id, "kind": e.kind, "at": iso(e.at)} for e in found
                     ],
                 }
             )

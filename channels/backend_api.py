@@ -21,6 +21,7 @@ from sanic.response import HTTPResponse
 
 from bot import logs
 from bot.errors import IntakeError, NotFound, StoreUnavailable
+from bot.text import iso
 from bot.tickets import Ticket
 from channels.hub import get_hub
 
@@ -30,8 +31,6 @@ DOC = Path(__file__).with_name("static") / "backend-openapi.json"
 MAX_LIMIT = 500
 
 
-def _iso(moment: Optional[datetime]) -> Optional[str]:
-    return None if moment is None else moment.isoformat()
 
 
 def ticket_document(t: Ticket) -> Dict[str, Any]:
@@ -47,17 +46,17 @@ def ticket_document(t: Ticket) -> Dict[str, Any]:
         "customer_id": t.customer.user_id,
         "contact_phone": t.contact_phone,
         "description": t.description,
-        "created_at": _iso(t.created_at),
-        "updated_at": _iso(t.updated_at),
-        "response_due": _iso(t.response_due),
-        "resolve_due": _iso(t.resolve_due),
-        "progress_due": _iso(t.progress_due),
+        "created_at": iso(t.created_at),
+        "updated_at": iso(t.updated_at),
+        "response_due": iso(t.response_due),
+        "resolve_due": iso(t.resolve_due),
+        "progress_due": iso(t.progress_due),
         "repeat_of": t.repeat_of,
         "repeat_count": t.repeat_count,
         "escalation_level": t.escalation_level,
         "handler": t.handler,
         "rating": t.rating,
-        "events": [{"at": _iso(e.at), "actor": e.actor, "kind": e.kind, "detail": e.detail} for e in t.events],
+        "events": [{"at": iso(e.at), "actor": e.actor, "kind": e.kind, "detail": e.detail} for e in t.events],
     }
 
 
@@ -126,7 +125,7 @@ class BackendApiInput(InputChannel):
                 {
                     "tickets": [ticket_document(t) for t in found],
                     # the next page: the same request with these two parameters (null: this was the last)
-                    "next": {"updated_since": _iso(found[-1].updated_at), "after": found[-1].number} if more else None,
+                    "next": {"updated_since": iso(found[-1].updated_at), "after": found[-1].number} if more else None,
                 }
             )
 

@@ -8,11 +8,9 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from datetime import timedelta
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-import pytest
 import requests
 import sqlalchemy as sa
 
