@@ -45,7 +45,7 @@ def stack(trained_model, tmp_path_factory, fake_telegram, backend):
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE": fake_telegram.base,
         "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-        "TELEGRAM_WEBHOOK_URL": "https://bot.example.invalid/webhooks/telegram/webhook",
+        "TELEGRAM_WEBHOOK_URL": "http://127.0.0.1:9/webhooks/telegram/webhook",  # only ever sent to the fake
         "TELEGRAM_MODE": "webhook",
         "BACKEND_URL": backend.url,
         "BACKEND_SECRET": BACKEND_SECRET,

@@ -52,7 +52,7 @@ class Stack:
             TELEGRAM_BOT_TOKEN="",
             TELEGRAM_WEBHOOK_URL="",
             TELEGRAM_WEBHOOK_SECRET="",
-            TELEGRAM_API_BASE="https://api.telegram.org",
+            TELEGRAM_API_BASE="http://127.0.0.1:9",  # unused: no token, channel off
             TELEGRAM_MODE="webhook",
             BACKEND_URL="",
             BACKEND_SECRET="",
