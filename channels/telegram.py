@@ -47,8 +47,7 @@ from channels.hub import Hub, Undeliverable, format_message, get_hub
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://api.telegram.org"
-MESSAGE_LIMIT = 4096
-CHUNK = 3500  # raw characters per message; escaping never makes the visible text longer
+CHUNK = 3500  # characters per message, well below Telegram's 4,096 (which counts UTF-16 units after escaping)
 CALLBACK_DATA_LIMIT = 64
 MAX_ATTEMPTS = 5
 MAX_RETRY_AFTER = 60.0

@@ -71,7 +71,7 @@ def test_read_api_document_matches_its_routes():
     assert documented == served
 
 
-def test_supervisors_see_the_outbox_and_retry_dead_events(stack, console):
+def test_the_outbox_view_is_for_supervisors_only(stack, console):  # retrying: tests/test_outbox.py
     from bot.staff import Role
 
     boss = console.login(console.account("outbox-boss", "主管", Role.SUPERVISOR))
