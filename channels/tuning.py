@@ -1,0 +1,60 @@
+"""Per-message costs of Rasa 3.6 that do not need to be paid on every turn.
+
+Rasa validates every action-server response with ``jsonschema.validate(result, schema)``, which
+checks the *schema itself* against the JSON-Schema meta-schema on each call before it checks the
+response. With jsonschema 4.17 that meta-schema check dominated a whole customer turn (profiled
+with py-spy: about 70 % of the Rasa process's CPU under load, see bench/README.md). The schema is a
+constant, so we check it once and keep the compiled validator; the response is still validated in
+full and a malformed one still raises the same ``ValidationError``.
+
+Installed when the channel package is imported (Rasa imports the channels named in
+credentials.yml before it serves anything).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Dict, Text
+
+logger = logging.getLogger(__name__)
+
+_installed = False
+
+
+@functools.lru_cache(maxsize=1)
+def _action_response_validator() -> Any:
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def install() -> None:
+    """Patch once per process; safe to call repeatedly."""
+    global _installed
+    if _installed:
+        return
+    from jsonschema import ValidationError
+    from rasa.core.actions import action as rasa_action
+
+    original = rasa_action.RemoteAction._validate_action_result
+    docs = getattr(rasa_action, "DOCS_BASE_URL", "https://rasa.com/docs/rasa")
+
+    def _validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
+        try:
+            _action_response_validator().validate(result)
+            return True
+        except ValidationError as error:
+            error.message += (
+                ". Failed to validate Action server response from API, make sure your response from "
+                f"the Action endpoint is valid. For more information about the format visit {docs}/custom-actions"
+            )
+            raise error
+
+    _validate_action_result.__wrapped__ = original  # type: ignore[attr-defined]
+    rasa_action.RemoteAction._validate_action_result = _validate_action_result
+    _installed = True
