@@ -7,10 +7,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ENV := source scripts/env.sh &&
 
-.PHONY: help run test eval train agent backend-demo clean
+.PHONY: help run run-prod test eval bench train agent backend-demo clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.lock scripts/bootstrap.sh
 	@scripts/bootstrap.sh
@@ -18,6 +18,11 @@ $(STAMP): requirements.lock scripts/bootstrap.sh
 run: $(STAMP) ## install what is missing, train if config/data changed, start all services on localhost
 	@$(ENV) $(PY) scripts/train.py >/dev/null
 	@$(ENV) scripts/run.sh
+
+run-prod: $(STAMP) ## production profile on localhost: PostgreSQL, Redis, N Rasa processes behind nginx (RASA_PROCESSES, PROD_PORT)
+	@scripts/system-deps.sh
+	@$(ENV) $(PY) scripts/train.py >/dev/null
+	@$(ENV) $(PY) -m deploy.local
 
 test: $(STAMP) ## run the whole test suite (installs Chromium from Debian if missing)
 	@scripts/system-deps.sh
@@ -27,6 +32,11 @@ test: $(STAMP) ## run the whole test suite (installs Chromium from Debian if mis
 eval: $(STAMP) ## print NLU figures on the held-out set (accuracy, per-intent P/R/F1, confusion matrix)
 	@$(ENV) $(PY) scripts/train.py >/dev/null
 	@$(ENV) $(PY) -m nlu.evaluate
+
+bench: $(STAMP) ## benchmark against stock Rasa 3.6.21; writes bench/results/<date>.{json,md,png} (BENCH_ARGS=--quick)
+	@scripts/system-deps.sh
+	@$(ENV) $(PY) scripts/train.py >/dev/null
+	@$(ENV) $(PY) -m bench $(BENCH_ARGS)
 
 train: $(STAMP) ## train the model now if config or data changed
 	@$(ENV) $(PY) scripts/train.py

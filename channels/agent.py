@@ -303,7 +303,10 @@ class AgentConsoleInput(InputChannel):
             if not isinstance(password, str) or not password or len(password) > 256:
                 raise InvalidInput("'password' is required")
             try:
-                token, expires, member = await hub.run(hub.staff.login, username, password, request.ip or "-")
+                # The client's address: behind a proxy (SANIC_PROXIES_COUNT=1, as make run-prod sets) it is
+                # the one the proxy saw, so the per-address login limit never locks out everyone at once.
+                client = request.remote_addr or request.ip or "-"
+                token, expires, member = await hub.run(hub.staff.login, username, password, client)
             except RateLimited:
                 raise
             except Unauthenticated:
@@ -314,7 +317,7 @@ class AgentConsoleInput(InputChannel):
         @api()
         async def logout(request: Request, me: StaffMember) -> HTTPResponse:
             await hub.run(hub.staff.logout, _bearer(request))
-            hub.pulse.fire()
+            hub.changed()
             return response.empty(status=204)
 
         @blueprint.route("/api/me", methods=["GET"])
@@ -511,7 +514,7 @@ class AgentConsoleInput(InputChannel):
             decided = await hub.run(
                 hub.escalations.accept, me, escalation_id, _string(body, "handler", limit=64), _string(body, "reason", limit=500)
             )
-            hub.pulse.fire()
+            hub.changed()
             return response.json({"escalation": escalation_json(decided)})
 
         @blueprint.route("/api/escalations/<escalation_id:int>/decline", methods=["POST"])
@@ -519,7 +522,7 @@ class AgentConsoleInput(InputChannel):
         async def escalation_decline(request: Request, escalation_id: int, me: StaffMember) -> HTTPResponse:
             reason = _string(_body(request), "reason", limit=500)
             decided = await hub.run(hub.escalations.decline, me, escalation_id, reason)
-            hub.pulse.fire()
+            hub.changed()
             return response.json({"escalation": escalation_json(decided)})
 
         @blueprint.route("/api/outbox", methods=["GET"])

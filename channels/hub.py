@@ -4,9 +4,10 @@
   waits for or talks to an agent, their messages go to the handoff transcript instead of the bot.
 * **Delivery.** Agents' messages wait in the database until a channel delivers them. Each channel
   registers a `Courier` for its customers. A pump in every process looks for undelivered messages
-  whenever something changed here (an in-process pulse) and at least once a second (changes made
-  by other processes, e.g. the action server or another Rasa server); the courier that holds the
-  customer claims the message in the database, so exactly one process sends it. Customers whose
+  whenever something changed here (an in-process pulse), when another Rasa process says so over the
+  Redis wake-up bus (channels/bus.py, with REDIS_URL), and at least once a second (changes made by
+  processes without the bus, e.g. the action server); the courier that holds the customer claims the
+  message in the database, so exactly one process sends it. Customers whose
   channel cannot push (the REST channel) or who are not connected get them with their next message.
 """
 
@@ -30,6 +31,7 @@ from bot.handoff import CANCELLED_TEXT, IN_CHAT_TEXT, WAITING_TEXT, HandoffServi
 from bot.staff import StaffService
 from bot.storage.database import Database
 from bot.tickets import Customer, TicketService
+from channels.bus import RedisBus
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +109,8 @@ class Hub:
         self.db = db
         self.pulse = Pulse()
         self.staff = StaffService(db)
-        self.handoff = HandoffService(db, self.staff, hours, on_change=self.pulse.fire)
+        self.bus: Optional[RedisBus] = None
+        self.handoff = HandoffService(db, self.staff, hours, on_change=self.changed)
         self.tickets = TicketService(db)
         self.inbound = InboundLog(db)
         self.failures = FailedDeliveries(db)
@@ -133,7 +136,16 @@ class Hub:
             logs.redact(secret)
             attempts = int(os.environ.get("OUTBOX_MAX_ATTEMPTS") or 12)
             hub.dispatcher = OutboxDispatcher(hub.db, Settings(url, secret, max_attempts=attempts))
+        redis_url = os.environ.get("REDIS_URL", "").strip()
+        if redis_url:
+            hub.bus = RedisBus(redis_url, hub.pulse.fire)
         return hub
+
+    def changed(self) -> None:
+        """Something to deliver may have changed: wake this process's pump and the others'."""
+        self.pulse.fire()
+        if self.bus is not None:
+            self.bus.publish()
 
     async def run(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking domain call off the event loop."""
@@ -152,6 +164,8 @@ class Hub:
                 self._migrated = True
             except StoreUnavailable:
                 logger.error("ticket store unavailable at start; the handoff gate lets messages through to the bot")
+        if self.bus is not None:
+            await self.bus.start()
         self._pump = asyncio.get_running_loop().create_task(self._deliver_forever())
         if self.dispatcher is not None:
             self._dispatch = asyncio.get_running_loop().create_task(self._dispatch_forever())
@@ -165,6 +179,8 @@ class Hub:
                 except (asyncio.CancelledError, Exception):
                     pass
         self._pump = self._dispatch = None
+        if self.bus is not None:
+            await self.bus.stop()
 
     def register(self, courier: Courier) -> None:
         self.couriers[courier.channel] = courier

@@ -323,7 +323,7 @@ class TelegramInput(InputChannel):
                 return response.json({"error": "this bot uses long polling"}, status=404)
             given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
             if not self.webhook_secret or not _same(given, self.webhook_secret):
-                logger.warning("telegram webhook call with a wrong or missing secret from %s", request.ip)
+                logger.warning("telegram webhook call with a wrong or missing secret from %s", request.remote_addr or request.ip)
                 return response.json({"error": "forbidden"}, status=403)
             try:
                 data = json.loads(request.body or b"")

@@ -5,6 +5,13 @@ if [ -f .env ]; then set -a; . ./.env; set +a; fi
 export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$(pwd)"
 export DATABASE_URL="${DATABASE_URL:-sqlite:///data/tickets.db}"
 export TRACKER_STORE_URL="${TRACKER_STORE_URL:-sqlite:///data/tracker.db}"
+# Production profile (make run-prod): Rasa's lock store and the processes' wake-up bus on Redis.
+export LOCK_STORE_TYPE="${LOCK_STORE_TYPE:-in_memory}"
+export REDIS_HOST="${REDIS_HOST:-127.0.0.1}"
+export REDIS_PORT="${REDIS_PORT:-6379}"
+export REDIS_DB="${REDIS_DB:-1}"
+export REDIS_PASSWORD="${REDIS_PASSWORD:-}"
+export REDIS_URL="${REDIS_URL:-}"
 export ACTION_PORT="${ACTION_PORT:-5055}"
 export RASA_PORT="${RASA_PORT:-5005}"
 export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://localhost:${ACTION_PORT}/webhook}"

@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///data/tickets.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
+# pg_advisory_xact_lock key held while migrating ("intake" as a number).
+MIGRATION_LOCK = 0x696E74616B65
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -88,6 +90,10 @@ class Database:
                     _pragma(connection, "PRAGMA foreign_keys=OFF")
                 try:
                     with connection.begin():
+                        if connection.dialect.name == "postgresql":
+                            # Several processes start at once: one migrates, the others wait and find
+                            # the schema at head (held until this transaction ends).
+                            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                         config.attributes["connection"] = connection
                         command.upgrade(config, "head")
                         if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
@@ -97,6 +103,14 @@ class Database:
                         _pragma(connection, "PRAGMA foreign_keys=ON")
         except sa.exc.DBAPIError as error:
             raise StoreUnavailable(f"migration failed: {error.__class__.__name__}") from error
+
+    def ping(self) -> None:
+        """Raises StoreUnavailable unless the database answers a trivial query."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except sa.exc.DBAPIError as error:
+            raise StoreUnavailable(f"database unreachable: {error.__class__.__name__}") from error
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

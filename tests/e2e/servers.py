@@ -57,6 +57,12 @@ class Stack:
             BACKEND_URL="",
             BACKEND_SECRET="",
             BACKEND_API_KEY="",
+            LOCK_STORE_TYPE="in_memory",
+            REDIS_HOST="127.0.0.1",
+            REDIS_PORT="6379",
+            REDIS_DB="1",
+            REDIS_PASSWORD="",
+            REDIS_URL="",
         )
         env.update(self.extra_env)
         return env

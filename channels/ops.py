@@ -1,0 +1,62 @@
+"""Health and readiness of one Rasa server process, for load balancers and orchestrators.
+
+``GET /healthz``  liveness: the process serves HTTP (200 always).
+``GET /readyz``   readiness: 200 when the model is loaded, the ticket store answers and (with
+                  REDIS_URL) the wake-up bus is reachable; 503 with the failing checks otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.errors import IntakeError
+from channels.hub import get_hub
+
+STARTED = time.monotonic()
+
+
+class OpsInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "ops"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls()
+
+    def url_prefix(self) -> Text:
+        return "/"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hub = get_hub()
+        blueprint = Blueprint("ops", __name__)
+
+        @blueprint.route("/healthz", methods=["GET"])
+        async def healthz(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "pid": os.getpid()})
+
+        @blueprint.route("/readyz", methods=["GET"])
+        async def readyz(request: Request) -> HTTPResponse:
+            checks: Dict[str, str] = {}
+            agent = getattr(request.app.ctx, "agent", None)
+            checks["model"] = "ok" if agent is not None and agent.is_ready() else "not loaded"
+            try:
+                await hub.run(hub.db.ping)
+                checks["ticket_store"] = "ok"
+            except IntakeError:
+                checks["ticket_store"] = "unreachable"
+            if hub.bus is not None:
+                checks["redis"] = "ok" if await hub.bus.ping() else "unreachable"
+            ready = all(value == "ok" for value in checks.values())
+            body = {"status": "ready" if ready else "not ready", "checks": checks, "pid": os.getpid(),
+                    "uptime_seconds": round(time.monotonic() - STARTED, 1)}
+            return response.json(body, status=200 if ready else 503)
+
+        return blueprint
