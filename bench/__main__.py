@@ -152,6 +152,8 @@ def make_system(name: str, workdir: Path, settings: Settings, result: SystemResu
         if not Production.available():
             result.status, result.reason = "skipped", "deploy/local.py does not exist yet"
             return None
+        model = our_model()  # deploy.local serves the same model
+        result.model, result.training_seconds = str(model.relative_to(ROOT)), our_training_seconds()
         return Production(workdir, settings.rasa_processes)
     if name == "embedded":
         model = our_model()

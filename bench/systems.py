@@ -63,6 +63,12 @@ def _stack_env(workdir: Path, prefix: str, action_port: int, rasa_port: int = 0)
         ACTION_PORT=str(action_port),
         RASA_PORT=str(rasa_port),
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook",
+        LOCK_STORE_TYPE="in_memory",  # one Rasa process: no Redis
+        REDIS_HOST="127.0.0.1",
+        REDIS_PORT="6379",
+        REDIS_DB="1",
+        REDIS_PASSWORD="",
+        REDIS_URL="",
     )
     return env
 
