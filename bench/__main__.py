@@ -176,7 +176,8 @@ def _terminate(signum: int, frame: Optional[FrameType]) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     settings = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)  # stop the servers on SIGTERM as on Ctrl-C
+    for signum in (signal.SIGINT, signal.SIGTERM):  # stop the servers on Ctrl-C and SIGTERM alike
+        signal.signal(signum, _terminate)
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     workdir.chmod(0o711)  # deploy.local runs PostgreSQL as the `postgres` user, which must reach its folder
@@ -237,4 +238,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -48,7 +48,7 @@ class TimeUp(Exception):
 @dataclass
 class Recorder:
     turns: List[Turn] = field(default_factory=list)
-    notes: Counter = field(default_factory=Counter)  # deviations and completed dialogues, by reason
+    notes: "Counter[str]" = field(default_factory=Counter)  # deviations, lost turns, completed dialogues
 
 
 class RestClient:
