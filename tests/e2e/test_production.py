@@ -216,3 +216,46 @@ async def _until(condition, wait: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "no answer from the server"
         await asyncio.sleep(0.05)
+
+
+@pytest.mark.browser
+def test_web_chat_through_nginx_over_websockets(production, store):
+    """A real browser on the balancer: the page's socket.io connection upgrades to a websocket
+    through nginx, and agent replies written through either process reach it."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.test_browser import ARGS, CHROMIUM
+
+    username = f"agent-{uuid.uuid4().hex[:6]}"
+    StaffService(store).add(username, "小周", f"{username}-pw", Role.AGENT)
+    apis = [f"{production.rasa_url(i)}/agent/api" for i in range(2)]
+    token = requests.post(f"{apis[0]}/login", json={"username": username, "password": f"{username}-pw"},
+                          timeout=30).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            page = browser.new_page(locale="zh-CN")
+            sockets: List[str] = []
+            page.on("websocket", lambda ws: sockets.append(ws.url))
+            page.goto(f"{production.url}/chat/")
+            page.wait_for_selector("text=已连接")
+            assert any(url.startswith(f"ws://127.0.0.1:{production.port}/socket.io/") for url in sockets), sockets
+            session_id = json.loads(page.evaluate("localStorage.getItem('intake.session')"))
+            page.fill("#input", "转人工")
+            page.press("#input", "Enter")
+            page.wait_for_selector(".msg--bot >> text=人工", timeout=30_000)
+            with store.transaction() as session:
+                handoff_id = session.execute(
+                    sa.text("SELECT id FROM handoff_sessions WHERE channel = 'webchat' AND channel_user_id = :u"),
+                    {"u": session_id}).scalar_one()
+            assert requests.post(f"{apis[0]}/sessions/{handoff_id}/accept", headers=headers, timeout=30).status_code == 200
+            for index, api in enumerate(apis):
+                text = f"第{index + 1}条：您好，我是客服小周"
+                posted = requests.post(f"{api}/sessions/{handoff_id}/messages", headers=headers, json={"text": text}, timeout=30)
+                assert posted.status_code in (200, 201), posted.text
+                page.wait_for_selector(f"text={text}", timeout=10_000)
+            browser.close()
+    finally:
+        requests.post(f"{apis[0]}/logout", headers=headers, timeout=30)
+
