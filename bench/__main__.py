@@ -25,7 +25,7 @@ from bench import baseline, report
 from bench.dialogues import Phrasebook
 from bench.load import closed_loop, storm
 from bench.paths import MODELS, PYTHON, RESULTS, ROOT
-from bench.procs import StartupError
+from bench.procs import CpuWatch, StartupError
 from bench.results import LevelResult, Memory, StormResult, SystemResult
 from bench.systems import Embedded, Production, Stock, System, base_env
 from bench.ticket_audit import audit
@@ -115,15 +115,18 @@ def our_training_seconds() -> Optional[float]:
 
 def _level_line(name: str, level: LevelResult) -> str:
     return (f"   {name} @ {level.concurrency:>3}: {level.throughput:7.1f} turns/s  p50 {level.latency.p50_ms:7.0f} ms  "
-            f"p99 {level.latency.p99_ms:7.0f} ms  lost {level.lost_turns}/{level.turns}")
+            f"p99 {level.latency.p99_ms:7.0f} ms  lost {level.lost_turns}/{level.turns}  "
+            f"(other work on the machine: {level.other_cpu_percent:.0f} % CPU)")
 
 
 def run_storm(system: System, settings: Settings) -> StormResult:
     say(f"   outage storm: {settings.storm_customers} customers over {settings.storm_seconds:g} s ...")
+    watch = CpuWatch(m.pid for m in system.memory())
     run = asyncio.run(storm(system.url, customers=settings.storm_customers, seconds=settings.storm_seconds,
                             timeout=settings.request_timeout, seed=settings.seed))
+    other_cpu = watch.other_share()
     result = StormResult.of(system.name, run, audit(system.ticket_store, run.prefix, run.senders, run.confirmed),
-                            [Memory.of(m) for m in system.memory()])
+                            [Memory.of(m) for m in system.memory()], other_cpu)
     say(f"   storm: p99 {result.latency.p99_ms:.0f} ms, lost {result.lost_turns}/{result.turns} turns, "
         f"{result.audit.tickets} tickets, {result.audit.duplicate_tickets} duplicates, "
         f"done after {result.elapsed_seconds:.1f} s")
@@ -137,10 +140,11 @@ def measure(system: System, result: SystemResult, settings: Settings, book: Phra
     result.reported_ready_seconds = system.reported_ready_seconds
     say(f"   answering after {system.ready_seconds:.1f} s at {system.url}")
     for concurrency in settings.levels:
+        watch = CpuWatch(m.pid for m in system.memory())
         run = asyncio.run(closed_loop(system.url, concurrency=concurrency, warmup=settings.warmup,
                                       duration=settings.duration, timeout=settings.request_timeout,
                                       seed=settings.seed, book=book))
-        result.levels.append(LevelResult.of(run))
+        result.levels.append(LevelResult.of(run, watch.other_share()))
         say(_level_line(system.name, result.levels[-1]))
     result.memory = [Memory.of(m) for m in system.memory()]
     result.status = "ok"

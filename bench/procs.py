@@ -89,6 +89,40 @@ def descendants(pid: int) -> List[int]:
     return sorted(found)
 
 
+def _busy_ticks() -> int:
+    """CPU time of the whole machine, all cores, in clock ticks, less idle and I/O wait."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    return sum(values) - values[3] - values[4]
+
+
+def _ticks_of(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0
+
+
+class CpuWatch:
+    """How much of the machine's CPU went to processes outside the measurement (other work on the
+    machine) between `start` and `other_share()`: a busy neighbour makes every figure worse."""
+
+    def __init__(self, pids: Iterable[int]) -> None:
+        self.pids = sorted(set(pids) | {os.getpid()})
+        self.started = time.monotonic()
+        self.busy = _busy_ticks()
+        self.ours = sum(_ticks_of(pid) for pid in self.pids)
+
+    def other_share(self) -> float:
+        """Share (0..1) of all cores used by other processes (processes that ended count as other)."""
+        elapsed = time.monotonic() - self.started
+        capacity = elapsed * os.sysconf("SC_CLK_TCK") * (os.cpu_count() or 1)
+        ours = sum(_ticks_of(pid) for pid in self.pids) - self.ours
+        return max(0.0, (_busy_ticks() - self.busy - ours) / capacity) if capacity else 0.0
+
+
 class Process:
     """One command in its own session (process group); stdout and stderr go to `log`."""
 

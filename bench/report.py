@@ -193,9 +193,12 @@ def markdown(date: str, info: Dict[str, Any], settings: Dict[str, Any], systems:
             rows.append([system.name, str(level.concurrency), str(level.turns), str(level.lost_turns),
                          _num(level.throughput, 1), _num(level.latency.p50_ms), _num(level.latency.p95_ms),
                          _num(level.latency.p99_ms), _num(level.latency.max_ms),
-                         f"{_num(ratio.throughput, 2)}×" if ratio else "", f"{_num(ratio.p99, 2)}×" if ratio else ""])
+                         f"{_num(ratio.throughput, 2)}×" if ratio else "", f"{_num(ratio.p99, 2)}×" if ratio else "",
+                         _num(level.other_cpu_percent)])
     lines += _table(["system", "concurrency", "turns", "lost", "turns/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
-                     "throughput ÷ stock", "p99 ÷ stock"], rows)
+                     "throughput ÷ stock", "p99 ÷ stock", "other CPU %"], rows)
+    lines += ["*Other CPU %*: share of the machine's cores used meanwhile by processes outside the run (other work "
+              "on the machine); above a few percent the figures are pessimistic.", ""]
 
     lines += ["### Dialogue outcomes", "",
               "Whole level including warm-up. A deviation is a reply the scripted customer could not continue "
@@ -212,11 +215,12 @@ def markdown(date: str, info: Dict[str, Any], settings: Dict[str, Any], systems:
                   f"{storm.arrival_seconds:g} s; each walks the complaint to 登记成功 with a ticket number. "
                   f"All done {storm.elapsed_seconds:.1f} s after the first arrival.", ""]
         lines += _table(["turns", "lost", "p50 ms", "p95 ms", "p99 ms", "max ms", "confirmed", "tickets stored",
-                         "customers with one", "without", "duplicates", "confirmed but not stored"],
+                         "customers with one", "without", "duplicates", "confirmed but not stored", "other CPU %"],
                         [[str(storm.turns), str(storm.lost_turns), _num(storm.latency.p50_ms),
                           _num(storm.latency.p95_ms), _num(storm.latency.p99_ms), _num(storm.latency.max_ms),
                           str(storm.confirmed_customers), str(a.tickets), str(a.customers_with_one),
-                          str(a.customers_without), str(a.duplicate_tickets), str(a.confirmed_not_stored)]])
+                          str(a.customers_without), str(a.duplicate_tickets), str(a.confirmed_not_stored),
+                          _num(storm.other_cpu_percent)]])
         if storm.notes:
             lines += ["Outcomes: " + "; ".join(f"{k}: {v}" for k, v in storm.notes.items()), ""]
 

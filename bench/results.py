@@ -44,14 +44,15 @@ class LevelResult:
     throughput: float  # answered turns per second
     latency: Latency
     notes: Dict[str, int]  # completed dialogues, deviations and lost turns by reason (whole level)
+    other_cpu_percent: float  # share of all cores used by processes outside the run (other work)
 
     @classmethod
-    def of(cls, run: LevelRun) -> "LevelResult":
+    def of(cls, run: LevelRun, other_cpu: float) -> "LevelResult":
         measured = [t for t in run.turns if run.window_start <= t.started < run.window_end]
         seconds = run.window_end - run.window_start
         answered = sum(1 for t in measured if not t.lost)
         return cls(run.concurrency, seconds, len(measured), len(measured) - answered, answered / seconds,
-                   Latency.of(measured), dict(sorted(run.notes.items())))
+                   Latency.of(measured), dict(sorted(run.notes.items())), round(other_cpu * 100, 1))
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,10 @@ class StormResult:
     notes: Dict[str, int]
     audit: Audit
     memory: List[Memory]  # sampled after the storm
+    other_cpu_percent: float
 
     @classmethod
-    def of(cls, system: str, run: StormRun, audit: Audit, memory: List[Memory]) -> "StormResult":
+    def of(cls, system: str, run: StormRun, audit: Audit, memory: List[Memory], other_cpu: float) -> "StormResult":
         return cls(system, run.customers, run.seconds, run.elapsed, len(run.turns),
                    sum(1 for t in run.turns if t.lost), Latency.of(run.turns), len(run.confirmed),
-                   dict(sorted(run.notes.items())), audit, memory)
+                   dict(sorted(run.notes.items())), audit, memory, round(other_cpu * 100, 1))
