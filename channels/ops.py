@@ -1,8 +1,11 @@
 """Health and readiness of one Rasa server process, for load balancers and orchestrators.
 
 ``GET /healthz``  liveness: the process serves HTTP (200 always).
-``GET /readyz``   readiness: 200 when the model is loaded, the ticket store answers and (with
-                  REDIS_URL) the wake-up bus is reachable; 503 with the failing checks otherwise.
+``GET /readyz``   readiness: 200 when the model is loaded, the ticket store and the tracker store
+                  answer and (with REDIS_URL) the wake-up bus is reachable; 503 with the failing
+                  checks otherwise. Rasa falls back to an in-memory tracker store when its SQL store
+                  cannot be reached at start: that process is not ready (conversations would not
+                  survive it and other processes would not see them).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class OpsInput(InputChannel):
                 checks["ticket_store"] = "ok"
             except IntakeError:
                 checks["ticket_store"] = "unreachable"
+            checks["tracker_store"] = await hub.run(_tracker_store_check, agent)
             if hub.bus is not None:
                 checks["redis"] = "ok" if await hub.bus.ping() else "unreachable"
             ready = all(value == "ok" for value in checks.values())
@@ -60,3 +64,17 @@ class OpsInput(InputChannel):
             return response.json(body, status=200 if ready else 503)
 
         return blueprint
+
+
+def _tracker_store_check(agent: Any) -> str:
+    store = getattr(agent, "tracker_store", None)
+    store = getattr(store, "_tracker_store", store)  # inside Rasa's FailSafeTrackerStore
+    engine = getattr(store, "engine", None)
+    if engine is None:
+        return "in memory (SQL store unreachable at start)" if os.environ.get("TRACKER_STORE_URL") else "ok"
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        return "ok"
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+        return f"unreachable ({error.__class__.__name__})"

@@ -7,6 +7,12 @@ with py-spy: about 70 % of the Rasa process's CPU under load, see bench/README.m
 constant, so we check it once and keep the compiled validator; the response is still validated in
 full and a malformed one still raises the same ``ValidationError``.
 
+Loading a conversation from the tracker store turns every stored event back into an object, and
+Rasa finds each event's class by walking the whole Event class tree (``all_subclasses`` with an
+``inspect.isabstract`` per class) once per event: about a sixth of a simple turn's CPU. The classes
+do not change while serving, so the name-to-class map is built once (and rebuilt if a name is
+unknown, e.g. after a custom event class was imported); the first match wins, as in Rasa.
+
 Installed when the channel package is imported (Rasa imports the channels named in
 credentials.yml before it serves anything).
 """
@@ -15,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Dict, Text
+from typing import Any, Dict, Optional, Text
 
 logger = logging.getLogger(__name__)
 
@@ -57,4 +63,25 @@ def install() -> None:
 
     _validate_action_result.__wrapped__ = original  # type: ignore[attr-defined]
     rasa_action.RemoteAction._validate_action_result = _validate_action_result
+    _install_event_type_cache()
     _installed = True
+
+
+def _install_event_type_cache() -> None:
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    original = Event.resolve_by_type
+    classes: Dict[Text, Any] = {}
+
+    def resolve_by_type(type_name: Text, default: Optional[Any] = None) -> Optional[Any]:
+        found = classes.get(type_name)
+        if found is None:
+            for candidate in all_subclasses(Event):
+                classes.setdefault(candidate.type_name, candidate)
+            found = classes.get(type_name)
+        # Unknown names keep Rasa's own answer (the "topic" legacy, the default, or ValueError).
+        return found if found is not None else original(type_name, default)
+
+    resolve_by_type.__wrapped__ = original  # type: ignore[attr-defined]
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]

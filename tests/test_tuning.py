@@ -24,3 +24,18 @@ def test_install_is_idempotent():
     patched = RemoteAction._validate_action_result
     tuning.install()
     assert RemoteAction._validate_action_result is patched
+
+
+def test_event_classes_are_resolved_as_rasa_does():
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+
+    assert Event.resolve_by_type("user") is UserUttered
+    assert Event.resolve_by_type("slot") is SlotSet
+    assert Event.resolve_by_type("action") is ActionExecuted
+    assert Event.resolve_by_type("topic") is None  # Rasa's legacy answer
+    assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("no_such_event")
+    # A whole tracker's events still round-trip.
+    events = [UserUttered("你好", {"name": "greet", "confidence": 1.0}), ActionExecuted("utter_greet"), SlotSet("a", 1)]
+    assert [Event.from_parameters(e.as_dict()) for e in events] == events

@@ -57,7 +57,7 @@ def say(url: str, sender: str, text: str) -> Tuple[str, str]:
 def test_every_process_is_ready_and_nginx_balances(production):
     for index in range(2):
         body = requests.get(f"{production.rasa_url(index)}/readyz", timeout=5).json()
-        assert body["status"] == "ready" and set(body["checks"]) == {"model", "ticket_store", "redis"}
+        assert body["status"] == "ready" and set(body["checks"]) == {"model", "ticket_store", "tracker_store", "redis"}
     assert requests.get(f"{production.url}/healthz", timeout=5).status_code == 200
     served = {say(production.url, uuid.uuid4().hex, "你好")[1] for _ in range(8)}
     assert len(served) == 2, served  # least_conn over two idle processes alternates
@@ -259,3 +259,24 @@ def test_web_chat_through_nginx_over_websockets(production, store):
     finally:
         requests.post(f"{apis[0]}/logout", headers=headers, timeout=30)
 
+
+
+def test_readiness_fails_when_a_shared_server_goes_away(production):
+    """Last in this module: it stops the stack's Redis and then its PostgreSQL."""
+    from deploy.local import _terminate
+
+    def checks(index: int) -> Tuple[int, Dict[str, str]]:
+        r = requests.get(f"{production.rasa_url(index)}/readyz", timeout=30)
+        return r.status_code, r.json()["checks"]
+
+    assert checks(0)[0] == 200
+    assert production.redis is not None
+    _terminate(production.redis)
+    status, found = checks(0)
+    assert status == 503 and found["redis"] == "unreachable" and found["model"] == "ok", found
+    assert production.postgres is not None
+    production.postgres.stop()
+    status, found = checks(1)
+    assert status == 503, found
+    assert found["ticket_store"] == "unreachable" and found["tracker_store"].startswith("unreachable"), found
+    assert requests.get(f"{production.rasa_url(1)}/healthz", timeout=10).status_code == 200  # alive, not ready
