@@ -137,6 +137,7 @@ class ProductionStack:
     rasa_ports: List[int] = field(default_factory=list)
     action_port: int = 0
     ready_seconds: float = 0.0
+    admin_note: str = ""
 
     @property
     def url(self) -> str:
@@ -156,6 +157,10 @@ class ProductionStack:
             self._start_servers()
             subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], cwd=ROOT, env=self.env, check=True,
                            stdout=subprocess.DEVNULL)
+            # A first supervisor for the console when there is no account (password file mode 600).
+            self.admin_note = subprocess.run(
+                [sys.executable, "-m", "bot.cli", "bootstrap", "--credentials-file", str(self.workdir / "console-admin.txt")],
+                cwd=ROOT, env=self.env, check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
             self.action_port = free_port()
             self.env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{self.action_port}/webhook"
             self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
@@ -373,6 +378,7 @@ def _banner(stack: ProductionStack) -> str:
   nginx :{stack.port} -> {len(stack.rasa_ports)} Rasa processes ({processes}); action server :{stack.action_port}
   Tickets: {_masked(stack.env['DATABASE_URL'])}   Conversations: {_masked(stack.env['TRACKER_STORE_URL'])}
   Redis: {_masked(stack.env['REDIS_URL'])} (lock store + wake-up bus)   Logs: {stack.workdir / 'logs'}
+  Console accounts: {stack.admin_note or 'see README'}
   Press Ctrl-C to stop.
 """
 
