@@ -1,0 +1,77 @@
+"""channels/tracker_store.py stores exactly what Rasa's SQL tracker store stores."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore as RasaStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+
+from channels.tracker_store import SQLTrackerStore
+
+DOMAIN = Domain.from_dict({"intents": ["greet"], "slots": {"a": {"type": "any", "mappings": []}}})
+
+
+def rows(url: str, sender: str):
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        data = connection.execute(sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}).scalars()
+        found = [json.loads(d) for d in data]
+    engine.dispose()
+    return [(e["event"], e.get("name") or e.get("text")) for e in found]
+
+
+def conversation(store, sender: str) -> None:
+    async def run() -> None:
+        tracker = await store.get_or_create_tracker(sender)  # load (nothing) and create
+        for turn in range(3):
+            tracker = await store.retrieve(sender)
+            tracker.update(UserUttered(f"你好{turn}", {"name": "greet", "confidence": 1.0}))
+            tracker.update(SlotSet("a", turn))
+            await store.save(tracker)  # a save in the middle of a turn
+            tracker.update(BotUttered(f"您好{turn}"))
+            tracker.update(ActionExecuted("action_listen"))
+            await store.save(tracker)
+        tracker = await store.retrieve(sender)  # a new session starts within the tracker
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+        tracker.update(UserUttered("新会话", {"name": "greet", "confidence": 1.0}))
+        await store.save(tracker)
+        tracker = await store.retrieve(sender)
+        tracker.update(BotUttered("最后"))
+        await store.save(tracker)
+
+    asyncio.run(run())
+
+
+def test_same_rows_as_rasas_store(tmp_path: Path):
+    ours_url, rasas_url = f"sqlite:///{tmp_path / 'ours.db'}", f"sqlite:///{tmp_path / 'rasa.db'}"
+    conversation(SQLTrackerStore(domain=DOMAIN, host=ours_url), "c1")
+    conversation(RasaStore(domain=DOMAIN, host=rasas_url), "c1")
+    assert rows(ours_url, "c1") == rows(rasas_url, "c1")
+    assert len(rows(ours_url, "c1")) > 15
+
+
+def test_another_process_writing_in_between_is_not_overwritten(tmp_path: Path):
+    """Process A created the conversation, process B took a turn; A's next turn starts with a load,
+    so it writes only its own new event after B's, nothing twice and nothing lost."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    a, b = SQLTrackerStore(domain=DOMAIN, host=url), SQLTrackerStore(domain=DOMAIN, host=url)
+
+    async def run() -> None:
+        await a.get_or_create_tracker("c2")
+        tracker_b = await b.retrieve("c2")
+        tracker_b.update(UserUttered("来自B", {"name": "greet", "confidence": 1.0}))
+        await b.save(tracker_b)
+        tracker_a = await a.retrieve("c2")  # every turn starts with a load: A sees B's event
+        tracker_a.update(BotUttered("来自A"))
+        await a.save(tracker_a)
+
+    asyncio.run(run())
+    assert rows(url, "c2") == [("action", "action_listen"), ("user", "来自B"), ("bot", "来自A")]
