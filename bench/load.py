@@ -45,10 +45,19 @@ class TimeUp(Exception):
     """The measurement window closed; the customer stops."""
 
 
+EXAMPLE_CHARS = 160
+
+
 @dataclass
 class Recorder:
     turns: List[Turn] = field(default_factory=list)
     notes: "Counter[str]" = field(default_factory=Counter)  # deviations, lost turns, completed dialogues
+    examples: Dict[str, str] = field(default_factory=dict)  # the first exchange behind each reason
+
+    def count(self, reason: str, example: str = "") -> None:
+        self.notes[reason] += 1
+        if example and reason not in self.examples:
+            self.examples[reason] = example[:EXAMPLE_CHARS]
 
 
 class RestClient:
@@ -81,7 +90,7 @@ class RestClient:
             error = "empty reply"
         self.recorder.turns.append(Turn(started, latency, lost=bool(error), error=error))
         if error:
-            self.recorder.notes[f"lost: {error}"] += 1
+            self.recorder.count(f"lost: {error}", f"«{text}»")
             raise Lost(error)
         return "\n".join(texts)
 
@@ -93,14 +102,20 @@ class Conversation:
         self.client = client
         self.sender = sender
         self.deadline = deadline
+        self.last = ""  # the latest exchange, as an example for deviations
 
     async def say(self, text: str) -> str:
         if self.deadline is not None and time.perf_counter() >= self.deadline:
             raise TimeUp()
-        return await self.client.send(self.sender, text)
+        reply = await self.client.send(self.sender, text)
+        self.last = f"«{text}» → «{reply}»".replace("\n", " ")
+        return reply
 
     def note(self, reason: str) -> None:
-        self.client.recorder.notes[reason] += 1
+        self.client.recorder.count(reason, self.last)
+
+    def deviated(self, deviation: Deviation) -> None:
+        self.client.recorder.count(deviation.reason, self.last)
 
 
 def _session(timeout: float) -> aiohttp.ClientSession:
@@ -119,6 +134,7 @@ class LevelRun:
     window_end: float
     turns: List[Turn]
     notes: Dict[str, int]
+    examples: Dict[str, str]
 
 
 async def closed_loop(base_url: str, *, concurrency: int, warmup: float, duration: float, timeout: float,
@@ -135,18 +151,18 @@ async def closed_loop(base_url: str, *, concurrency: int, warmup: float, duratio
             dialogue = pick_dialogue(rng)
             try:
                 await dialogue(conversation, rng, book)
-                recorder.notes["dialogues completed"] += 1
+                recorder.count("dialogues completed")
             except TimeUp:
                 return
             except Lost:
                 pass
             except Deviation as deviation:
-                recorder.notes[deviation.reason] += 1
+                conversation.deviated(deviation)
 
     async with _session(timeout) as session:
         client = RestClient(session, base_url, recorder)
         await asyncio.gather(*(customer(client, i) for i in range(concurrency)))
-    return LevelRun(concurrency, window_start, window_end, recorder.turns, dict(recorder.notes))
+    return LevelRun(concurrency, window_start, window_end, recorder.turns, dict(recorder.notes), recorder.examples)
 
 
 @dataclass(frozen=True)
@@ -158,6 +174,7 @@ class StormRun:
     confirmed: Dict[str, str]  # sender -> ticket number in the confirmation
     turns: List[Turn]
     notes: Dict[str, int]
+    examples: Dict[str, str]
     elapsed: float  # from the first arrival to the last customer done
 
 
@@ -173,17 +190,19 @@ async def storm(base_url: str, *, customers: int, seconds: float, timeout: float
 
     async def customer(client: RestClient, index: int, start: float) -> None:
         await asyncio.sleep(max(0.0, start + arrivals[index] - time.perf_counter()))
+        conversation = Conversation(client, senders[index])
         try:
-            confirmed[senders[index]] = await file_complaint(
-                Conversation(client, senders[index]), random.Random(f"{seed}/storm/{index}"), messages[index])
+            confirmed[senders[index]] = await file_complaint(conversation, random.Random(f"{seed}/storm/{index}"),
+                                                             messages[index])
         except Lost:
             pass
         except Deviation as deviation:
-            recorder.notes[deviation.reason] += 1
+            conversation.deviated(deviation)
 
     async with _session(timeout) as session:
         client = RestClient(session, base_url, recorder)
         start = time.perf_counter()
         await asyncio.gather(*(customer(client, i, start) for i in range(customers)))
         elapsed = time.perf_counter() - start
-    return StormRun(customers, seconds, prefix, senders, confirmed, recorder.turns, dict(recorder.notes), elapsed)
+    return StormRun(customers, seconds, prefix, senders, confirmed, recorder.turns, dict(recorder.notes),
+                    recorder.examples, elapsed)

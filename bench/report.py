@@ -156,6 +156,10 @@ def _memory_rows(label: str, samples: Sequence[Memory]) -> List[List[str]]:
     return rows
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
 def _mark(met: Optional[bool]) -> str:
     return {True: "✅ met", False: "❌ missed", None: "– not measured"}[met]
 
@@ -207,6 +211,13 @@ def markdown(date: str, info: Dict[str, Any], settings: Dict[str, Any], systems:
     lines += _table(["system", "concurrency", "outcomes"],
                     [[s.name, str(lv.concurrency), "; ".join(f"{k}: {v}" for k, v in lv.notes.items()) or "–"]
                      for s in systems for lv in s.levels])
+    examples = [[s.name, str(lv.concurrency), reason, _cell(text)]
+                for s in systems for lv in s.levels for reason, text in lv.examples.items()]
+    if storm is not None:
+        examples += [[f"{storm.system} (storm)", "", reason, _cell(text)] for reason, text in storm.examples.items()]
+    if examples:
+        lines += ["First example of each (the customer's last message → the bot's reply):", ""]
+        lines += _table(["system", "concurrency", "outcome", "example"], examples)
 
     if storm is not None:
         a = storm.audit

@@ -45,6 +45,7 @@ class LevelResult:
     latency: Latency
     notes: Dict[str, int]  # completed dialogues, deviations and lost turns by reason (whole level)
     other_cpu_percent: float  # share of all cores used by processes outside the run (other work)
+    examples: Dict[str, str]  # the first exchange behind each deviation or lost turn
 
     @classmethod
     def of(cls, run: LevelRun, other_cpu: float) -> "LevelResult":
@@ -52,7 +53,8 @@ class LevelResult:
         seconds = run.window_end - run.window_start
         answered = sum(1 for t in measured if not t.lost)
         return cls(run.concurrency, seconds, len(measured), len(measured) - answered, answered / seconds,
-                   Latency.of(measured), dict(sorted(run.notes.items())), round(other_cpu * 100, 1))
+                   Latency.of(measured), dict(sorted(run.notes.items())), round(other_cpu * 100, 1),
+                   dict(sorted(run.examples.items())))
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,11 @@ class StormResult:
     audit: Audit
     memory: List[Memory]  # sampled after the storm
     other_cpu_percent: float
+    examples: Dict[str, str]
 
     @classmethod
     def of(cls, system: str, run: StormRun, audit: Audit, memory: List[Memory], other_cpu: float) -> "StormResult":
         return cls(system, run.customers, run.seconds, run.elapsed, len(run.turns),
                    sum(1 for t in run.turns if t.lost), Latency.of(run.turns), len(run.confirmed),
-                   dict(sorted(run.notes.items())), audit, memory, round(other_cpu * 100, 1))
+                   dict(sorted(run.notes.items())), audit, memory, round(other_cpu * 100, 1),
+                   dict(sorted(run.examples.items())))
