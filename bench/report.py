@@ -268,8 +268,14 @@ def plot(path: Path, date: str, systems: Sequence[SystemResult]) -> None:
     from matplotlib.ticker import NullLocator
 
     figure, (latency, throughput) = plt.subplots(1, 2, figsize=(12, 4.8))
-    levels = sorted({lv.concurrency for s in systems for lv in s.levels})
-    for index, system in enumerate(s for s in systems if s.levels):
+    measured = [s for s in systems if s.levels]
+    if not measured:
+        figure.text(0.5, 0.5, "no load level was measured", ha="center")
+        figure.savefig(path, dpi=120)
+        plt.close(figure)
+        return
+    levels = sorted({lv.concurrency for s in measured for lv in s.levels})
+    for index, system in enumerate(measured):
         color = f"C{index}"
         x = [lv.concurrency for lv in system.levels]
         latency.plot(x, [lv.latency.p99_ms for lv in system.levels], "o-", color=color, label=f"{system.name} p99")
