@@ -1,0 +1,87 @@
+"""channels/lock_store.py: one turn at a time per conversation across processes, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+from rasa.core.lock_store import InMemoryLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+from channels.lock_store import FromEnvironment, RedisLockStore, from_environment
+from tests.e2e.servers import free_port
+
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
+
+
+@pytest.fixture(scope="module")
+def redis_port():
+    port = free_port()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis(port=port).ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    yield port
+    server.terminate()
+    server.wait()
+
+
+def test_lock_store_comes_from_the_environment(redis_port):
+    config = EndpointConfig(url="127.0.0.1", port=str(redis_port), db="1", password="", kind="in_memory")
+    assert isinstance(from_environment(config), InMemoryLockStore)
+    config.kwargs["kind"] = "redis"
+    assert isinstance(from_environment(config), RedisLockStore)
+    assert isinstance(FromEnvironment(config), RedisLockStore)  # how Rasa builds it from endpoints.yml
+    config.kwargs["kind"] = "memcached"
+    with pytest.raises(ValueError):
+        from_environment(config)
+
+
+def test_two_processes_take_turns_and_no_turn_is_lost(redis_port):
+    """Two lock stores with their own connections and event loops (as two Rasa processes) run 40
+    turns of one conversation at once: every turn gets the lock, never two at the same time."""
+    conversation = "c-concurrent"
+    inside = []
+    overlaps = []
+    done = []
+    errors = []
+
+    async def turns(store: RedisLockStore, name: str) -> None:
+        async def turn(i: int) -> None:
+            try:
+                async with store.lock(conversation, wait_time_in_seconds=0.01):
+                    inside.append(name)
+                    if len(inside) > 1:
+                        overlaps.append((name, i))
+                    await asyncio.sleep(0.002)
+                    inside.remove(name)
+                    done.append((name, i))
+            except Exception as error:  # noqa: BLE001 - collected for the assertion
+                errors.append(repr(error))
+
+        await asyncio.gather(*(turn(i) for i in range(20)))
+
+    def process(name: str) -> None:
+        store = RedisLockStore(host="127.0.0.1", port=redis_port, db=1)
+        asyncio.run(turns(store, name))
+
+    threads = [threading.Thread(target=process, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == [] and overlaps == []
+    assert len(done) == 40
+    assert RedisLockStore(host="127.0.0.1", port=redis_port, db=1).get_lock(conversation) is None  # cleaned up
