@@ -9,6 +9,8 @@ from bot.severity import Severity, assess
     [
         ("我家宽带三天两头断网", Category.NETWORK, Severity.GENERAL),
         ("整个小区都没网了，邻居也一样", Category.NETWORK, Severity.URGENT),
+        ("整栋楼都连不上网，从中午开始的", Category.NETWORK, Severity.URGENT),
+        ("我们楼里的人都没信号，打不了电话", Category.NETWORK, Severity.URGENT),
         ("从早上到现在完全没信号，打不了电话", Category.NETWORK, Severity.URGENT),
         ("再不处理我就打12300投诉你们", Category.NETWORK, Severity.MAJOR),
         ("我要找媒体曝光", Category.OTHER, Severity.MAJOR),
