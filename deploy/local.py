@@ -280,17 +280,12 @@ class ProductionStack:
 
     # -- stop --------------------------------------------------------------------------------
 
-    def stop_service(self, name: str) -> None:
-        for service in self.services:
-            if service.name == name:
-                _terminate(service.process)
-
     def stop(self) -> None:
         for service in reversed(self.services):
-            _terminate(service.process)
+            terminate(service.process)
         self.services = []
         if self.redis is not None:
-            _terminate(self.redis)
+            terminate(self.redis)
             self.redis = None
         if self.postgres is not None:
             try:
@@ -300,7 +295,7 @@ class ProductionStack:
             self.postgres = None
 
 
-def _terminate(process: subprocess.Popen, grace: float = 20) -> None:
+def terminate(process: subprocess.Popen, grace: float = 20) -> None:
     if process.poll() is None:
         try:
             os.killpg(process.pid, signal.SIGTERM)

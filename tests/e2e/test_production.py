@@ -264,7 +264,7 @@ def test_web_chat_through_nginx_over_websockets(production, store):
 
 def test_readiness_fails_when_a_shared_server_goes_away(production):
     """Last in this module: it stops the stack's Redis and then its PostgreSQL."""
-    from deploy.local import _terminate
+    from deploy.local import terminate
 
     def checks(index: int) -> Tuple[int, Dict[str, str]]:
         r = requests.get(f"{production.rasa_url(index)}/readyz", timeout=30)
@@ -272,7 +272,7 @@ def test_readiness_fails_when_a_shared_server_goes_away(production):
 
     assert checks(0)[0] == 200
     assert production.redis is not None
-    _terminate(production.redis)
+    terminate(production.redis)
     status, found = checks(0)
     assert status == 503 and found["redis"] == "unreachable" and found["model"] == "ok", found
     assert production.postgres is not None
