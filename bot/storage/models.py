@@ -70,10 +70,20 @@ class TicketRow(Base):
     rating_comment = sa.Column(sa.Text)
     rated_at = sa.Column(UTCDateTime)
     follow_up_due = sa.Column(UTCDateTime)
+    # Outage aggregation (故障聚合): where and what, as told by the customer, and the parent incident.
+    area = sa.Column(sa.String(64))
+    symptom = sa.Column(sa.String(32))
+    incident_id = sa.Column(sa.Integer, sa.ForeignKey("incidents.id", name="fk_tickets_incident"))
+    # Personal data removed on the customer's request or by retention: facts stay, identity is gone.
+    anonymised_at = sa.Column(UTCDateTime)
 
     events = relationship("TicketEventRow", order_by="TicketEventRow.id", back_populates="ticket")
 
-    __table_args__ = (sa.Index("ix_tickets_customer", "channel", "channel_user_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_tickets_customer", "channel", "channel_user_id", "created_at"),
+        sa.Index("ix_tickets_category_created", "category", "created_at"),
+        sa.Index("ix_tickets_incident", "incident_id"),
+    )
 
 
 class TicketEventRow(Base):
@@ -303,3 +313,77 @@ class EscalationRow(Base):
             sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"),
         ),
     )
+
+
+class IncidentRow(Base):
+    """A parent incident (故障): many network complaints about one area or symptom in a short time."""
+
+    __tablename__ = "incidents"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    number = sa.Column(sa.String(32), nullable=False, unique=True)
+    status = sa.Column(sa.String(16), nullable=False)  # open | closed
+    category = sa.Column(sa.String(16), nullable=False)
+    area = sa.Column(sa.String(64))
+    symptom = sa.Column(sa.String(32))
+    # What new complaints are matched on (area and/or symptom); one open incident per key.
+    match_key = sa.Column(sa.String(128), nullable=False)
+    title = sa.Column(sa.String(255), nullable=False)
+    opened_at = sa.Column(UTCDateTime, nullable=False)
+    opened_by = sa.Column(sa.String(64), nullable=False)
+    eta = sa.Column(UTCDateTime)  # expected recovery, told to customers
+    note = sa.Column(sa.Text)
+    closed_at = sa.Column(UTCDateTime)
+    closed_by = sa.Column(sa.String(64))
+    resolution = sa.Column(sa.Text)
+    updated_at = sa.Column(UTCDateTime, nullable=False)
+
+    tickets = relationship("TicketRow", order_by="TicketRow.id")
+
+    __table_args__ = (
+        sa.Index(
+            "uq_incident_open_key", "match_key", unique=True,
+            sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"),
+        ),
+    )
+
+
+class PrivacyRequestRow(Base):
+    """A customer's request to see (access) or delete their personal data (个人信息保护法)."""
+
+    __tablename__ = "privacy_requests"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    channel = sa.Column(sa.String(32), nullable=False)
+    channel_user_id = sa.Column(sa.String(255), nullable=False)
+    kind = sa.Column(sa.String(16), nullable=False)  # access | delete
+    status = sa.Column(sa.String(16), nullable=False)  # pending | done | rejected
+    requested_at = sa.Column(UTCDateTime, nullable=False)
+    verified_at = sa.Column(UTCDateTime)
+    decided_by = sa.Column(sa.String(64))
+    decided_at = sa.Column(UTCDateTime)
+    note = sa.Column(sa.String(500))
+    result = sa.Column(sa.Text)  # JSON summary of what was shown or removed
+
+    __table_args__ = (
+        sa.Index("ix_privacy_requests_status", "status", "requested_at"),
+        sa.Index("ix_privacy_requests_customer", "channel", "channel_user_id"),
+    )
+
+
+class AccessLogRow(Base):
+    """Every read of a customer's data by an agent or supervisor (who, what, whose, when, from where)."""
+
+    __tablename__ = "access_log"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    at = sa.Column(UTCDateTime, nullable=False, index=True)
+    actor = sa.Column(sa.String(64), nullable=False)
+    role = sa.Column(sa.String(16), nullable=False)
+    action = sa.Column(sa.String(32), nullable=False)
+    channel = sa.Column(sa.String(32))
+    channel_user_id = sa.Column(sa.String(255))
+    target = sa.Column(sa.String(64), nullable=False, default="")
+    client = sa.Column(sa.String(64), nullable=False, default="")
+
+    __table_args__ = (sa.Index("ix_access_log_customer", "channel", "channel_user_id", "at"),)
