@@ -14,6 +14,8 @@ from rasa_sdk import Tracker
 
 from bot.handoff import HandoffService, WorkingHours
 from bot.lifecycle import Escalations
+from bot.privacy import PrivacyRequests
+from bot.storage.conversations import ConversationLog
 from bot.staff import StaffService
 from bot.storage.database import Database
 from bot.text import beijing_time
@@ -40,6 +42,7 @@ def _service_of(owner: str) -> Any:
                 StaffService=staff,
                 HandoffService=HandoffService(db, staff, hours),
                 Escalations=Escalations(db),
+                PrivacyRequests=PrivacyRequests(db, ConversationLog.from_env()),
             )
         return _services[owner]
 

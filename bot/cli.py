@@ -6,6 +6,15 @@
     python -m bot.cli list-agents
     python -m bot.cli bootstrap [--credentials-file data/console-admin.txt]
     python -m bot.cli migrate
+    python -m bot.cli privacy list [--status pending]
+    python -m bot.cli privacy show ID
+    python -m bot.cli privacy execute ID --actor NAME
+    python -m bot.cli privacy reject ID --actor NAME --reason TEXT
+    python -m bot.cli purge [--days N]
+
+`privacy` lists and carries out customers' requests to see or delete their personal data (the same
+as the console's supervisor action; the actor is recorded as ``cli:<name>``). `purge` deletes
+transcripts and the bot's conversation log older than TRANSCRIPT_RETENTION_DAYS (default 180).
 
 Passwords are read from the terminal without echo (or one line from stdin), never from arguments,
 so they stay out of shell history and process lists. `bootstrap` creates a first supervisor with a
@@ -16,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import secrets
 import sys
@@ -23,6 +33,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from bot.errors import IntakeError
+from bot.privacy import PrivacyRequests, Retention
+from bot.storage.conversations import ConversationLog
 from bot.staff import Role, StaffService
 from bot.storage.database import Database
 
@@ -59,7 +71,24 @@ def main(argv: Optional[List[str]] = None) -> int:
     commands.add_parser("migrate", help="bring the ticket store's schema to the newest revision (idempotent)")
     boot = commands.add_parser("bootstrap", help="create a first supervisor when there are no accounts")
     boot.add_argument("--credentials-file", default="data/console-admin.txt")
+    privacy = commands.add_parser("privacy", help="customers' requests to see or delete their personal data")
+    actions = privacy.add_subparsers(dest="privacy_command", required=True)
+    listing = actions.add_parser("list", help="the newest requests")
+    listing.add_argument("--status", choices=["pending", "done", "rejected"])
+    show = actions.add_parser("show", help="one request and what is held about the customer")
+    show.add_argument("id", type=int)
+    execute = actions.add_parser("execute", help="carry a request out (show the data, or anonymise it)")
+    execute.add_argument("id", type=int)
+    execute.add_argument("--actor", required=True, help="who decided (recorded as cli:<actor>)")
+    reject = actions.add_parser("reject", help="refuse a request, with the reason told to the customer")
+    reject.add_argument("id", type=int)
+    reject.add_argument("--actor", required=True)
+    reject.add_argument("--reason", required=True)
+    purge = commands.add_parser("purge", help="delete transcripts older than the retention period")
+    purge.add_argument("--days", type=int, help="override TRANSCRIPT_RETENTION_DAYS")
     args = parser.parse_args(argv)
+    if args.command in ("privacy", "purge"):
+        return _personal_data(args)
 
     try:
         staff = _service()
@@ -93,6 +122,52 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _personal_data(args: argparse.Namespace) -> int:
+    db = Database.from_env()
+    try:
+        db.migrate()
+        log = ConversationLog.from_env()
+        if args.command == "purge":
+            if args.days is not None and args.days < 1:
+                raise SystemExit("--days must be 1 or more")
+            counts = Retention(db, log, args.days).purge()
+            print(json.dumps(counts, ensure_ascii=False))
+            return 0
+        requests = PrivacyRequests(db, log)
+        if args.privacy_command == "list":
+            supervisor = _cli_supervisor()
+            for r in requests.list(supervisor, args.status):
+                print(f"{r.id}\t{r.kind.value}\t{r.status.value}\t{r.requested_at:%Y-%m-%d %H:%M}Z\t{r.channel}\t{r.decided_by or '-'}")
+        elif args.privacy_command == "show":
+            request = requests.get(args.id)
+            print(json.dumps({"id": request.id, "kind": request.kind.value, "status": request.status.value,
+                              "verified_by": request.verified_by, "result": request.result}, ensure_ascii=False, indent=2))
+            if request.status.value == "pending":
+                from bot.tickets import Customer
+
+                summary = requests.summary(Customer(request.channel, request.channel_user_id))
+                print(json.dumps({"held": summary}, ensure_ascii=False, indent=2))
+        elif args.privacy_command == "execute":
+            request = requests.carry_out(args.id, f"cli:{args.actor}")
+            print(f"request {request.id} ({request.kind.value}) carried out: {json.dumps(request.result, ensure_ascii=False)}")
+        elif args.privacy_command == "reject":
+            request = requests.reject(args.id, f"cli:{args.actor}", args.reason)
+            print(f"request {request.id} rejected")
+    except IntakeError as error:
+        print(f"error: {error.__class__.__name__}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    return 0
+
+
+def _cli_supervisor():
+    """Whoever runs the CLI has the database URL: they act with a supervisor's rights."""
+    from bot.staff import StaffMember
+
+    return StaffMember(username="cli", display_name="命令行", role=Role.SUPERVISOR, online=False)
 
 
 if __name__ == "__main__":

@@ -635,7 +635,8 @@ class HandoffService:
                 .where(HandoffMessageRow.session_id.in_(earlier + [row.id]))
                 .order_by(HandoffMessageRow.id)
             ).all()
-            return [Message.from_row(m, None, name) for m, name in messages]
+            customer = Customer(row.channel, row.channel_user_id)
+            return [Message.from_row(m, customer, name) for m, name in messages]
 
     def progress_due(self, viewer: StaffMember) -> List[Ticket]:
         """Open tickets the viewer is responsible for, by when the next progress update is owed."""

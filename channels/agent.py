@@ -40,6 +40,7 @@ from bot.severity import Severity
 from bot.staff import StaffMember
 from bot.text import MAX_MESSAGE_CHARS, iso
 from bot.tickets import Ticket
+from channels import console_privacy
 from channels.hub import get_hub
 
 logger = logging.getLogger(__name__)
@@ -273,6 +274,10 @@ class AgentConsoleInput(InputChannel):
 
             return decorate
 
+        async def audit(request: Request, me: StaffMember, action: str, customer: Any, target: str) -> None:
+            """Every read of a customer's data is written to the access log (个人信息保护法)."""
+            await hub.run(hub.access.record, me, action, customer, target, request.remote_addr or request.ip)
+
         # -- page -------------------------------------------------------------------------
 
         @blueprint.route("/", methods=["GET"])
@@ -353,6 +358,7 @@ class AgentConsoleInput(InputChannel):
         @api()
         async def detail(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
             found, tickets = await hub.run(hub.handoff.detail, me, session_id)
+            await audit(request, me, "view_session", found.customer, str(session_id))
             return response.json({"session": session_json(found), "tickets": [ticket_json(t) for t in tickets]})
 
         @blueprint.route("/api/sessions/<session_id:int>/accept", methods=["POST"])
@@ -365,6 +371,7 @@ class AgentConsoleInput(InputChannel):
         @api()
         async def transcript(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
             messages = await hub.run(hub.handoff.transcript, me, session_id)
+            await audit(request, me, "view_transcript", messages[0].customer if messages else None, str(session_id))
             return response.json({"session_id": session_id, "messages": [message_json(m) for m in messages]})
 
         @blueprint.route("/api/sessions/<session_id:int>/messages", methods=["POST"])
@@ -461,6 +468,7 @@ class AgentConsoleInput(InputChannel):
             if not me.is_supervisor:
                 raise Forbidden("supervisors only")
             failures = await hub.run(hub.failures.recent)
+            await audit(request, me, "view_delivery_failures", None, "recent")
             return response.json(
                 {
                     "failures": [
@@ -603,6 +611,7 @@ class AgentConsoleInput(InputChannel):
                 }
             )
 
+        console_privacy.register(blueprint, api, hub)
         return blueprint
 
 

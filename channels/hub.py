@@ -26,6 +26,8 @@ from bot import logs
 from bot.delivery import FailedDeliveries, InboundLog
 from bot.lifecycle import SURVEY_CLOSED_TEXT, SURVEY_PAYLOAD, DeadlineWatch, Escalations, Feedback
 from bot.outbox import OutboxAdmin, OutboxDispatcher, Settings
+from bot.privacy import AccessLog, Notices, PrivacyRequests, Retention, notice_text
+from bot.storage.conversations import ConversationLog
 from bot.errors import IntakeError, StoreUnavailable
 from bot.handoff import CANCELLED_TEXT, IN_CHAT_TEXT, WAITING_TEXT, HandoffService, Message, WorkingHours, describe_wait
 from bot.staff import StaffService
@@ -118,6 +120,11 @@ class Hub:
         self.deadlines = DeadlineWatch(db)
         self.feedback = Feedback(db)
         self.escalations = Escalations(db)
+        self.notices = Notices(db)
+        self.access = AccessLog(db)
+        self.conversations = ConversationLog.from_env()
+        self.privacy = PrivacyRequests(db, self.conversations)
+        self.retention = Retention(db, self.conversations)
         self.dispatcher: Optional[OutboxDispatcher] = None
         self._dispatch: Optional[asyncio.Task] = None
         self.couriers: Dict[str, Courier] = {}
@@ -199,6 +206,11 @@ class Hub:
     async def route(self, customer: Customer, text: str, output: OutputChannel) -> bool:
         """True when the message belongs to a human conversation (the bot must stay silent)."""
         await self.flush(customer, output)
+        try:
+            if await self.run(self.notices.first_contact, customer):
+                await output.send_text_message(customer.user_id, notice_text())
+        except IntakeError as error:  # the notice comes with a later message
+            logger.warning("privacy notice skipped: %s", error.__class__.__name__)
         if SURVEY_PAYLOAD.match(text.strip()):
             # A survey button, also pressed during a live chat: never for the agent or the bot.
             try:
@@ -325,6 +337,7 @@ class Hub:
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + PRUNE_SECONDS
                     await self.run(self.inbound.prune)
+                    await self.run(self.retention.purge)
                 await self.deliver_pending()
             except asyncio.CancelledError:
                 raise

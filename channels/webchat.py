@@ -26,6 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.privacy import retention_days
 from bot.errors import IntakeError
 from bot.handoff import Message
 from bot.tickets import Customer
@@ -106,6 +107,12 @@ class WebChatInput(InputChannel):
                 # relative asset links need the trailing slash
                 return response.redirect(request.path + "/")
             return await response.file(STATIC / "index.html", headers=_security_headers())
+
+        @blueprint.route("/privacy", methods=["GET"])
+        async def privacy(_: Request) -> HTTPResponse:
+            # What is collected and why (个人信息保护法); linked from the first-contact notice.
+            page = (STATIC / "privacy.html").read_text(encoding="utf-8").replace("{{days}}", str(retention_days()))
+            return response.html(page, headers=_security_headers())
 
         @blueprint.route("/health", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -371,6 +371,16 @@ class PrivacyRequestRow(Base):
     )
 
 
+class PrivacyNoticeRow(Base):
+    """The customer has been shown the personal-data notice on this channel (at first contact)."""
+
+    __tablename__ = "privacy_notices"
+
+    channel = sa.Column(sa.String(32), primary_key=True)
+    channel_user_id = sa.Column(sa.String(255), primary_key=True)
+    shown_at = sa.Column(UTCDateTime, nullable=False)
+
+
 class AccessLogRow(Base):
     """Every read of a customer's data by an agent or supervisor (who, what, whose, when, from where)."""
 

@@ -395,6 +395,8 @@
     $("failures-section").hidden = !isSupervisor();
     $("outbox-section").hidden = !isSupervisor();
     $("escalations-section").hidden = !isSupervisor();
+    $("privacy-section").hidden = !isSupervisor();
+    $("access-section").hidden = !isSupervisor();
     btnReassign.hidden = !isSupervisor();
     renderAgents();
   }
@@ -465,6 +467,8 @@
       jobs.push(api("GET", "/delivery-failures").then(function (d) { if (epoch === state.epoch) renderFailures(listOf(d, "failures")); }));
       jobs.push(api("GET", "/outbox").then(function (d) { if (epoch === state.epoch) renderOutbox(d || {}); }));
       jobs.push(api("GET", "/escalations").then(function (d) { if (epoch === state.epoch) renderEscalations(listOf(d, "escalations")); }));
+      jobs.push(api("GET", "/privacy-requests?status=pending").then(function (d) { if (epoch === state.epoch) renderPrivacy(listOf(d, "requests")); }));
+      jobs.push(api("GET", "/access-log?limit=30").then(function (d) { if (epoch === state.epoch) renderAccessLog(listOf(d, "entries")); }));
     }
     Promise.allSettled(jobs).then(function (results) {
       if (epoch !== state.epoch) return;
@@ -709,6 +713,73 @@
       li.appendChild(el("div", "item__row item__sub", "已尝试 " + e.attempts + " 次：" + (e.last_error || "")));
       list.appendChild(li);
     });
+  }
+
+  function renderPrivacy(items) {
+    // Customers' requests to see or delete their personal data (个人信息保护法), verified in chat.
+    var list = $("privacy-requests");
+    clear(list);
+    items.forEach(function (r) {
+      var li = el("li", "progress-item privacy-item");
+      li.dataset.requestId = String(r.id);
+      var top = el("div", "item__row");
+      top.appendChild(el("span", "item__title", "#" + r.id + " " + (r.kind_label || r.kind)));
+      top.appendChild(el("span", "item__spacer"));
+      top.appendChild(timeEl(r.requested_at, true));
+      li.appendChild(top);
+      li.appendChild(el("div", "item__row item__sub",
+        (r.customer || "客户") + " · " + (CHANNELS[r.channel] || r.channel || "") + " · " +
+        (r.verified_by === "phone" ? "已核对登记电话" : "以渠道账号核实（无登记电话）")));
+      var row = el("div", "item__row");
+      var run = el("button", "btn btn--small btn--primary privacy-execute", r.kind === "delete" ? "执行删除" : "发送信息");
+      run.type = "button";
+      run.addEventListener("click", function () {
+        askReason({
+          title: (r.kind === "delete" ? "删除该客户的个人信息（不可恢复）" : "把该客户的个人信息摘要发给客户") + "，申请 #" + r.id,
+          label: "备注（可不填，记入申请）",
+          required: false,
+          submit: function (note) {
+            return api("POST", "/privacy-requests/" + encodeURIComponent(r.id) + "/execute", { note: note })
+              .then(function () { notice(r.kind === "delete" ? "已删除，客户会收到通知。" : "已发送给客户。", "info"); refreshLists(); });
+          }
+        });
+      });
+      var reject = el("button", "btn btn--small privacy-reject", "拒绝");
+      reject.type = "button";
+      reject.addEventListener("click", function () {
+        askReason({
+          title: "拒绝申请 #" + r.id,
+          label: "拒绝原因（会告知客户）",
+          required: true,
+          submit: function (reason) {
+            return api("POST", "/privacy-requests/" + encodeURIComponent(r.id) + "/reject", { reason: reason })
+              .then(function () { notice("已拒绝，客户会收到通知。", "info"); refreshLists(); });
+          }
+        });
+      });
+      row.appendChild(run);
+      row.appendChild(reject);
+      li.appendChild(row);
+      list.appendChild(li);
+    });
+    $("privacy-count").textContent = String(items.length);
+    $("privacy-empty").hidden = items.length > 0;
+  }
+
+  function renderAccessLog(entries) {
+    var list = $("access-log");
+    clear(list);
+    entries.forEach(function (a) {
+      var li = el("li", "progress-item access-item");
+      var top = el("div", "item__row");
+      top.appendChild(el("span", "item__title", a.actor + " · " + (a.action_label || a.action)));
+      top.appendChild(el("span", "item__spacer"));
+      top.appendChild(timeEl(a.at, true));
+      li.appendChild(top);
+      li.appendChild(el("div", "item__row item__sub", [a.customer, a.target ? "#" + a.target : "", a.client].filter(Boolean).join(" · ")));
+      list.appendChild(li);
+    });
+    $("access-count").textContent = String(entries.length);
   }
 
   function renderFailures(failures) {

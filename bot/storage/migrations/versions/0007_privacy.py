@@ -45,6 +45,12 @@ def upgrade() -> None:
         sa.Column("client", sa.String(64), nullable=False, server_default=""),
     )
     op.create_index("ix_access_log_customer", "access_log", ["channel", "channel_user_id", "at"])
+    op.create_table(
+        "privacy_notices",
+        sa.Column("channel", sa.String(32), primary_key=True),
+        sa.Column("channel_user_id", sa.String(255), primary_key=True),
+        sa.Column("shown_at", UTCDateTime, nullable=False),
+    )
     with op.batch_alter_table("tickets") as batch:
         batch.add_column(sa.Column("anonymised_at", UTCDateTime))
 
@@ -52,5 +58,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("tickets") as batch:
         batch.drop_column("anonymised_at")
+    op.drop_table("privacy_notices")
     op.drop_table("access_log")
     op.drop_table("privacy_requests")

@@ -1,0 +1,113 @@
+"""The console's personal-data routes: customers' requests (supervisors carry them out) and the access log.
+
+Registered on the agent console's blueprint by `channels.agent` (same authentication and error mapping).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Dict
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.errors import Forbidden, InvalidInput
+from bot.handoff import masked_customer
+from bot.privacy import ACCESS_ACTIONS, Access, PrivacyRequest, RequestStatus
+from bot.staff import StaffMember
+from bot.text import iso, mask_personal_data
+from bot.tickets import Customer
+
+
+def request_json(r: PrivacyRequest) -> Dict[str, Any]:
+    anonymised = r.channel_user_id.startswith("anon-")
+    return {
+        "id": r.id,
+        "kind": r.kind.value,
+        "kind_label": r.kind.label,
+        "status": r.status.value,
+        "status_label": r.status.label,
+        "channel": r.channel,
+        "customer": "（已匿名）" if anonymised else masked_customer(Customer(r.channel, r.channel_user_id)),
+        "requested_at": iso(r.requested_at),
+        "verified_by": r.verified_by,
+        "decided_by": r.decided_by,
+        "decided_at": iso(r.decided_at),
+        "note": r.note,
+        "result": r.result.get("removed") or r.result.get("summary"),
+    }
+
+
+def access_json(a: Access) -> Dict[str, Any]:
+    customer = None
+    if a.channel and a.customer:
+        customer = "（已匿名）" if a.customer.startswith("anon-") else masked_customer(Customer(a.channel, a.customer))
+    return {
+        "id": a.id,
+        "at": iso(a.at),
+        "actor": a.actor,
+        "role": a.role,
+        "action": a.action,
+        "action_label": ACCESS_ACTIONS.get(a.action, a.action),
+        "customer": customer,
+        "target": mask_personal_data(a.target),
+        "client": a.client,
+    }
+
+
+def _reason(request: Request, key: str = "reason") -> str:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("body is not JSON")
+    value = body.get(key, "") if isinstance(body, dict) else None
+    if not isinstance(value, str):
+        raise InvalidInput(f"'{key}' must be a string")
+    return value.strip()[:500]
+
+
+def register(blueprint: Blueprint, api: Callable[..., Any], hub: Any) -> None:
+    @blueprint.route("/api/privacy-requests", methods=["GET"])
+    @api()
+    async def privacy_requests(request: Request, me: StaffMember) -> HTTPResponse:
+        status = request.args.get("status") or None
+        if status is not None and status not in {s.value for s in RequestStatus}:
+            raise InvalidInput("'status' must be pending, done or rejected")
+        found = await hub.run(hub.privacy.list, me, status)
+        await hub.run(hub.access.record, me, "view_privacy_requests", None, status or "all", request.remote_addr or request.ip)
+        return response.json({"requests": [request_json(r) for r in found]})
+
+    @blueprint.route("/api/privacy-requests/<request_id:int>/execute", methods=["POST"])
+    @api()
+    async def execute(request: Request, request_id: int, me: StaffMember) -> HTTPResponse:
+        if not me.is_supervisor:
+            raise Forbidden("supervisors only")
+        pending = await hub.run(hub.privacy.get, request_id)
+        await hub.run(
+            hub.access.record, me, "execute_privacy_request", Customer(pending.channel, pending.channel_user_id),
+            str(request_id), request.remote_addr or request.ip,
+        )
+        done = await hub.run(hub.privacy.carry_out, request_id, me.username, _reason(request, "note"))
+        hub.changed()  # the customer's notice waits for delivery
+        return response.json({"request": request_json(done)})
+
+    @blueprint.route("/api/privacy-requests/<request_id:int>/reject", methods=["POST"])
+    @api()
+    async def reject(request: Request, request_id: int, me: StaffMember) -> HTTPResponse:
+        if not me.is_supervisor:
+            raise Forbidden("supervisors only")
+        done = await hub.run(hub.privacy.reject, request_id, me.username, _reason(request))
+        hub.changed()
+        return response.json({"request": request_json(done)})
+
+    @blueprint.route("/api/access-log", methods=["GET"])
+    @api()
+    async def access_log(request: Request, me: StaffMember) -> HTTPResponse:
+        try:
+            limit = int(request.args.get("limit", "200"))
+        except ValueError:
+            raise InvalidInput("'limit' must be an integer")
+        actor = (request.args.get("actor") or "").strip() or None
+        entries = await hub.run(hub.access.entries, me, actor, None, limit)
+        return response.json({"entries": [access_json(a) for a in entries]})

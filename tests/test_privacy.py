@@ -1,0 +1,213 @@
+"""Personal data (个人信息保护法): first-contact notice, verified requests, anonymisation, retention, access log."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from bot.categories import Category
+from bot.errors import Forbidden, WrongState
+from bot.notices import notice
+from bot.outbox import OutboxAdmin
+from bot.privacy import REMOVED, AccessLog, Kind, Notices, PrivacyRequests, Retention
+from bot.staff import Role, StaffMember
+from bot.storage.conversations import ConversationLog, events, metadata
+from bot.storage.models import (
+    AccessLogRow,
+    Base,
+    HandoffMessageRow,
+    HandoffSessionRow,
+    OutboxEventRow,
+    PrivacyRequestRow,
+    TicketRow,
+)
+from bot.tickets import Customer, TicketService
+
+PHONE = "13912345678"
+SUPERVISOR = StaffMember("boss", "主管", Role.SUPERVISOR, True)
+AGENT = StaffMember("wang", "小王", Role.AGENT, True)
+
+
+@pytest.fixture
+def log(tmp_path) -> ConversationLog:
+    """Rasa's conversation log, shaped as Rasa's SQL tracker store creates it."""
+    conversation = ConversationLog(f"sqlite:///{tmp_path / 'tracker.db'}")
+    metadata.create_all(conversation.engine)
+    yield conversation
+    conversation.dispose()
+
+
+def said(log: ConversationLog, sender: str, text: str, at: float) -> None:
+    data = {"event": "user", "text": text, "timestamp": at, "input_channel": "rest",
+            "parse_data": {"intent": {"name": "complain_network", "confidence": 0.9}}}
+    with log.engine.begin() as connection:
+        connection.execute(events.insert().values(
+            sender_id=sender, type_name="user", timestamp=at, intent_name="complain_network",
+            action_name=None, data=json.dumps(data, ensure_ascii=False)))
+
+
+def senders(log: ConversationLog):
+    with log.engine.connect() as connection:
+        return sorted(connection.execute(sa.select(events.c.sender_id)).scalars())
+
+
+def everything(db) -> str:
+    """Every value of every row of the ticket store, as one string to search in."""
+    out = []
+    with db.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            for row in connection.execute(sa.select(table)):
+                out.append(" ".join(str(v) for v in row))
+    return "\n".join(out)
+
+
+def test_the_notice_is_shown_once_per_customer_and_channel_across_processes(db, clock, alice):
+    first, other_process = Notices(db, clock), Notices(db, clock)
+    assert first.first_contact(alice) is True
+    assert first.first_contact(alice) is False
+    assert other_process.first_contact(alice) is False
+    assert first.first_contact(Customer("telegram", alice.user_id)) is True
+
+
+def test_the_phone_on_file_verifies_a_request(db, clock, alice, bob):
+    tickets, requests = TicketService(db, clock), PrivacyRequests(db, None, clock)
+    tickets.open_complaint(alice, Category.NETWORK, "家里没有信号已经两天了", PHONE)
+    assert requests.phones_on_file(alice) == [PHONE]
+    assert requests.verify(alice, "139 1234 5678") is True
+    assert requests.verify(alice, "13800000000") is False
+    assert requests.verify(alice, "不记得了") is False
+    assert requests.verify(bob, PHONE) is False  # bob has nothing on file
+
+
+def test_a_second_request_of_the_same_kind_is_the_pending_one(db, clock, alice):
+    requests = PrivacyRequests(db, None, clock)
+    first, created = requests.submit(alice, Kind.DELETE, "phone")
+    again, created_again = requests.submit(alice, Kind.DELETE, "phone")
+    other, _ = requests.submit(alice, Kind.ACCESS, "phone")
+    assert (created, created_again) == (True, False)
+    assert again.id == first.id != other.id
+    assert [r.id for r in requests.list(SUPERVISOR, "pending")] == [other.id, first.id]
+    with pytest.raises(Forbidden):
+        requests.list(AGENT)
+
+
+def test_access_sends_the_customer_a_summary_of_what_is_held(db, clock, alice, log):
+    tickets, requests = TicketService(db, clock), PrivacyRequests(db, log, clock)
+    ticket, _ = tickets.open_complaint(alice, Category.BILLING, "这个月话费多扣了38元", PHONE)
+    said(log, alice.user_id, "话费多扣了", clock().timestamp())
+    request, _ = requests.submit(alice, Kind.ACCESS, "phone")
+
+    done = requests.carry_out(request.id, "boss")
+
+    assert done.status.value == "done" and done.decided_by == "boss"
+    assert done.result["summary"]["tickets"][0]["number"] == ticket.number
+    assert done.result["summary"]["conversation_events"] == 1
+    with db.transaction() as session:
+        sent = session.execute(sa.select(HandoffMessageRow).where(HandoffMessageRow.to_customer.is_(True))).scalars().all()
+    assert len(sent) == 1 and sent[0].channel_user_id == alice.user_id
+    assert ticket.number in sent[0].text and "139****5678" in sent[0].text and PHONE not in sent[0].text
+    with pytest.raises(WrongState):
+        requests.carry_out(request.id, "boss")
+
+
+def test_delete_removes_identity_keeps_facts_and_tells_the_backend(db, clock, alice, bob, log):
+    tickets, requests = TicketService(db, clock), PrivacyRequests(db, log, clock)
+    ticket, _ = tickets.open_complaint(alice, Category.NETWORK, f"幸福小区没信号，回电{PHONE}，我叫张三", PHONE)
+    tickets.add_customer_note(alice, "补充：晚上八点以后最严重")
+    other, _ = tickets.open_complaint(bob, Category.NETWORK, "宽带断网", "13800000000")
+    with db.transaction() as session:
+        notice(session, alice, f"您的工单{ticket.number}已受理", (), clock())
+    said(log, alice.user_id, f"我的号码{PHONE}", clock().timestamp())
+    said(log, bob.user_id, "宽带断网", clock().timestamp())
+    request, _ = requests.submit(alice, Kind.DELETE, "phone")
+
+    done = requests.carry_out(request.id, "boss", "客户来电确认")
+
+    assert done.status.value == "done" and done.note == "客户来电确认"
+    assert done.result["removed"]["tickets"] == 1
+    assert done.result["removed"]["conversation_events"] == 1
+    with db.transaction() as session:
+        row = session.execute(sa.select(TicketRow).where(TicketRow.number == ticket.number)).scalar_one()
+        # Facts stay for the figures; identity is gone.
+        assert (row.category, row.severity, row.status) == ("network", ticket.severity.value, ticket.status.value)
+        assert row.channel_user_id.startswith("anon-") and row.contact_phone is None
+        assert row.description == REMOVED and row.anonymised_at is not None
+        assert [e.kind for e in row.events][-1] == "anonymised"
+        pending = session.execute(sa.select(OutboxEventRow).where(OutboxEventRow.ticket_number == ticket.number)).scalars().all()
+        assert pending[-1].kind == "anonymised"
+        assert json.loads(pending[-1].payload)["ticket"]["customer_id"] == row.channel_user_id
+        # The request keeps its record without naming the customer.
+        assert session.get(PrivacyRequestRow, request.id).channel_user_id == row.channel_user_id
+    store = everything(db)
+    assert PHONE not in store and "张三" not in store and "八点以后" not in store
+    # Only the confirmation still addresses the customer's channel account (to reach them).
+    with db.transaction() as session:
+        still = session.execute(
+            sa.select(HandoffMessageRow.text).where(HandoffMessageRow.channel_user_id == alice.user_id)
+        ).scalars().all()
+    assert len(still) == 1 and "已处理完成" in still[0]
+    # Bob is untouched, in the ticket store and in the conversation log.
+    assert tickets.get(bob, other.number).contact_phone == "13800000000"
+    assert senders(log) == [bob.user_id]
+    assert OutboxAdmin(db).backlog()["pending"] >= 1
+
+
+def test_delete_waits_while_the_customer_is_with_an_agent(db, clock, alice):
+    requests = PrivacyRequests(db, None, clock)
+    now = clock()
+    with db.transaction() as session:
+        session.add(HandoffSessionRow(channel=alice.channel, channel_user_id=alice.user_id, status="active",
+                                      reason="转人工", severity="general", requested_at=now, due=now, updated_at=now))
+    request, _ = requests.submit(alice, Kind.DELETE, "channel")
+    with pytest.raises(WrongState):
+        requests.carry_out(request.id, "boss")
+    assert requests.get(request.id).status.value == "pending"
+
+
+def test_reject_tells_the_customer_why(db, clock, alice):
+    requests = PrivacyRequests(db, None, clock)
+    request, _ = requests.submit(alice, Kind.DELETE, "channel")
+    done = requests.reject(request.id, "boss", "该账号存在未结清的争议工单")
+    assert done.status.value == "rejected"
+    with db.transaction() as session:
+        texts = session.execute(sa.select(HandoffMessageRow.text)).scalars().all()
+    assert any("未结清的争议工单" in t for t in texts)
+
+
+def test_retention_purges_old_transcripts_and_conversation_log_only(db, clock, alice, log):
+    now = clock()
+    old, recent = now - timedelta(days=200), now - timedelta(days=10)
+    with db.transaction() as session:
+        for at, delivered in ((old, True), (old, True), (old, False), (recent, True)):
+            row = notice(session, alice, "消息", (), at)
+            row.delivered_at = at if delivered else None
+    said(log, alice.user_id, "很久以前", old.timestamp())
+    said(log, alice.user_id, "最近", recent.timestamp())
+
+    counts = Retention(db, log, days=180, clock=clock).purge()
+
+    assert counts["transcript_messages"] == 2  # the undelivered one waits for its channel
+    assert counts["conversation_events"] == 1
+    with db.transaction() as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(HandoffMessageRow)).scalar() == 2
+    assert Retention(db, log, days=180, clock=clock).purge()["transcript_messages"] == 0
+
+
+def test_access_log_records_reads_once_per_window_and_only_supervisors_read_it(db, clock, alice):
+    access = AccessLog(db, clock)
+    assert access.record(AGENT, "view_transcript", alice, "12", "127.0.0.1") is True
+    assert access.record(AGENT, "view_transcript", alice, "12", "127.0.0.1") is False  # console refresh
+    assert access.record(AGENT, "view_session", alice, "12", "127.0.0.1") is True
+    entries = access.entries(SUPERVISOR)
+    assert [(e.actor, e.action, e.customer, e.target) for e in entries] == [
+        ("wang", "view_session", "alice", "12"), ("wang", "view_transcript", "alice", "12")]
+    assert [e.action for e in access.entries(SUPERVISOR, actor="nobody")] == []
+    with pytest.raises(Forbidden):
+        access.entries(AGENT)
+    with pytest.raises(ValueError):
+        access.record(AGENT, "peek", alice)
+    with db.transaction() as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(AccessLogRow)).scalar() == 2
