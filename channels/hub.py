@@ -206,11 +206,7 @@ class Hub:
     async def route(self, customer: Customer, text: str, output: OutputChannel) -> bool:
         """True when the message belongs to a human conversation (the bot must stay silent)."""
         await self.flush(customer, output)
-        try:
-            if await self.run(self.notices.first_contact, customer):
-                await output.send_text_message(customer.user_id, notice_text())
-        except IntakeError as error:  # the notice comes with a later message
-            logger.warning("privacy notice skipped: %s", error.__class__.__name__)
+        await self.first_contact(customer, output)
         if SURVEY_PAYLOAD.match(text.strip()):
             # A survey button, also pressed during a live chat: never for the agent or the bot.
             try:
@@ -255,6 +251,14 @@ class Hub:
                 text = WAITING_TEXT.format(position=routing.position, wait=describe_wait(routing.estimated_wait))
                 await output.send_text_message(customer.user_id, text)
         return True
+
+    async def first_contact(self, customer: Customer, output: OutputChannel) -> None:
+        """The personal-data notice, once per customer and channel (个人信息保护法)."""
+        try:
+            if await self.run(self.notices.first_contact, customer):
+                await output.send_text_message(customer.user_id, notice_text())
+        except IntakeError as error:  # the notice comes with a later message
+            logger.warning("privacy notice skipped: %s", error.__class__.__name__)
 
     async def flush(self, customer: Customer, output: OutputChannel) -> None:
         """Hand the customer what agents wrote while they were away (or on a channel that cannot push)."""

@@ -396,6 +396,7 @@ class TelegramInput(InputChannel):
             command = text.split()[0].split("@")[0].lower() if text.startswith("/") else None
             if command == "/start":
                 await output.send_text_message(sender, START_TEXT)
+                await hub.first_contact(Customer(self.name(), sender), output)
                 return "start"
             if command == "/help":
                 await output.send_text_message(sender, HELP_TEXT)

@@ -32,3 +32,6 @@ export TELEGRAM_MODE="${TELEGRAM_MODE:-webhook}"
 export BACKEND_URL="${BACKEND_URL:-}"
 export BACKEND_SECRET="${BACKEND_SECRET:-}"
 export BACKEND_API_KEY="${BACKEND_API_KEY:-}"
+# Personal data (个人信息保护法): how long transcripts are kept, where the first-contact notice links to.
+export TRANSCRIPT_RETENTION_DAYS="${TRANSCRIPT_RETENTION_DAYS:-180}"
+export PRIVACY_DETAILS_URL="${PRIVACY_DETAILS_URL:-}"

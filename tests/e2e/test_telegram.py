@@ -90,8 +90,12 @@ def test_start_help_and_unknown_commands(stack, fake_telegram):
     say(stack, text_update(user, "/start"))
     say(stack, text_update(user, "/help"))
     say(stack, text_update(user, "/foo"))
-    start, help_text, unknown = fake_telegram.texts(user)
+    start, notice, help_text, unknown = fake_telegram.texts(user)
     assert "隐私说明" in start and "/status" in help_text and unknown == help_text
+    # First contact: the personal-data notice with its link, once.
+    assert "个人信息保护提示" in notice and "/chat/privacy" in notice
+    say(stack, text_update(user, "/start"))
+    assert "个人信息保护提示" not in fake_telegram.texts(user)[-1]
 
 
 def test_complaint_button_press_and_status(stack, fake_telegram):
