@@ -210,8 +210,6 @@ class Access:
 ACCESS_ACTIONS = {
     "view_session": "查看会话",
     "view_transcript": "查看对话记录",
-    "view_ticket": "查看工单",
-    "reveal_phone": "查看完整电话",
     "view_low_confidence": "查看待复核消息",
     "view_delivery_failures": "查看发送失败的消息",
     "view_privacy_requests": "查看个人信息申请",

@@ -7,6 +7,7 @@ import time
 import pytest
 import requests
 
+from bot.staff import Role
 from tests.e2e.test_browser import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -104,3 +105,39 @@ def test_console_assets_are_local_and_locked_down(stack):
         assert requests.get(f"{stack.url}/agent/{asset}", timeout=10).status_code == 200
     assert requests.get(f"{stack.url}/agent/static/../agent.py", timeout=10).status_code == 404
     assert requests.get(f"{stack.url}/agent/api/openapi.json", timeout=10).json()["openapi"].startswith("3.")
+
+
+def test_privacy_notice_in_web_chat_and_a_request_carried_out_in_the_console(stack, console, browser):
+    boss = console.account("zhou", "周主管", Role.SUPERVISOR)
+    customer = browser.new_context(viewport={"width": 390, "height": 780}, locale="zh-CN").new_page()
+    supervisor = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    errors = []
+    supervisor.on("pageerror", lambda error: errors.append(str(error)))
+
+    customer.goto(f"{stack.url}/chat/")
+    customer.wait_for_selector("text=已连接")
+    customer_says(customer, "你好")
+    notice = customer.locator(".msg--bot:has-text('个人信息保护提示')")
+    notice.wait_for(timeout=30_000)
+    assert "/chat/privacy" in notice.inner_text()
+    customer_says(customer, "请删除我的个人信息")
+    customer.wait_for_selector(".msg--bot:has-text('已记录您的删除个人信息申请')", timeout=30_000)
+
+    supervisor.goto(f"{stack.url}/agent/")
+    supervisor.fill("#username", boss)
+    supervisor.fill("#password", f"{boss}-pw")
+    supervisor.click("#login-submit")
+    supervisor.wait_for_selector("#app:not([hidden])")
+    console.tokens.append(supervisor.evaluate("sessionStorage.getItem('agent.token')"))
+    item = supervisor.locator(".privacy-item").filter(has_text="删除个人信息").first
+    item.wait_for(timeout=15_000)
+    item.locator(".privacy-execute").click()
+    supervisor.fill("#reason-text", "网页在线申请")
+    supervisor.click("#reason-submit")
+    supervisor.wait_for_selector("#notice-text:has-text('已删除')", timeout=15_000)
+    # The open web chat page receives the confirmation at once (socket push).
+    customer.wait_for_selector(".msg:has-text('已处理完成')", timeout=15_000)
+    # The access log panel shows who did it.
+    supervisor.click("#access-section summary")
+    supervisor.wait_for_selector(f"#access-log .access-item:has-text('{boss}')", timeout=15_000)
+    assert errors == []
