@@ -194,6 +194,8 @@ class ProductionStack:
             # Rasa's tracker store would otherwise keep up to 150 PostgreSQL connections per process.
             SQL_POOL_SIZE=env.get("SQL_POOL_SIZE", "10"),
             SQL_MAX_OVERFLOW=env.get("SQL_MAX_OVERFLOW", "20"),
+            # The first-contact notice links to the details page behind nginx, not a single process.
+            PRIVACY_DETAILS_URL=env.get("PRIVACY_DETAILS_URL") or f"http://localhost:{self.port}/chat/privacy",
         )
         for name, default in (("HANDOFF_WORKING_HOURS", ""), ("TELEGRAM_BOT_TOKEN", ""), ("TELEGRAM_WEBHOOK_URL", ""),
                               ("TELEGRAM_WEBHOOK_SECRET", ""), ("TELEGRAM_API_BASE", "https://api.telegram.org"),
