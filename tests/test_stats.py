@@ -121,7 +121,7 @@ def build_tickets(db, clock) -> Story:
     s.resolve("T6", "li", bj(22, 10))
     s.scan(bj(22, 15, 30))  # T0, T1, T3: resolution missed; T5: first response missed
     s.resolve("T3", "li", bj(22, 16))  # late
-    s.rate(C, "4分", bj(22, 16, 30))
+    s.rate(C, "2分", bj(22, 16, 30))  # reopened: a fresh deadline, the missed one still counts
     s.resolve("T8", "wang", bj(22, 20))
     s.at(bj(22, 22))  # now
     return s
@@ -137,7 +137,8 @@ def add_sessions(db) -> None:
         ("webchat", "eve", "waiting", bj(21, 20, 30), None, None),
         ("telegram", "888", "callback", bj(21, 23, 5), None, None),
         ("rest", "fred", "closed", bj(19, 23), bj(19, 23, 10), "li"),  # before the period
-        ("rest", "fred", "closed", bj(22, 0, 10), bj(22, 0, 20), "li"),  # after it
+        ("rest", "fred", "closed", bj(22, 0, 10), bj(22, 0, 20), "li"),  # after it, in a conversation begun after it
+        ("webchat", "zed", "closed", bj(22, 0, 0, 1), bj(22, 0, 1), "li"),  # after it, in a conversation begun in it
     ]
     with db.transaction() as session:
         for channel, user, status, requested, accepted, owner in rows:
@@ -248,12 +249,12 @@ def test_every_figure_of_a_known_period(world):
         (date(2026, 11, 21), 6, {"network": 3, "billing": 1, "business": 0, "other": 2}),
     ]
     assert t.areas == [("朝阳区", 2), ("海淀区", 1)]
-    assert (t.open, t.overdue) == (4, 2)  # T1 T5 T7 T9 open; T1 and T5 overdue
-    assert (t.backlog_open, t.backlog_overdue) == (6, 3)  # plus T0 (overdue) and T10
+    assert (t.open, t.overdue) == (5, 2)  # T1 T3 T5 T7 T9 open; T1 and T5 overdue
+    assert (t.backlog_open, t.backlog_overdue) == (7, 3)  # plus T0 (overdue) and T10
 
     d = f.deadlines
     assert d.response_on_time == Rate(5, 8)  # late: T1 T5 (never), T3 (25 h); T9 not yet due
-    assert d.resolution_on_time == Rate(5, 7)  # late: T1 (open past due), T3; T5 T9 not yet due
+    assert d.resolution_on_time == Rate(5, 7)  # late: T1 (open past due), T3 (breached); T5 T9 not yet due
     assert d.first_response == Spread(6, 600, 90000)  # 300 600 600 1800 3600 90000
     assert [(b.label, b.count) for b in d.first_response_buckets] == [
         ("15分钟内", 3), ("15分钟–1小时", 1), ("1–4小时", 1), ("4–24小时", 0), ("24–48小时", 1), ("48小时以上", 0),
@@ -263,17 +264,17 @@ def test_every_figure_of_a_known_period(world):
     s = f.satisfaction
     assert s.surveyed == 6
     assert s.rated == Rate(4, 6)
-    assert s.average == 3.75  # 5 4 5 1 (没解决)
-    assert s.satisfied == Rate(3, 4)
-    assert s.scores == {1: 1, 2: 0, 3: 0, 4: 1, 5: 2}
+    assert s.average == 3.25  # 5 2 5 1 (没解决)
+    assert s.satisfied == Rate(2, 4)
+    assert s.scores == {1: 1, 2: 1, 3: 0, 4: 0, 5: 2}
     assert s.repeat == Rate(2, 9)  # T1 T5
-    # resolved: T2 T3 T4 T6 T7 T8; T4 repeated, T6 transferred, T7 reopened, T8 escalated
-    assert s.first_contact_resolution == Rate(2, 6)
+    # resolved: T2 T3 T4 T6 T7 T8; T3 T7 reopened, T4 repeated, T6 transferred, T8 escalated
+    assert s.first_contact_resolution == Rate(1, 6)
 
     b = f.bot
     assert b.available
     assert b.conversations == 11
-    assert b.containment == Rate(6, 11) and b.handoff == Rate(5, 11)
+    assert b.containment == Rate(5, 11) and b.handoff == Rate(6, 11)  # zed handed off just after midnight
     assert (b.handoff_requested, b.handoff_accepted, b.handoff_cancelled, b.handoff_waiting) == (6, 3, 1, 2)
     assert b.queue_wait == Spread(3, 300, 3600)  # 0 300 3600
     assert b.messages == 14
@@ -296,7 +297,7 @@ def test_every_figure_of_a_known_period(world):
     assert (wang.response_on_time, wang.resolution_on_time) == (Rate(3, 3), Rate(3, 3))
     assert (wang.rated, wang.average_rating, wang.satisfied) == (2, 5.0, Rate(2, 2))
     assert (li.response_on_time, li.resolution_on_time) == (Rate(2, 3), Rate(2, 3))
-    assert (li.rated, li.average_rating, li.satisfied) == (2, 2.5, Rate(1, 2))
+    assert (li.rated, li.average_rating, li.satisfied) == (2, 1.5, Rate(0, 2))
     assert (boss.response_on_time, boss.rated, boss.average_rating) == (Rate(0, 0), 0, None)
 
 
@@ -360,12 +361,12 @@ def test_csv_rows_carry_the_same_numbers(world):
     assert rows[("tickets", "filed", "")] == "9"
     assert rows[("tickets", "by_day", "2026-11-21:network")] == "3"
     assert rows[("deadlines", "response_on_time", "share")] == "0.625"
-    assert rows[("satisfaction", "average", "")] == "3.75"
-    assert rows[("bot", "containment", "count")] == "6" and rows[("bot", "containment", "total")] == "11"
+    assert rows[("satisfaction", "average", "")] == "3.25"
+    assert rows[("bot", "containment", "count")] == "5" and rows[("bot", "containment", "total")] == "11"
     assert rows[("bot", "intents", "nlu_fallback")] == "1"
     assert rows[("agents", "display_name", "li")] == "小李"
     assert rows[("agents", "response_on_time", "li:share")] == "0.6667"
-    assert rows[("satisfaction", "first_contact_resolution", "share")] == "0.3333"
+    assert rows[("satisfaction", "first_contact_resolution", "share")] == "0.1667"
     assert all(len(row) == 5 for row in csv_rows(f))
     data = to_json(f)
     assert data["period"] == {"from": "2026-11-20", "to": "2026-11-21", "channel": None}
