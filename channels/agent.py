@@ -40,6 +40,7 @@ from bot.severity import Severity
 from bot.staff import StaffMember
 from bot.text import MAX_MESSAGE_CHARS, iso
 from bot.tickets import Ticket
+from channels import console_stats
 from channels.hub import get_hub
 
 logger = logging.getLogger(__name__)
@@ -602,6 +603,9 @@ class AgentConsoleInput(InputChannel):
                     ],
                 }
             )
+
+        # The supervisors' service-figures dashboard (/agent/dashboard, /api/stats, /api/stats.csv).
+        console_stats.register(blueprint, api, hub, _security_headers(), STATIC)
 
         return blueprint
 
