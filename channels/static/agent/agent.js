@@ -395,6 +395,7 @@
     $("failures-section").hidden = !isSupervisor();
     $("outbox-section").hidden = !isSupervisor();
     $("escalations-section").hidden = !isSupervisor();
+    $("dashboard-link").hidden = !isSupervisor();
     btnReassign.hidden = !isSupervisor();
     renderAgents();
   }
