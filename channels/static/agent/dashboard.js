@@ -340,7 +340,7 @@
       { metric: "tickets.filed", label: "受理工单", value: t.filed, sub: "重大 " + (sev.major || 0) + " · 紧急 " + (sev.urgent || 0) },
       { metric: "tickets.open", label: "本期工单未办结", value: t.open, sub: "其中已超时 " + t.overdue },
       { metric: "tickets.overdue", label: "本期工单已超时", value: t.overdue, tone: t.overdue ? "warn" : null, sub: "超过首次响应或处理时限" },
-      { metric: "tickets.backlog_open", label: "当前全部未办结", value: t.backlog_open, sub: "其中已超时 " + t.backlog_overdue, tone: t.backlog_overdue ? "warn" : null, title: "不限受理日期" }
+      { metric: "tickets.backlog_open", label: "当前全部未办结", value: t.backlog_open, sub: "其中已超时 " + t.backlog_overdue, title: "不限受理日期的全部未办结工单" }
     ]);
 
     var days = t.by_day || [];
