@@ -616,7 +616,7 @@ class ServiceFigures:
     def _conversation_starts(self, connection, period: Period) -> List[Tuple[Tuple[str, str], float]]:
         """((channel, sender), first message time) of every conversation that starts from the period's
         start to a day after its end; the window reaches back one gap to see what continues."""
-        events, _, input_channel, conditions = self._user_events(
+        events, _, _, conditions = self._user_events(
             connection,
             (period.start - CONVERSATION_GAP).timestamp(),
             (period.end + HANDOFF_HORIZON).timestamp(),
@@ -626,18 +626,18 @@ class ServiceFigures:
             partition_by=events.c.sender_id, order_by=(events.c.timestamp, events.c.id)
         )
         runs = (
-            sa.select(
-                events.c.sender_id.label("sender_id"),
-                events.c.timestamp.label("at"),
-                input_channel.label("channel"),
-                previous.label("previous"),
-            )
+            sa.select(events.c.id, events.c.sender_id, events.c.timestamp.label("at"), previous.label("previous"))
             .where(*conditions)
             .subquery()
         )
+        # The channel is read from the JSON of the first messages only.
+        first = events.alias("first")
+        channel = _json(connection.dialect.name, first.c.data)["input_channel"].as_string()
         gap = CONVERSATION_GAP.total_seconds()
         rows = connection.execute(
-            sa.select(runs.c.channel, runs.c.sender_id, runs.c.at).where(
+            sa.select(channel.label("channel"), runs.c.sender_id, runs.c.at)
+            .select_from(runs.join(first, first.c.id == runs.c.id))
+            .where(
                 runs.c.at >= period.start.timestamp(),
                 sa.or_(runs.c.previous.is_(None), runs.c.at - runs.c.previous >= gap),
             )
@@ -649,19 +649,21 @@ class ServiceFigures:
             connection, period.start.timestamp(), period.end.timestamp(), period.channel
         )
         intent = sa.func.coalesce(events.c.intent_name, "")
-        intents = connection.execute(
-            sa.select(intent, sa.func.count()).where(*conditions).group_by(intent)
-        ).all()
         confidence = data[("parse_data", "intent", "confidence")].as_float()
-        low = [*conditions, confidence < LOW_CONFIDENCE]
-        low_count = connection.execute(sa.select(sa.func.count()).select_from(events).where(*low)).scalar_one()
+        is_low = confidence < LOW_CONFIDENCE
+        counts = connection.execute(
+            sa.select(intent, sa.func.count(), sa.func.sum(sa.case((is_low, 1), else_=0)))
+            .where(*conditions)
+            .group_by(intent)
+        ).all()
         rows = connection.execute(
             sa.select(events.c.timestamp, input_channel, events.c.intent_name, confidence, events.c.data)
-            .where(*low)
+            .where(*conditions, is_low)
             .order_by(events.c.timestamp.desc(), events.c.id.desc())
             .limit(LOW_CONFIDENCE_LIMIT)
         ).all()
-        ordered = sorted(((name or "(无)", count) for name, count in intents), key=lambda item: (-item[1], item[0]))
+        ordered = sorted(((name or "(无)", count) for name, count, _ in counts), key=lambda item: (-item[1], item[0]))
+        low_count = sum(int(low or 0) for _, _, low in counts)
         return ordered, low_count, [_low_confidence(*row) for row in rows]
 
 
