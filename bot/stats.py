@@ -71,6 +71,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields, is_dataclass
+from types import SimpleNamespace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -108,6 +109,7 @@ RESPONSE_BUCKETS: Tuple[Tuple[Optional[int], str], ...] = (
 )
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _OPEN = [s.value for s in OPEN_STATUSES]
+_NO_HISTORY = SimpleNamespace(resolved_at=None, reopened=0, moved=0, resolve_breached=0)
 
 
 def _utcnow() -> datetime:
@@ -386,18 +388,17 @@ class ServiceFigures:
             .join(TicketRow, TicketRow.id == ev.ticket_id)
             .where(*in_period)
             .group_by(ev.ticket_id)
-            .subquery()
         )
+        # Two plain queries merged here: joined in SQL, a planner misjudging the sizes (fresh
+        # statistics on PostgreSQL) can pick a nested loop over both aggregates and take minutes.
+        histories = {row.ticket_id: row for row in session.execute(history)}
         rows = session.execute(
             sa.select(
-                TicketRow.number, TicketRow.category, TicketRow.severity, TicketRow.status, TicketRow.area,
-                TicketRow.created_at, TicketRow.response_due, TicketRow.responded_at, TicketRow.resolve_due,
-                TicketRow.resolve_breached_at, TicketRow.survey_sent_at, TicketRow.rating, TicketRow.repeat_of,
-                TicketRow.escalation_level, TicketRow.responsible,
-                history.c.resolved_at, history.c.reopened, history.c.moved, history.c.resolve_breached,
-            )
-            .outerjoin(history, history.c.ticket_id == TicketRow.id)
-            .where(*in_period)
+                TicketRow.id, TicketRow.number, TicketRow.category, TicketRow.severity, TicketRow.status,
+                TicketRow.area, TicketRow.created_at, TicketRow.response_due, TicketRow.responded_at,
+                TicketRow.resolve_due, TicketRow.resolve_breached_at, TicketRow.survey_sent_at, TicketRow.rating,
+                TicketRow.repeat_of, TicketRow.escalation_level, TicketRow.responsible,
+            ).where(*in_period)
         ).all()
         # Later complaints that name a cohort ticket as their earlier one (they come after the period began).
         repeated = set(
@@ -416,6 +417,7 @@ class ServiceFigures:
         waits: List[float] = []
         surveyed = repeats = resolved = first_contact = 0
         for row in rows:
+            past = histories.get(row.id, _NO_HISTORY)
             by_category[row.category] = by_category.get(row.category, 0) + 1
             by_severity[row.severity] = by_severity.get(row.severity, 0) + 1
             day = row.created_at.astimezone(BEIJING).date()
@@ -439,10 +441,10 @@ class ServiceFigures:
                 response = False
             # resolution
             resolution = None
-            if row.resolve_breached_at is not None or row.resolve_breached or (is_open and row.resolve_due < now):
+            if row.resolve_breached_at is not None or past.resolve_breached or (is_open and row.resolve_due < now):
                 resolution = False
-            elif row.resolved_at is not None:
-                resolution = row.resolved_at <= row.resolve_due
+            elif past.resolved_at is not None:
+                resolution = past.resolved_at <= row.resolve_due
             for tally in tallies:
                 tally.tickets += 1
                 if response is not None:
@@ -457,9 +459,9 @@ class ServiceFigures:
                 surveyed += 1
             if row.repeat_of:
                 repeats += 1
-            if row.resolved_at is not None:
+            if past.resolved_at is not None:
                 resolved += 1
-                if not (row.reopened or row.moved or (row.escalation_level or 0) > 0 or row.number in repeated):
+                if not (past.reopened or past.moved or (row.escalation_level or 0) > 0 or row.number in repeated):
                     first_contact += 1
 
         backlog = [TicketRow.status.in_(_OPEN)] + ([TicketRow.channel == period.channel] if period.channel else [])
@@ -670,7 +672,7 @@ class ServiceFigures:
 def _json(dialect: str, column: Any) -> Any:
     """The text column `data` read as JSON (PostgreSQL needs a cast; SQLite's JSON functions take text)."""
     if dialect == "postgresql":
-        return sa.cast(column, postgresql.JSONB)
+        return sa.cast(column, postgresql.JSON)
     return sa.type_coerce(column, sa.JSON)
 
 
