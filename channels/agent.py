@@ -41,6 +41,7 @@ from bot.staff import StaffMember
 from bot.text import MAX_MESSAGE_CHARS, iso
 from bot.tickets import Ticket
 from channels import console_privacy
+from channels import console_stats
 from channels.hub import get_hub
 
 logger = logging.getLogger(__name__)
@@ -612,6 +613,9 @@ class AgentConsoleInput(InputChannel):
             )
 
         console_privacy.register(blueprint, api, hub)
+        # The supervisors' service-figures dashboard (/agent/dashboard, /api/stats, /api/stats.csv).
+        console_stats.register(blueprint, api, hub, _security_headers(), STATIC)
+
         return blueprint
 
 

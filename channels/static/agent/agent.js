@@ -397,6 +397,7 @@
     $("escalations-section").hidden = !isSupervisor();
     $("privacy-section").hidden = !isSupervisor();
     $("access-section").hidden = !isSupervisor();
+    $("dashboard-link").hidden = !isSupervisor();
     btnReassign.hidden = !isSupervisor();
     renderAgents();
   }
