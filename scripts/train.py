@@ -57,9 +57,11 @@ def train() -> Path:
         subprocess.run(command, cwd=ROOT, check=True)
         elapsed = time.monotonic() - started
         (MODELS / "TRAINING_SECONDS").write_text(f"{elapsed:.0f}\n")
-        for old in MODELS.glob("intake-*.tar.gz"):  # each model is ~100 MB; keep the current one
-            if old != target:
-                old.unlink()
+        # Each model is ~250 MB: keep the current one and the two newest others (other branches and
+        # worktrees sharing this folder, switching back and forth).
+        others = sorted((p for p in MODELS.glob("intake-*.tar.gz") if p != target), key=lambda p: p.stat().st_mtime)
+        for old in others[:-2]:
+            old.unlink()
         print(f"trained in {elapsed:.0f} s: {target.relative_to(ROOT)}", file=sys.stderr)
         return target
 
