@@ -132,7 +132,8 @@ def test_the_same_update_twice_is_handled_once(stack, fake_telegram):
     update = text_update(user, "怎么查话费余额")
     assert say(stack, update)["status"] == "text"
     assert say(stack, update)["status"] == "duplicate"
-    assert len(fake_telegram.texts(user)) == 1
+    notice, answer = fake_telegram.texts(user)  # first contact: the privacy notice, then the answer
+    assert "个人信息保护提示" in notice and "个人信息保护提示" not in answer
 
 
 def test_rate_limited_reply_is_delivered_once_after_the_wait(stack, fake_telegram):
