@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, TypeVar
 from rasa_sdk import Tracker
 
 from bot.handoff import HandoffService, WorkingHours
+from bot.incidents import IncidentService
 from bot.lifecycle import Escalations
 from bot.staff import StaffService
 from bot.storage.database import Database
@@ -40,6 +41,7 @@ def _service_of(owner: str) -> Any:
                 StaffService=staff,
                 HandoffService=HandoffService(db, staff, hours),
                 Escalations=Escalations(db),
+                IncidentService=IncidentService(db),
             )
         return _services[owner]
 
