@@ -603,6 +603,10 @@ class AgentConsoleInput(InputChannel):
                 }
             )
 
+        from channels import console_incidents  # registers on this blueprint; imports this module's helpers
+
+        console_incidents.register(blueprint, api, hub, _body, _string)
+
         return blueprint
 
 

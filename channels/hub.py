@@ -27,6 +27,7 @@ from bot.delivery import FailedDeliveries, InboundLog
 from bot.lifecycle import SURVEY_CLOSED_TEXT, SURVEY_PAYLOAD, DeadlineWatch, Escalations, Feedback
 from bot.outbox import OutboxAdmin, OutboxDispatcher, Settings
 from bot.errors import IntakeError, StoreUnavailable
+from bot.incidents import IncidentService
 from bot.handoff import CANCELLED_TEXT, IN_CHAT_TEXT, WAITING_TEXT, HandoffService, Message, WorkingHours, describe_wait
 from bot.staff import StaffService
 from bot.storage.database import Database
@@ -118,6 +119,7 @@ class Hub:
         self.deadlines = DeadlineWatch(db)
         self.feedback = Feedback(db)
         self.escalations = Escalations(db)
+        self.incidents = IncidentService(db)
         self.dispatcher: Optional[OutboxDispatcher] = None
         self._dispatch: Optional[asyncio.Task] = None
         self.couriers: Dict[str, Courier] = {}
