@@ -383,6 +383,7 @@
     closeDialog();
     hideNotice();
     [queueList, myList, allList, progressList].forEach(clear);
+    panels.forEach(function (p) { p.reset(); });
     renderCounts();
     document.title = "坐席工作台 · 在线客服";
   }
@@ -466,6 +467,7 @@
       jobs.push(api("GET", "/outbox").then(function (d) { if (epoch === state.epoch) renderOutbox(d || {}); }));
       jobs.push(api("GET", "/escalations").then(function (d) { if (epoch === state.epoch) renderEscalations(listOf(d, "escalations")); }));
     }
+    panels.forEach(function (p) { jobs.push(Promise.resolve().then(function () { return p.refresh(function () { return epoch === state.epoch; }); })); });
     Promise.allSettled(jobs).then(function (results) {
       if (epoch !== state.epoch) return;
       state.refreshing = false;
@@ -1352,6 +1354,16 @@
       if (dialogForm.requestSubmit) dialogForm.requestSubmit(); else dialogSubmit.click();
     }
   });
+
+  // ---------------------------------------------------------------- panels in their own files
+
+  // A panel (e.g. incidents.js) registers {refresh(current), reset()}: refreshed with the lists
+  // (`current()` is false once the console was logged out or restarted), reset on logout.
+  var panels = [];
+  window.AgentConsole = {
+    register: function (panel) { panels.push(panel); },
+    api: api, el: el, clear: clear, fmtTime: fmtTime, notice: notice, askReason: askReason, isSupervisor: isSupervisor
+  };
 
   // ---------------------------------------------------------------- boot
 
