@@ -63,6 +63,9 @@ DEFAULT_TEXTS = {
 }
 
 
+_SAMPLE = {"subject": "", "incident": "", "eta": "", "ticket": "", "note": "", "resolution": ""}
+
+
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -118,6 +121,8 @@ class Rules:
             )
             texts = dict(DEFAULT_TEXTS)
             texts.update({k: str(v).strip() for k, v in (data.get("texts") or {}).items() if k in DEFAULT_TEXTS})
+            for name, text in texts.items():  # an unknown {placeholder} is found now, not with a customer waiting
+                text.format(**_SAMPLE)
             return cls(
                 window=timedelta(minutes=float(data.get("window_minutes") or 30)),
                 thresholds=thresholds,
@@ -131,7 +136,7 @@ class Rules:
                 symptoms=symptoms,
                 texts=texts,
             )
-        except (KeyError, TypeError, ValueError, AttributeError, re.error) as error:
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, re.error) as error:
             raise InvalidInput(f"outage rules: {error}") from error
 
     # -- extraction ---------------------------------------------------------------------------

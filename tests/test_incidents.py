@@ -72,6 +72,10 @@ def test_rules_file_changes_apply_without_a_restart(tmp_path):
     assert rules.thresholds["area_symptom"] == 3 and rules.area_of("天街这边没信号") == "龙湖天街"
     path.write_text("thresholds: [oops", encoding="utf-8")  # a broken edit keeps the last good rules
     assert book.current().thresholds["area_symptom"] == 3
+    broken = text.replace("预计 {eta} 前恢复", "预计 {recovery} 前恢复")
+    assert broken != text
+    path.write_text(broken, encoding="utf-8")
+    assert "{eta}" in book.current().texts["known_fault"]  # so does a text with an unknown placeholder
 
 
 def test_the_rules_file_can_be_chosen_by_environment(tmp_path, monkeypatch):
