@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from bot.incidents import DEFAULT_RULES, RuleBook
 from bot.staff import Role
 from bot.storage.database import Database
-from bot.storage.models import HandoffEventRow, HandoffMessageRow, HandoffSessionRow, IncidentRow, TicketRow
+from bot.storage.models import EscalationRow, HandoffEventRow, HandoffMessageRow, HandoffSessionRow, IncidentRow, TicketRow
 from tests.e2e.servers import Stack
 
 pytestmark = pytest.mark.e2e
@@ -31,12 +31,12 @@ STORM = [
     "{e}这边手机显示无服务，从早上开始的",
     "我们{e}整栋楼都没信号了",
     "我在{e}3栋，手机没有信号",
-    "{e}小区手机没信号，怎么回事",
+    "{e}整个小区手机都没信号，怎么回事",  # urgent (many affected): would go to an agent at once
     "住{e}的，手机突然没信号了",
     "{e}手机信号没了，已经两个小时",
-    "我们{e}小区的手机都没信号",
+    "我们{e}邻居也都没信号了",  # urgent
     "{e}5号楼手机没有信号了",
-    "{e}小区今天手机没信号",
+    "{e}小区今天手机一直没信号",  # urgent (service interrupted)
     "家在{e}，手机显示无服务",
 ]
 ELSEWHERE = ["{e}宽带断网了，一直连不上", "{e}这边手机没信号", "我家在{e}，网速特别慢"]
@@ -118,6 +118,14 @@ def test_outage_storm_through_rest(stack, console, backend):
         assert incident.number in answers[s] and "预计" in answers[s] and "前恢复" in answers[s]
         assert tickets[s].number in answers[s]
         assert s not in open_sessions
+    # Urgent ones among them would have gone to an agent at once, without the incident.
+    urgent_told = [s for s in told if tickets[s].severity == "urgent"]
+    assert len(urgent_told) >= 3, [tickets[s].severity for s in told]
+    with db.transaction() as session:
+        escalated = session.execute(
+            sa.select(EscalationRow.ticket_id).where(EscalationRow.ticket_id.in_([tickets[s].id for s in told]))
+        ).scalars().all()
+    assert escalated == []
     assert not any("已并入" in answers[s] for s, _ in others)
 
     # Supervisors were told through the change feed; the console lists it, open first, with the count.
@@ -189,6 +197,6 @@ def test_outage_storm_through_rest(stack, console, backend):
         f"in {elapsed:.1f} s; incident {incident.number} opened at complaint #{THRESHOLD} of the estate, "
         f"{opened_after:.1f} s after the first ({filed_at[storm_senders[THRESHOLD - 1]]:.1f} s into the storm); "
         f"linked {len(storm)}/{len(storm)}, others linked 0/{len(others)}; told known fault: {len(told)}, "
-        f"queued among them: 0; closed -> {r.json()['notified']} customers notified in "
+        f"{len(urgent_told)} of them urgent, queued or escalated: 0; closed -> {r.json()['notified']} customers notified in "
         f"{time.monotonic() - closed_started:.1f} s incl. delivery; recovery+result+survey delivered over REST: {delivered}"
     )
