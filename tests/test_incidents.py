@@ -36,6 +36,7 @@ RULES = RuleBook(DEFAULT_RULES).current()
         ("我在幸福村，电话老断", "幸福村"),
         ("我们村里没信号", None),  # a place, but no name
         ("家里网速很慢，看视频老卡", None),
+        ("我家翠湖花园今天中午起整栋楼都连不上网", "翠湖花园"),  # as the benchmark's storm says it
     ],
 )
 def test_area_from_what_the_customer_says(text, area):
@@ -52,6 +53,8 @@ def test_area_from_what_the_customer_says(text, area):
         ("晚上网速慢得要命", "slow_data"),
         ("打电话老是掉线", "calls_drop"),
         ("信号很差，时有时无", "weak_signal"),
+        ("我们翠湖花园这边从中午开始手机没信号 电话也打不出去", "no_signal"),
+        ("家里宽带和手机都上不了网", "broadband_down"),
         ("我想问下话费", None),
     ],
 )
