@@ -153,6 +153,13 @@ def test_outage_storm_through_rest(stack, console, backend):
         <= {e["ticket"]["number"] for e in backend.received() if e["kind"] == "incident_linked"}
     )
 
+    # A new expected recovery, told to every linked customer; nonsense is refused.
+    r = stack.api("POST", f"/incidents/{incident.number}/update", supervisor, json={"eta_hours": 2, "note": "基站断电，正在抢修", "notify": True})
+    assert r.status_code == 200 and r.json()["notified"] == len(storm), r.text
+    assert r.json()["incident"]["note"] == "基站断电，正在抢修"
+    assert stack.api("POST", f"/incidents/{incident.number}/update", supervisor, json={"eta_hours": -1}).status_code == 400
+    assert stack.api("POST", f"/incidents/{incident.number}/close", agent, json={"resolution": "x"}).status_code == 403
+
     # The supervisor closes it; closing twice sends nothing more.
     closed_started = time.monotonic()
     r = stack.api("POST", f"/incidents/{incident.number}/close", supervisor, json={"resolution": "基站电源已恢复，信号正常"})
@@ -172,6 +179,7 @@ def test_outage_storm_through_rest(stack, console, backend):
 
     for s in storm_senders:
         texts = notices(s)
+        assert sum("预计恢复时间更新为" in t and "基站断电" in t for t in texts) == 1, texts
         assert sum("已经修复" in t for t in texts) == 1, texts
         assert sum("打分" in t for t in texts) == 1, texts
     assert not any("已经修复" in t for s, _ in others for t in notices(s))
@@ -181,7 +189,7 @@ def test_outage_storm_through_rest(stack, console, backend):
     for s in storm_senders:
         replies = stack.say(s, "现在有信号了吗")
         text = stack.texts(replies)
-        assert "已经修复" in text and "已处理完成" in text and "打分" in text, text
+        assert "预计恢复时间更新为" in text and "已经修复" in text and "已处理完成" in text and "打分" in text, text
         assert any(r.get("buttons") for r in replies)
         delivered += 1
     assert stack.texts(stack.say(storm_senders[-1], "5分")).find("感谢您的评价") >= 0
