@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, TypeVar
 from rasa_sdk import Tracker
 
 from bot.handoff import HandoffService, WorkingHours
+from bot.incidents import IncidentService
 from bot.lifecycle import Escalations
 from bot.privacy import PrivacyRequests
 from bot.storage.conversations import ConversationLog
@@ -43,6 +44,7 @@ def _service_of(owner: str) -> Any:
                 HandoffService=HandoffService(db, staff, hours),
                 Escalations=Escalations(db),
                 PrivacyRequests=PrivacyRequests(db, ConversationLog.from_env()),
+                IncidentService=IncidentService(db),
             )
         return _services[owner]
 

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import call, customer_of, idempotency_key, latest_text, ticket_vars
 from actions.handover import hand_over
 from bot.categories import Category
+from bot.incidents import IncidentService
 from bot.lifecycle import Escalations
 from bot.severity import Severity
 from bot.errors import IntakeError, InvalidInput, StoreUnavailable
@@ -157,6 +158,16 @@ class ActionFileComplaint(Action):
             dispatcher.utter_message(response="utter_complaint_cancelled")
             return reset_complaint()
         dispatcher.utter_message(response="utter_ticket_created", **ticket_vars(ticket))
+        if category is Category.NETWORK:
+            try:
+                outcome = await call(IncidentService.consider, ticket.number)
+            except IntakeError as error:  # the ticket stands; it is handled like any other
+                logger.error("outage check of %s failed: %s", ticket.number, error.__class__.__name__)
+            else:
+                if outcome.linked and outcome.customer_text:
+                    # A known fault: the incident is the escalation; no queue, no separate escalation.
+                    dispatcher.utter_message(text=outcome.customer_text)
+                    return reset_complaint()
         if ticket.severity in (Severity.MAJOR, Severity.URGENT):
             # Major and urgent complaints (outages, regulator threats, repeats) go to a person at once;
             # urgent ones also to the supervisors' escalation queue.

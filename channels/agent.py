@@ -615,6 +615,9 @@ class AgentConsoleInput(InputChannel):
         console_privacy.register(blueprint, api, hub)
         # The supervisors' service-figures dashboard (/agent/dashboard, /api/stats, /api/stats.csv).
         console_stats.register(blueprint, api, hub, _security_headers(), STATIC)
+        from channels import console_incidents  # registers on this blueprint; imports this module's helpers
+
+        console_incidents.register(blueprint, api, hub, _body, _string)
 
         return blueprint
 

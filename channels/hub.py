@@ -29,6 +29,7 @@ from bot.outbox import OutboxAdmin, OutboxDispatcher, Settings
 from bot.privacy import AccessLog, Notices, PrivacyRequests, Retention, notice_text
 from bot.storage.conversations import ConversationLog
 from bot.errors import IntakeError, StoreUnavailable
+from bot.incidents import IncidentService
 from bot.handoff import CANCELLED_TEXT, IN_CHAT_TEXT, WAITING_TEXT, HandoffService, Message, WorkingHours, describe_wait
 from bot.staff import StaffService
 from bot.storage.database import Database
@@ -125,6 +126,7 @@ class Hub:
         self.conversations = ConversationLog.from_env()
         self.privacy = PrivacyRequests(db, self.conversations)
         self.retention = Retention(db, self.conversations)
+        self.incidents = IncidentService(db)
         self.dispatcher: Optional[OutboxDispatcher] = None
         self._dispatch: Optional[asyncio.Task] = None
         self.couriers: Dict[str, Courier] = {}

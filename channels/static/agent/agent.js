@@ -383,6 +383,7 @@
     closeDialog();
     hideNotice();
     [queueList, myList, allList, progressList].forEach(clear);
+    panels.forEach(function (p) { p.reset(); });
     renderCounts();
     document.title = "坐席工作台 · 在线客服";
   }
@@ -471,6 +472,7 @@
       jobs.push(api("GET", "/privacy-requests?status=pending").then(function (d) { if (epoch === state.epoch) renderPrivacy(listOf(d, "requests")); }));
       jobs.push(api("GET", "/access-log?limit=30").then(function (d) { if (epoch === state.epoch) renderAccessLog(listOf(d, "entries")); }));
     }
+    panels.forEach(function (p) { jobs.push(Promise.resolve().then(function () { return p.refresh(function () { return epoch === state.epoch; }); })); });
     Promise.allSettled(jobs).then(function (results) {
       if (epoch !== state.epoch) return;
       state.refreshing = false;
@@ -1424,6 +1426,16 @@
       if (dialogForm.requestSubmit) dialogForm.requestSubmit(); else dialogSubmit.click();
     }
   });
+
+  // ---------------------------------------------------------------- panels in their own files
+
+  // A panel (e.g. incidents.js) registers {refresh(current), reset()}: refreshed with the lists
+  // (`current()` is false once the console was logged out or restarted), reset on logout.
+  var panels = [];
+  window.AgentConsole = {
+    register: function (panel) { panels.push(panel); },
+    api: api, el: el, clear: clear, fmtTime: fmtTime, notice: notice, askReason: askReason, isSupervisor: isSupervisor
+  };
 
   // ---------------------------------------------------------------- boot
 

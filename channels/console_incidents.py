@@ -1,0 +1,128 @@
+"""Console API for outage incidents (故障聚合), supervisors only: list, open by hand, set the expected
+recovery and a note, link or unlink a ticket, close with a resolution. Registered on the console's
+blueprint by channels/agent.py; errors map to status codes through its `api` decorator."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Dict, Optional
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.errors import InvalidInput
+from bot.incidents import Incident, IncidentService
+from bot.staff import StaffMember
+from bot.text import beijing_time, iso
+
+MAX_ETA = timedelta(days=30)
+
+
+def incident_json(i: Incident) -> Dict[str, Any]:
+    return {
+        "number": i.number,
+        "status": i.status,
+        "title": i.title,
+        "area": i.area,
+        "symptom": i.symptom,
+        "symptom_label": i.symptom_label,
+        "match_key": i.match_key,
+        "opened_at": iso(i.opened_at),
+        "opened_by": i.opened_by,
+        "eta": iso(i.eta),
+        "eta_label": beijing_time(i.eta) if i.eta else None,
+        "note": i.note,
+        "closed_at": iso(i.closed_at),
+        "closed_by": i.closed_by,
+        "resolution": i.resolution,
+        "linked": i.linked,
+        "linked_open": i.linked_open,
+        "customers": i.customers,
+        "tickets": [{"number": t.number, "status": t.status.value, "status_label": t.status.label, "created_at": iso(t.created_at)} for t in i.tickets],
+    }
+
+
+def _eta(body: Dict[str, Any], now: datetime) -> Optional[datetime]:
+    """`eta` as an ISO time with an offset, or `eta_hours` from now; None when neither is given."""
+    if body.get("eta") not in (None, ""):
+        value = body["eta"]
+        try:
+            eta = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput("'eta' must be an ISO 8601 time")
+        if eta.tzinfo is None:
+            raise InvalidInput("'eta' needs a UTC offset")
+    elif body.get("eta_hours") not in (None, ""):
+        hours = body["eta_hours"]
+        if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= MAX_ETA.total_seconds() / 3600:
+            raise InvalidInput("'eta_hours' must be a number of hours (at most 30 days)")
+        eta = now + timedelta(hours=hours)
+    else:
+        return None
+    if eta - now > MAX_ETA:
+        raise InvalidInput("the expected recovery is more than 30 days away")
+    return eta
+
+
+def register(blueprint: Blueprint, api: Callable, hub: Any, body: Callable, string: Callable) -> None:
+    """Add the incident routes; `body` and `string` are the console's request helpers."""
+    service: IncidentService = hub.incidents
+
+    @blueprint.route("/api/incidents", methods=["GET"])
+    @api()
+    async def incidents(request: Request, me: StaffMember) -> HTTPResponse:
+        found = await hub.run(service.list, me)
+        return response.json({"incidents": [incident_json(i) for i in found]})
+
+    @blueprint.route("/api/incidents", methods=["POST"])
+    @api()
+    async def open_incident(request: Request, me: StaffMember) -> HTTPResponse:
+        data = body(request)
+        opened = await hub.run(
+            service.open,
+            me,
+            string(data, "area", required=False, limit=64) or None,
+            string(data, "symptom", required=False, limit=32) or None,
+            _eta(data, datetime.now(timezone.utc)),
+            string(data, "note", required=False, limit=2000),
+        )
+        hub.changed()
+        return response.json({"incident": incident_json(opened)}, status=201)
+
+    @blueprint.route("/api/incidents/<number>", methods=["GET"])
+    @api()
+    async def incident(request: Request, number: str, me: StaffMember) -> HTTPResponse:
+        return response.json({"incident": incident_json(await hub.run(service.get, me, number))})
+
+    @blueprint.route("/api/incidents/<number>/update", methods=["POST"])
+    @api()
+    async def update_incident(request: Request, number: str, me: StaffMember) -> HTTPResponse:
+        data = body(request)
+        note = string(data, "note", required=False, limit=2000) if "note" in data else None
+        notify = data.get("notify", False)
+        if not isinstance(notify, bool):
+            raise InvalidInput("'notify' must be true or false")
+        updated, told = await hub.run(service.update, me, number, _eta(data, datetime.now(timezone.utc)), note, notify)
+        hub.changed()
+        return response.json({"incident": incident_json(updated), "notified": told})
+
+    @blueprint.route("/api/incidents/<number>/close", methods=["POST"])
+    @api()
+    async def close_incident(request: Request, number: str, me: StaffMember) -> HTTPResponse:
+        resolution = string(body(request), "resolution", limit=2000)
+        closed, told = await hub.run(service.close, me, number, resolution)
+        hub.changed()  # the recovery notices, results and surveys go out now
+        return response.json({"incident": incident_json(closed), "notified": told})
+
+    @blueprint.route("/api/incidents/<number>/link", methods=["POST"])
+    @api()
+    async def link_ticket(request: Request, number: str, me: StaffMember) -> HTTPResponse:
+        ticket = string(body(request), "ticket", limit=32)
+        return response.json({"incident": incident_json(await hub.run(service.link, me, number, ticket))})
+
+    @blueprint.route("/api/incidents/<number>/unlink", methods=["POST"])
+    @api()
+    async def unlink_ticket(request: Request, number: str, me: StaffMember) -> HTTPResponse:
+        ticket = string(body(request), "ticket", limit=32)
+        return response.json({"incident": incident_json(await hub.run(service.unlink, me, number, ticket))})
