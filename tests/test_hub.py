@@ -108,6 +108,8 @@ def test_the_gate_keeps_the_bot_silent_while_a_human_has_the_conversation(hubs):
     hub, _ = hubs
     wang = agent_on(hub)
     alice = Customer("rest", "alice")
+    reached, said = gate(hub, alice, "查话费")
+    assert reached == ["查话费"] and len(said) == 1 and "个人信息保护提示" in said[0]  # first contact: the notice
     assert gate(hub, alice, "查话费") == (["查话费"], [])
     session = hub.handoff.request(alice, "转人工").session
     assert gate(hub, alice, "我等着") == ([], [])  # just told their place: no reminder yet
