@@ -26,6 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot import logs
 from bot.errors import IntakeError
 from bot.handoff import Message
 from bot.tickets import Customer
@@ -142,6 +143,7 @@ class WebChatInput(InputChannel):
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: Text, data: Any) -> None:
+            logs.start_request()  # one id per message, not one per socket
             session = await sio.get_session(sid)
             session_id = session.get("session_id")
             if not session_id:
