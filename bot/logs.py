@@ -135,15 +135,16 @@ def bind(request_id: Optional[str] = None, sender_id: Optional[str] = None, chan
 @contextmanager
 def context(request_id: Optional[str] = None, sender_id: Optional[str] = None, channel: Optional[str] = None) -> Iterator[None]:
     """Ids for the block, restored afterwards (for code outside a request, e.g. a polling loop)."""
-    tokens = [REQUEST_ID.set(request_id or new_request_id())]
-    if sender_id is not None:
-        tokens.append(CONVERSATION_ID.set(conversation_ref(sender_id)))
-    if channel is not None:
-        tokens.append(CHANNEL.set(channel))
+    tokens = [
+        REQUEST_ID.set(request_id or new_request_id()),
+        CONVERSATION_ID.set(conversation_ref(sender_id)),
+        CHANNEL.set(channel),
+    ]
     personal_token = _PERSONAL.set(frozenset())
     try:
         yield
     finally:
+        # Whatever the block bound (e.g. the conversation of a turn) goes with it.
         _PERSONAL.reset(personal_token)
         for token in reversed(tokens):
             token.var.reset(token)

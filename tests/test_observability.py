@@ -364,3 +364,12 @@ def test_names_of_a_telegram_update_are_masked_in_whatever_is_logged_for_it(json
     during, after = lines(json_log)
     assert "Wei" not in during["message"] and "zhangwei88" not in during["message"] and "Zhang" not in during["message"]
     assert after["message"] == "after the update: Wei"  # only while that update is handled
+
+
+def test_a_polled_update_leaves_no_ids_behind_for_the_next_one():
+    with logs.context():
+        logs.bind(sender_id="alice", channel="telegram")
+        logs.personal("Alice")
+        assert logs.CONVERSATION_ID.get() == logs.conversation_ref("alice") and logs.scrub("Alice") == "*****"
+    assert logs.CONVERSATION_ID.get() is None and logs.CHANNEL.get() is None and logs.REQUEST_ID.get() is None
+    assert logs.scrub("Alice") == "Alice"
