@@ -25,6 +25,7 @@ import zlib
 from typing import Any, Dict, List, Optional
 
 from sanic import Sanic, response
+from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -39,8 +40,8 @@ def _action_call(request: Request) -> Optional[Dict[str, Any]]:
         if request.headers.get("Content-Encoding") == "deflate":
             body = json.loads(zlib.decompress(request.body))
         else:
-            body = json.loads(request.body or b"null")
-    except (ValueError, zlib.error):
+            body = request.json  # parsed once: rasa_sdk's handler gets the same cached object
+    except (ValueError, zlib.error, InvalidUsage):
         return None
     return body if isinstance(body, dict) else None
 

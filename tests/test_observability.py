@@ -386,3 +386,76 @@ def test_a_polled_update_leaves_no_ids_behind_for_the_next_one():
         assert logs.CONVERSATION_ID.get() == logs.conversation_ref("alice") and logs.scrub("Alice") == "*****"
     assert logs.CONVERSATION_ID.get() is None and logs.CHANNEL.get() is None
     assert logs.REQUEST_ID.get() == "the loop's own" and logs.scrub("Alice") == "Alice"
+
+
+# -- the action server ---------------------------------------------------------------------------
+
+
+def start_action_server(tmp_path, database_url: str):
+    import os
+    import subprocess
+    import sys
+
+    import requests
+
+    from tests.e2e.servers import ROOT
+
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=database_url, SANIC_HOST="127.0.0.1", LOG_FORMAT="json", LOG_LEVEL="INFO",
+               PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore")
+    log = open(tmp_path / f"actions-{port}.log", "wb")
+    process = subprocess.Popen([sys.executable, "-m", "actions.server", "--actions", "actions", "--port", str(port)],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            return process, f"http://127.0.0.1:{port}"
+        except requests.RequestException:
+            assert process.poll() is None, (tmp_path / f"actions-{port}.log").read_text()
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("action server did not start")
+
+
+def test_the_action_server_counts_calls_returns_request_ids_and_reports_readiness(tmp_path):
+    import requests
+
+    process, url = start_action_server(tmp_path, f"sqlite:///{tmp_path / 'tickets.db'}")
+    try:
+        tracker = {"sender_id": "alice", "latest_input_channel": "rest", "slots": {}, "latest_message": {},
+                   "events": [], "paused": False, "followup_action": None, "active_loop": {},
+                   "latest_action_name": None}
+        call = {"next_action": "made_up_action", "tracker": tracker, "domain": {}, "version": "3.6.2"}
+        answer = requests.post(f"{url}/webhook", json=call, headers={"X-Request-ID": "caller-7"}, timeout=30)
+        assert answer.status_code == 404 and answer.headers["X-Request-ID"] == "caller-7"
+        assert requests.post(f"{url}/webhook", data=b"{not json", timeout=30).status_code in (400, 500)
+        ready = requests.get(f"{url}/readyz", timeout=30)
+        assert ready.status_code == 200 and ready.json()["checks"] == {"ticket_store": "ok"}
+        assert len(ready.headers["X-Request-ID"]) == 32
+        found = {}
+        for family in text_string_to_metric_families(requests.get(f"{url}/metrics", timeout=30).text):
+            for sample in family.samples:
+                found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+        # An unknown name never becomes a label value.
+        assert found[("intake_action_calls_total", (("action", "unknown"), ("outcome", "not_found")))] == 1
+        assert not [key for key in found if ("action", "made_up_action") in key[1]]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    lines = [json.loads(line) for line in (tmp_path.glob("actions-*.log").__next__()).read_text().splitlines()]
+    assert any(line.get("request_id") == "caller-7" and line.get("conversation_id") == logs.conversation_ref("alice")
+               for line in lines)
+
+
+def test_the_action_server_is_not_ready_without_its_store(tmp_path):
+    import requests
+
+    process, url = start_action_server(tmp_path, f"postgresql://intake:x@127.0.0.1:{free_port()}/tickets")
+    try:
+        ready = requests.get(f"{url}/readyz", timeout=30)
+        assert ready.status_code == 503 and ready.json()["checks"] == {"ticket_store": "unreachable"}
+        assert requests.get(f"{url}/health", timeout=30).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
