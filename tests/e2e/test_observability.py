@@ -164,7 +164,9 @@ def test_a_full_conversation_is_measured_and_logged_without_personal_data(observ
             spent.append(time.perf_counter() - started)
         timings[name] = (statistics.median(spent) * 1000, max(spent) * 1000)
         assert max(spent) < 1.0
-    print("\n/metrics scrape ms (median, max):", {k: tuple(round(x, 1) for x in v) for k, v in timings.items()})
+    turns = rasa[("intake_turn_duration_seconds_sum", (("channel", "rest"),))] / bot_turns
+    print(f"\nmean bot turn (REST, DEBUG logs): {turns * 1000:.0f} ms")
+    print("/metrics scrape ms (median, max):", {k: tuple(round(x, 1) for x in v) for k, v in timings.items()})
 
     check_logs(Path(stack.workdir), [alice, bob])
     db.dispose()
@@ -206,5 +208,8 @@ def check_logs(workdir: Path, senders) -> None:
     # The action server: every action call's lines carry the conversation.
     runs = [d for d in actions if d["message"].startswith("Received request to run")]
     assert len(runs) >= 5 and all(d.get("request_id") and d.get("conversation_id") in refs for d in runs)
+    per_turn = Counter(d["request_id"] for d in rasa if d.get("request_id") in {p["request_id"] for p in parses})
+    print(f"log lines per bot turn at DEBUG (Rasa process): median {statistics.median(per_turn.values())}, "
+          f"max {max(per_turn.values())}; action server lines: {len(actions)}")
     # The libraries' records went through the same handler.
     assert {"rasa", "rasa_sdk"} <= {d["logger"].split(".")[0] for d in rasa + actions}
