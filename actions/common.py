@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import logging
 import os
@@ -59,7 +60,13 @@ async def call(method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     def run() -> T:
         return method(_service_of(owner), *args, **kwargs)
 
-    return await asyncio.get_running_loop().run_in_executor(None, run)
+    context = contextvars.copy_context()  # the call's log lines keep the request's ids
+    return await asyncio.get_running_loop().run_in_executor(None, context.run, run)
+
+
+def database() -> Database:
+    """The process's ticket store (the services are built on first use)."""
+    return _service_of("TicketService").db
 
 
 def customer_of(tracker: Tracker) -> Customer:

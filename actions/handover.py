@@ -7,6 +7,7 @@ from typing import List, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import metrics
 from actions.common import call, customer_of, ticket_vars
 from bot.handoff import HandoffService, Outcome, describe_wait
 from bot.text import beijing_time
@@ -36,6 +37,7 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, ticket: 
     # This turn's own answers are rendered by Rasa after the action: note what the customer was told.
     history.append(("system", f"智能助手已告知客户：工单 {ticket.number} 已登记，正在转接人工客服"))
     placement = await call(HandoffService.request, customer_of(tracker), reason, ticket, history)
+    metrics.HANDOFF_REQUESTS.labels(placement.outcome.value).inc()
     values = ticket_vars(ticket)
     if placement.outcome is Outcome.ROUTED or (placement.outcome is Outcome.ALREADY and placement.agent_name):
         dispatcher.utter_message(response="utter_handoff_routed", agent=placement.agent_name, **values)

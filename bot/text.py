@@ -44,10 +44,30 @@ def mask_phone(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}"
 
 
+# A name the customer introduces: 我叫张三, 我是李四，…, 姓名：王五, 联系人 赵六, 名字叫孙七, 我姓周.
+# Conservative: only right after these phrases, and 我是 only when a short word ends there (我是张三，
+# but not 我是移动老用户). Names elsewhere in free text are not recognised.
+_NAME_AFTER = re.compile(
+    r"(?P<lead>我叫|叫我|我的名字是|名字是|名字叫|我姓|(?:客户|用户|机主)?(?:姓名|联系人|称呼)(?:是|为)?)"
+    r"(?P<sep>[\s:：]*)(?P<name>[\u4e00-\u9fff·]{1,4})"
+)
+_NAME_AFTER_I_AM = re.compile(r"(?P<lead>我是)(?P<sep>\s*)(?P<name>[\u4e00-\u9fff]{2,3})(?=$|[\s，,。.！!？?；;、：:（(]|电话|手机|号码)")
+
+
+def mask_names(text: str) -> str:
+    """Mask a name that follows an introduction phrase (我叫张三 -> 我叫**)."""
+
+    def hide(match: "re.Match[str]") -> str:
+        return match.group("lead") + match.group("sep") + "*" * len(match.group("name"))
+
+    return _NAME_AFTER_I_AM.sub(hide, _NAME_AFTER.sub(hide, text))
+
+
 def mask_personal_data(text: str) -> str:
-    """Mask phone and ID-card numbers in free text before it reaches a log."""
+    """Mask phone and ID-card numbers, and introduced names, in free text before it reaches a log."""
     text = _ID_CARD.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], text)
-    return _PHONE.sub(lambda m: mask_phone("".join(m.groups())), text)
+    text = _PHONE.sub(lambda m: mask_phone("".join(m.groups())), text)
+    return mask_names(text)
 
 
 def clean(text: Optional[str]) -> str:

@@ -1,7 +1,16 @@
 """Channel adapters: how customers reach the assistant (web chat now, messaging apps next)."""
 
+import os as _os
+
 from bot import logs as _logs
-from channels import tuning as _tuning
+
+if _os.environ.get("LOG_FORMAT") == "json":
+    # Production: one JSON object per line from the first one, warnings raised while importing Rasa included.
+    _logs.configure(import_first=_logs.OWN_HANDLER_LIBRARIES)
+
+from channels import metrics as _metrics  # noqa: E402 - after the logging
+from channels import tuning as _tuning  # noqa: E402
 
 _logs.install()
 _tuning.install()
+_metrics.install()

@@ -42,6 +42,7 @@ from bot.text import MAX_MESSAGE_CHARS, iso
 from bot.tickets import Ticket
 from channels import console_privacy
 from channels import console_stats
+from channels import metrics
 from channels.hub import get_hub
 
 logger = logging.getLogger(__name__)
@@ -366,6 +367,7 @@ class AgentConsoleInput(InputChannel):
         @api()
         async def accept(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
             found = await hub.run(hub.handoff.accept, me, session_id)
+            metrics.HANDOFF_ACCEPTS.inc()
             return response.json({"session": session_json(found)})
 
         @blueprint.route("/api/sessions/<session_id:int>/transcript", methods=["GET"])

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import threading
@@ -34,6 +35,7 @@ from bot.handoff import CANCELLED_TEXT, IN_CHAT_TEXT, WAITING_TEXT, HandoffServi
 from bot.staff import StaffService
 from bot.storage.database import Database
 from bot.tickets import Customer, TicketService
+from channels import metrics
 from channels.bus import RedisBus
 
 logger = logging.getLogger(__name__)
@@ -157,8 +159,9 @@ class Hub:
             self.bus.publish()
 
     async def run(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking domain call off the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(None, lambda: method(*args, **kwargs))
+        """Run a blocking domain call off the event loop (in this context: its logs carry the ids)."""
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(None, lambda: context.run(method, *args, **kwargs))
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -200,10 +203,12 @@ class Hub:
         async def handle(message: UserMessage) -> Any:
             customer = Customer(message.input_channel or "unknown", message.sender_id)
             if await self.route(customer, message.text or "", message.output_channel):
+                metrics.routed_to_human()
                 return None
             return await on_new_message(message)
 
-        return handle
+        # Every channel passes here: the place to count turns and give their logs the ids.
+        return metrics.observe_turns(handle)
 
     async def route(self, customer: Customer, text: str, output: OutputChannel) -> bool:
         """True when the message belongs to a human conversation (the bot must stay silent)."""
@@ -324,6 +329,7 @@ class Hub:
         while True:
             try:
                 result = await self.run(self.dispatcher.run_once)
+                metrics.outbox_round(result.delivered, result.failed, result.dead)
                 busy = result.delivered or result.failed or result.dead
             except asyncio.CancelledError:
                 raise

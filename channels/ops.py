@@ -1,4 +1,5 @@
-"""Health and readiness of one Rasa server process, for load balancers and orchestrators.
+"""Health, readiness and metrics of one Rasa server process, for load balancers, orchestrators and
+Prometheus; and what every request of the process gets: a request id and our logging.
 
 ``GET /healthz``  liveness: the process serves HTTP (200 always).
 ``GET /readyz``   readiness: 200 when the model is loaded, the ticket store and the tracker store
@@ -6,6 +7,10 @@
                   checks otherwise. Rasa falls back to an in-memory tracker store when its SQL store
                   cannot be reached at start: that process is not ready (conversations would not
                   survive it and other processes would not see them).
+``GET /metrics``  Prometheus metrics of this process and gauges of the ticket store (channels/metrics.py).
+
+Every request gets an id: the client's ``X-Request-ID`` when it is a short token, else a new one. It
+is in every log line written while the request is handled and comes back as ``X-Request-ID``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import logs
 from bot.errors import IntakeError
+from channels import metrics
 from channels.hub import get_hub
 
 STARTED = time.monotonic()
@@ -40,6 +47,18 @@ class OpsInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hub = get_hub()
         blueprint = Blueprint("ops", __name__)
+        metrics.watch_store(hub.db)
+
+        @blueprint.listener("before_server_start")
+        async def observe_requests(app: Any, loop: Any) -> None:
+            # Rasa configured Sanic's loggers after loading the channels: take them over again.
+            logs.configure(import_first=logs.OWN_HANDLER_LIBRARIES)
+            app.register_middleware(_request_started, "request")
+            app.register_middleware(_request_finished, "response")
+
+        @blueprint.route("/metrics", methods=["GET"])
+        async def prometheus(_: Request) -> HTTPResponse:
+            return response.raw(await metrics.exposition(), content_type=metrics.CONTENT_TYPE)
 
         @blueprint.route("/healthz", methods=["GET"])
         async def healthz(_: Request) -> HTTPResponse:
@@ -64,6 +83,17 @@ class OpsInput(InputChannel):
             return response.json(body, status=200 if ready else 503)
 
         return blueprint
+
+
+async def _request_started(request: Request) -> None:
+    request_id = logs.valid_request_id(request.headers.get("X-Request-ID")) or logs.new_request_id()
+    request.ctx.request_id = logs.start_request(request_id)
+
+
+async def _request_finished(request: Request, answer: HTTPResponse) -> None:
+    request_id = getattr(request.ctx, "request_id", None)
+    if request_id and answer is not None:
+        answer.headers["X-Request-ID"] = request_id
 
 
 def _tracker_store_check(agent: Any) -> str:

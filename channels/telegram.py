@@ -353,6 +353,11 @@ class TelegramInput(InputChannel):
         except Exception as error:  # aiogram raises assorted errors on shapes it does not expect
             raise _Malformed(error.__class__.__name__) from error
         update_id = str(update.update_id)
+        logs.bind(channel=self.name())
+        sender = update.message.from_user if update.message else (update.callback_query.from_user if update.callback_query else None)
+        if sender is not None:
+            # Customers' names come with every update: whatever is logged while it is handled masks them.
+            logs.personal(sender.first_name, sender.last_name, sender.username, sender.full_name)
         if not await hub.run(hub.inbound.first_time, self.name(), update_id):
             return "duplicate"
         try:
@@ -485,7 +490,8 @@ class TelegramInput(InputChannel):
                 continue
             for update in updates:
                 try:
-                    await self.process(hub, handle, update.to_python())
+                    with logs.context():
+                        await self.process(hub, handle, update.to_python())
                 except asyncio.CancelledError:
                     raise
                 except IntakeError as error:

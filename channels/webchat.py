@@ -27,6 +27,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.privacy import retention_days
+from bot import logs
 from bot.errors import IntakeError
 from bot.handoff import Message
 from bot.tickets import Customer
@@ -149,6 +150,7 @@ class WebChatInput(InputChannel):
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: Text, data: Any) -> None:
+            logs.start_request()  # one id per message, not one per socket
             session = await sio.get_session(sid)
             session_id = session.get("session_id")
             if not session_id:

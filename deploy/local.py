@@ -163,12 +163,12 @@ class ProductionStack:
                 cwd=ROOT, env=self.env, check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
             self.action_port = free_port()
             self.env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{self.action_port}/webhook"
-            self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
-                        f"http://127.0.0.1:{self.action_port}/health")
+            self._spawn("actions", [sys.executable, "-m", "actions.server", "--actions", "actions", "--port", str(self.action_port)],
+                        f"http://127.0.0.1:{self.action_port}/readyz")
             self.rasa_ports = [free_port() for _ in range(self.rasa_processes)]
             for index, port in enumerate(self.rasa_ports):
                 self._spawn(f"rasa-{index + 1}", [
-                    sys.executable, "-m", "rasa", "run", "--model", str(self.model),
+                    sys.executable, "-m", "channels.server", "run", "--model", str(self.model),
                     "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "credentials.yml"),
                     "--interface", "127.0.0.1", "--port", str(port),
                 ], f"http://127.0.0.1:{port}/readyz")
@@ -188,6 +188,9 @@ class ProductionStack:
             SANIC_HOST="127.0.0.1",
             TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
+            # One JSON object per log line (bot/logs.py); LOG_LEVEL=DEBUG for more.
+            LOG_FORMAT=env.get("LOG_FORMAT", "json"),
+            LOG_LEVEL=env.get("LOG_LEVEL", "INFO"),
             LOCK_STORE_TYPE="redis",
             # nginx is the one proxy in front: take the client's address from its X-Forwarded-For.
             SANIC_PROXIES_COUNT="1",

@@ -20,6 +20,9 @@ export RASA_TELEMETRY_ENABLED=false
 export SANIC_HOST="${SANIC_HOST:-127.0.0.1}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
+# Logs (bot/logs.py): readable lines for people at a terminal; json (one object per line) in production.
+export LOG_FORMAT="${LOG_FORMAT:-text}"
+export LOG_LEVEL="${LOG_LEVEL:-INFO}"
 export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"
 export HANDOFF_WORKING_HOURS="${HANDOFF_WORKING_HOURS:-}"
 # Telegram stays off until a bot token is given (README "Telegram").

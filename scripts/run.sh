@@ -31,9 +31,9 @@ $PY -c 'from bot.storage.database import Database; Database.from_env().migrate()
 # A first supervisor account for the agent console when there is none (password file is mode 600).
 admin_note=$($PY -m bot.cli bootstrap --credentials-file data/console-admin.txt)
 
-$PY -m rasa_sdk --actions actions --port "$ACTION_PORT" &
+$PY -m actions.server --actions actions --port "$ACTION_PORT" &
 pids+=($!)
-$PY -m rasa run --model "$model" --endpoints endpoints.yml --credentials credentials.yml \
+$PY -m channels.server run --model "$model" --endpoints endpoints.yml --credentials credentials.yml \
   --interface "${RASA_INTERFACE:-127.0.0.1}" --port "$RASA_PORT" &
 pids+=($!)
 
@@ -54,7 +54,8 @@ cat <<MSG
     Agent console   http://localhost:$RASA_PORT/agent/   (API: /agent/api, OpenAPI: /agent/api/openapi.json)
     Telegram        $telegram
     REST channel    http://localhost:$RASA_PORT/webhooks/rest/webhook
-    Action server   http://localhost:$ACTION_PORT/health
+    Action server   http://localhost:$ACTION_PORT/health   (/readyz, /metrics)
+    Operations      http://localhost:$RASA_PORT/healthz   /readyz   /metrics (Prometheus)
   Tickets: $DATABASE_URL   Conversations: $TRACKER_STORE_URL
   Console accounts: ${admin_note:-see README}; add agents with: make agent USERNAME=wang NAME=小王
   Press Ctrl-C to stop.

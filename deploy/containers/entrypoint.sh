@@ -32,11 +32,11 @@ case "$role" in
     [ -f "$RASA_MODEL" ] || { echo "entrypoint: model not found: $RASA_MODEL" >&2; exit 1; }
     # One Sanic worker per container: replicas are the unit of scale.
     export SANIC_WORKERS=1
-    exec python -m rasa run --model "$RASA_MODEL" --endpoints endpoints.yml --credentials credentials.yml \
+    exec python -m channels.server run --model "$RASA_MODEL" --endpoints endpoints.yml --credentials credentials.yml \
       --interface 0.0.0.0 --port "$RASA_PORT"
     ;;
   actions)
-    exec python -m rasa_sdk --actions actions --port "$ACTION_PORT"
+    exec python -m actions.server --actions actions --port "$ACTION_PORT"
     ;;
   migrate)
     exec python -m bot.cli migrate

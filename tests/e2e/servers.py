@@ -47,6 +47,8 @@ class Stack:
             RASA_TELEMETRY_ENABLED="false",
             SANIC_HOST="127.0.0.1",
             TF_CPP_MIN_LOG_LEVEL="2",
+            LOG_FORMAT="json",
+            LOG_LEVEL="INFO",
             PYTHONWARNINGS="ignore",
             HANDOFF_WORKING_HOURS="",
             TELEGRAM_BOT_TOKEN="",
@@ -75,11 +77,11 @@ class Stack:
 
     def start(self, timeout: float = 240) -> "Stack":
         self.rasa_port, self.action_port = free_port(), free_port()
-        self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)])
+        self._spawn("actions", [sys.executable, "-m", "actions.server", "--actions", "actions", "--port", str(self.action_port)])
         self._spawn(
             "rasa",
             [
-                sys.executable, "-m", "rasa", "run",
+                sys.executable, "-m", "channels.server", "run",
                 "--model", str(self.model),
                 "--endpoints", str(ROOT / "endpoints.yml"),
                 "--credentials", str(ROOT / "credentials.yml"),

@@ -64,6 +64,10 @@ def file_complaint(stack, fake, user: int) -> str:
 
 
 def test_webhook_is_registered_on_start_with_its_secret(stack, fake_telegram):
+    # Registered by a listener that runs just after the server starts answering: wait for it.
+    deadline = time.monotonic() + 15
+    while not fake_telegram.recorded("setWebhook") and time.monotonic() < deadline:
+        time.sleep(0.1)
     [registration] = fake_telegram.recorded("setWebhook")
     assert registration.params["secret_token"] == TELEGRAM_SECRET
     assert registration.params["url"].endswith("/webhooks/telegram/webhook")

@@ -1,0 +1,461 @@
+"""Monitoring figures from the store, the Prometheus collectors, JSON logs with context ids, masking."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import io
+import json
+import logging
+import socket
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot import logs
+from bot.categories import Category
+from bot.handoff import HandoffService
+from bot.monitoring import FiguresCache, StoreFigures
+from bot.outbox import OutboxDispatcher, Settings
+from bot.staff import StaffService
+from bot.storage.database import Database
+from bot.text import mask_personal_data
+from bot.tickets import Customer, Status, TicketService
+from tests.e2e.servers import free_port
+from tests.test_outbox import RecordingBackend
+
+
+def samples(registry: CollectorRegistry) -> dict:
+    """{(name, labels as sorted tuple): value} of a registry's exposition, parsed back."""
+    found = {}
+    for family in text_string_to_metric_families(generate_latest(registry).decode()):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def store_registry(db: Database, **cache) -> CollectorRegistry:
+    from channels.metrics import StoreCollector
+
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(FiguresCache(lambda: StoreFigures.read(db), **cache).get))
+    return registry
+
+
+# -- figures of the store ----------------------------------------------------------------------
+
+
+def test_store_gauges_match_a_known_state_of_the_store(db):
+    tickets = TicketService(db)
+    staff = StaffService(db)
+    handoff = HandoffService(db, staff)
+    numbers = [
+        tickets.open_complaint(Customer("rest", f"c{n}"), Category.NETWORK, "宽带断网三天了", "13800001111")[0].number
+        for n in range(4)
+    ]
+    tickets.assign(numbers[0], "wang", "wang")
+    tickets.transition(numbers[1], Status.RESOLVED, "wang", "已修复")
+    # Nobody online: a call-back is promised. Then an agent logs in: the next request waits in the queue.
+    handoff.request(Customer("rest", "c2"), "客户要求转人工")
+    staff.add("li", "小李", "li-password-1")
+    staff.login("li", "li-password-1")
+    handoff.request(Customer("rest", "c3"), "客户要求转人工")
+    backend = RecordingBackend()
+    dispatcher = OutboxDispatcher(db, Settings("http://127.0.0.1:9/x", "s" * 16, max_attempts=1), sender=backend)
+    dispatcher.run_once()  # the oldest event of each ticket is delivered
+    backend.failing, backend.failure = True, "HTTP 422"
+    dispatcher.run_once()  # the next event of each ticket is rejected: dead at the first attempt
+
+    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    figures = StoreFigures.read(db, clock=lambda: later)
+    assert figures.tickets == {"new": 2, "assigned": 1, "in_progress": 0, "resolved": 1, "closed": 0, "reopened": 0}
+    assert figures.handoff_sessions == {
+        "waiting": 1, "callback": 1, "active": 0, "released": 0, "closed": 0, "cancelled": 0,
+    }
+    assert figures.queue_length == 2
+    dead = len([c for c in backend.calls if c[1]["kind"] == "dispatched"])
+    assert dead == 4 and figures.outbox_dead == dead
+    with db.transaction() as session:
+        from bot.storage.models import OutboxEventRow
+
+        rows = session.query(OutboxEventRow).all()
+        pending = [r for r in rows if r.delivered_at is None and r.dead_at is None]
+    assert figures.outbox_pending == len(pending) > 0
+    oldest = min(r.created_at for r in pending)
+    assert figures.outbox_oldest_pending_seconds == pytest.approx((later - oldest).total_seconds(), abs=0.01)
+    assert 3600 <= figures.outbox_oldest_pending_seconds < 3600 + 120
+
+    found = samples(store_registry(db))
+    assert found[("intake_store_up", ())] == 1
+    assert found[("intake_tickets", (("status", "new"),))] == 2
+    assert found[("intake_tickets", (("status", "assigned"),))] == 1
+    assert found[("intake_tickets", (("status", "resolved"),))] == 1
+    assert found[("intake_handoff_sessions", (("status", "waiting"),))] == 1
+    assert found[("intake_handoff_queue_length", ())] == 2
+    assert found[("intake_outbox_dead", ())] == 4
+    assert found[("intake_outbox_pending", ())] == len(pending)
+    assert 0 <= found[("intake_outbox_oldest_pending_age_seconds", ())] < 120
+
+
+def test_the_gauges_are_cached_for_a_few_seconds(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'tickets.db'}")
+    db.migrate()
+    reads = []
+
+    def read():
+        reads.append(1)
+        return StoreFigures.read(db)
+
+    now = [0.0]
+    cache = FiguresCache(read, max_age=5.0, clock=lambda: now[0])
+    TicketService(db).open_complaint(Customer("rest", "a"), Category.NETWORK, "宽带断网三天了", None)
+    assert cache.get().tickets["new"] == 1
+    TicketService(db).open_complaint(Customer("rest", "b"), Category.NETWORK, "宽带断网三天了", None)
+    now[0] = 4.9
+    assert cache.get().tickets["new"] == 1 and len(reads) == 1  # cached
+    now[0] = 5.0
+    assert cache.get().tickets["new"] == 2 and len(reads) == 2
+    db.dispose()
+
+
+def test_a_store_that_is_down_makes_the_up_gauge_zero_and_metrics_still_answer():
+    # Nothing listens on this port: connection refused.
+    db = Database(f"postgresql://intake:x@127.0.0.1:{free_port()}/tickets")
+    started = time.monotonic()
+    found = samples(store_registry(db))
+    assert found == {("intake_store_up", ()): 0}
+    assert time.monotonic() - started < 5
+    db.dispose()
+
+
+def test_a_store_that_hangs_gives_up_after_the_timeout_and_reads_once_at_a_time():
+    # A server that accepts connections and never answers (a network partition, a stuck database).
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    db = Database(f"postgresql://intake:x@127.0.0.1:{port}/tickets")
+    attempts = []
+
+    def read():
+        attempts.append(1)
+        return StoreFigures.read(db)
+
+    registry = CollectorRegistry()
+    from channels.metrics import StoreCollector
+
+    registry.register(StoreCollector(FiguresCache(read, timeout=0.5).get))
+    try:
+        for _ in range(3):
+            started = time.monotonic()
+            assert samples(registry) == {("intake_store_up", ()): 0}
+            assert time.monotonic() - started < 2
+        assert len(attempts) == 1  # the hung reading is waited for, not stacked up
+    finally:
+        listener.close()  # the hung connection fails and the reading thread ends
+        db.dispose()
+
+
+def test_the_rasa_process_serves_its_registry_with_the_store_down():
+    from channels import metrics
+
+    metrics.watch_store(Database(f"postgresql://intake:x@127.0.0.1:{free_port()}/tickets"), timeout=1.0)
+    body = asyncio.run(metrics.exposition()).decode()
+    assert "intake_store_up 0.0" in body
+    assert "# TYPE intake_turns_total counter" in body and "process_resident_memory_bytes" in body
+
+
+# -- turns and intents ---------------------------------------------------------------------------
+
+
+class _Message:
+    def __init__(self, sender: str, channel: str) -> None:
+        self.sender_id, self.input_channel = sender, channel
+
+
+def test_turns_are_counted_by_channel_and_route_and_bot_turns_timed():
+    from channels import metrics
+
+    def value(name, **labels):
+        return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (value("intake_turns_total", channel="t-chan", route="bot"),
+              value("intake_turns_total", channel="t-chan", route="human"),
+              value("intake_turn_duration_seconds_count", channel="t-chan"),
+              value("intake_intents_total", intent="greet"), value("intake_intents_total", intent="other"))
+    seen = {}
+
+    async def bot(message):
+        seen["conversation"] = logs.CONVERSATION_ID.get()
+        metrics.intent_predicted({"intent": {"name": "greet"}}, ["greet"])
+        metrics.intent_predicted({"intent": {"name": "made_up_by_customer"}}, ["greet"])
+        await asyncio.sleep(0.05)
+        return ["reply"]
+
+    async def human(message):
+        metrics.routed_to_human()
+
+    async def main():
+        assert await metrics.observe_turns(bot)(_Message("alice", "t-chan")) == ["reply"]
+        await metrics.observe_turns(human)(_Message("alice", "t-chan"))
+
+    asyncio.run(main())
+    metrics.intent_predicted({"intent": {"name": "greet"}}, ["greet"])  # outside a turn (/model/parse): not counted
+    after = (value("intake_turns_total", channel="t-chan", route="bot"),
+             value("intake_turns_total", channel="t-chan", route="human"),
+             value("intake_turn_duration_seconds_count", channel="t-chan"),
+             value("intake_intents_total", intent="greet"), value("intake_intents_total", intent="other"))
+    assert [a - b for a, b in zip(after, before)] == [1, 1, 1, 1, 1]
+    assert value("intake_turn_duration_seconds_sum", channel="t-chan") >= 0.045  # the 50 ms sleep, by the loop's clock
+    assert seen["conversation"] == logs.conversation_ref("alice") != "alice"
+
+
+# -- logs ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _own_context():
+    """Each test binds ids in a context of its own (they would otherwise outlive the test)."""
+    context = contextvars.copy_context()
+    for var in (logs.REQUEST_ID, logs.CONVERSATION_ID, logs.CHANNEL):
+        var.set(None)
+    yield
+    for var in context:
+        var.set(context[var])
+
+
+@pytest.fixture
+def json_log():
+    """Our logging configured as in production, writing to a buffer; the previous setup restored."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    stream = io.StringIO()
+    handler = logs.configure("DEBUG", "json", stream=stream)
+    yield stream
+    for logger in [root] + [logging.getLogger(n) for n in list(logging.root.manager.loggerDict)]:
+        if isinstance(logger, logging.Logger) and handler in logger.handlers:
+            logger.removeHandler(handler)
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+    logging.captureWarnings(False)
+
+
+def lines(stream: io.StringIO) -> list:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_json_lines_carry_the_context_ids_also_from_worker_threads(json_log):
+    logger = logging.getLogger("test.json")
+    logger.info("outside any request")
+    with logs.context(request_id="req-1", sender_id="alice", channel="rest"):
+        logger.warning("inside %s", "the request")
+
+        async def main():
+            import contextvars
+
+            context = contextvars.copy_context()
+            await asyncio.get_running_loop().run_in_executor(None, context.run, logger.info, "in a worker thread")
+
+        asyncio.run(main())
+    outside, inside, worker = lines(json_log)
+    assert set(outside) == {"ts", "level", "logger", "message", "pid"} and outside["message"] == "outside any request"
+    assert inside["level"] == "WARNING" and inside["logger"] == "test.json" and inside["message"] == "inside the request"
+    assert inside["request_id"] == worker["request_id"] == "req-1"
+    assert inside["conversation_id"] == worker["conversation_id"] == logs.conversation_ref("alice")
+    assert inside["channel"] == "rest"
+    assert datetime.strptime(inside["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_a_new_request_forgets_the_ids_and_names_of_the_previous_one(json_log):
+    logger = logging.getLogger("test.json")
+    logs.start_request("one")
+    logs.bind(sender_id="alice", channel="telegram")
+    logs.personal("Alice")
+    logger.info("Alice wrote")
+    logs.start_request("two")
+    logger.info("Alice again")
+    first, second = lines(json_log)
+    assert first["request_id"] == "one" and first["conversation_id"] and first["message"] == "***** wrote"
+    assert second == {**second, "request_id": "two", "message": "Alice again"} and "conversation_id" not in second
+
+
+def test_tracebacks_and_structured_records_are_masked(json_log):
+    logger = logging.getLogger("rasa.core.processor")
+    try:
+        raise ValueError("INSERT failed for 13912345678")
+    except ValueError:
+        logger.exception("saving the ticket of 139 1234 5678 failed")
+    # What Rasa's structlog writes: a JSON document with non-ASCII characters escaped.
+    logger.debug(json.dumps({"event": "processor.message.parse", "parse_data_text": "我叫张三，电话13912345678",
+                             "parse_data_entities": [{"value": 13912345678}], "level": "debug"}))
+    error, parse = lines(json_log)
+    assert "13912345678" not in json.dumps(error, ensure_ascii=False)
+    assert "139****5678" in error["message"] and "ValueError: INSERT failed for 139****5678" in error["exc_info"]
+    assert parse["message"] == "processor.message.parse"
+    assert parse["fields"] == {"parse_data_text": "我叫**，电话139****5678", "parse_data_entities": [{"value": "139****5678"}]}
+
+
+def test_every_logger_goes_through_the_masking_handler(json_log):
+    # Loggers that do not propagate (Rasa and rasa_sdk turn it off for Sanic) or that brought their own
+    # console handler get ours after configure().
+    quiet = logging.getLogger("test.sanic.like")
+    quiet.propagate = False
+    noisy = logging.getLogger("test.own.handler")
+    noisy.addHandler(logging.StreamHandler())
+    logs.configure("DEBUG", "json", stream=json_log)
+    quiet.error("sanic saw 13912345678")
+    noisy.error("library saw 13912345678")
+    assert [line["message"] for line in lines(json_log)] == ["sanic saw 139****5678", "library saw 139****5678"]
+    noisy.handlers.clear()
+    quiet.propagate = True
+
+
+def test_text_format_keeps_the_ids(monkeypatch):
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = list(root.handlers), root.level
+    handler = logs.configure("INFO", "text", stream=stream)
+    try:
+        with logs.context(request_id="req-9", sender_id="bob"):
+            logging.getLogger("test.text").info("联系人王小明 13912345678")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        logging.captureWarnings(False)
+        del handler
+    line = stream.getvalue()
+    assert "[req-9 " + logs.conversation_ref("bob") + "]" in line and "联系人*** 139****5678" in line
+
+
+def test_client_request_ids_are_taken_only_when_they_are_short_tokens():
+    assert logs.valid_request_id("3f2a-9c_1.x") == "3f2a-9c_1.x"
+    assert logs.valid_request_id("13912345678 张三") is None and logs.valid_request_id("x" * 65) is None
+    assert logs.valid_request_id(None) is None
+
+
+# -- masking -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, masked",
+    [
+        ("我叫张三，电话13912345678", "我叫**，电话139****5678"),
+        ("你好我是李四", "你好我是**"),
+        ("我是张三丰，想投诉", "我是***，想投诉"),
+        ("姓名：王五 电话139-1234-5678", "姓名：** 电话139****5678"),
+        ("联系人 赵六", "联系人 **"),
+        ("客户姓名为欧阳娜娜", "客户姓名为****"),
+        ("我姓周", "我姓*"),
+        ("名字叫孙七", "名字叫**"),
+        # Conservative: no introduction, or 我是 followed by more than a name, stays as it is.
+        ("我是移动老用户了", "我是移动老用户了"),
+        ("宽带断网三天了", "宽带断网三天了"),
+        ("张三的宽带断了", "张三的宽带断了"),
+    ],
+)
+def test_names_after_an_introduction_are_masked(text, masked):
+    assert mask_personal_data(text) == masked
+
+
+def test_names_of_a_telegram_update_are_masked_in_whatever_is_logged_for_it(json_log):
+    logger = logging.getLogger("aiogram")
+    results = []
+
+    def update(first, last, username):
+        with logs.context():
+            logs.personal(first, last, username, f"{first} {last}", None, "")
+            logger.info("update from %s %s (@%s)", first, last, username)
+            results.append(threading.current_thread().name)
+        logger.info("after the update: %s", first)
+
+    update("Wei", "Zhang", "zhangwei88")
+    during, after = lines(json_log)
+    assert "Wei" not in during["message"] and "zhangwei88" not in during["message"] and "Zhang" not in during["message"]
+    assert after["message"] == "after the update: Wei"  # only while that update is handled
+
+
+def test_a_polled_update_leaves_no_ids_behind_for_the_next_one():
+    logs.start_request("the loop's own")
+    with logs.context():
+        logs.bind(sender_id="alice", channel="telegram")
+        logs.personal("Alice")
+        assert logs.CONVERSATION_ID.get() == logs.conversation_ref("alice") and logs.scrub("Alice") == "*****"
+    assert logs.CONVERSATION_ID.get() is None and logs.CHANNEL.get() is None
+    assert logs.REQUEST_ID.get() == "the loop's own" and logs.scrub("Alice") == "Alice"
+
+
+# -- the action server ---------------------------------------------------------------------------
+
+
+def start_action_server(tmp_path, database_url: str):
+    import os
+    import subprocess
+    import sys
+
+    import requests
+
+    from tests.e2e.servers import ROOT
+
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=database_url, SANIC_HOST="127.0.0.1", LOG_FORMAT="json", LOG_LEVEL="INFO",
+               PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore")
+    log = open(tmp_path / f"actions-{port}.log", "wb")
+    process = subprocess.Popen([sys.executable, "-m", "actions.server", "--actions", "actions", "--port", str(port)],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            return process, f"http://127.0.0.1:{port}"
+        except requests.RequestException:
+            assert process.poll() is None, (tmp_path / f"actions-{port}.log").read_text()
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("action server did not start")
+
+
+def test_the_action_server_counts_calls_returns_request_ids_and_reports_readiness(tmp_path):
+    import requests
+
+    process, url = start_action_server(tmp_path, f"sqlite:///{tmp_path / 'tickets.db'}")
+    try:
+        tracker = {"sender_id": "alice", "latest_input_channel": "rest", "slots": {}, "latest_message": {},
+                   "events": [], "paused": False, "followup_action": None, "active_loop": {},
+                   "latest_action_name": None}
+        call = {"next_action": "made_up_action", "tracker": tracker, "domain": {}, "version": "3.6.2"}
+        answer = requests.post(f"{url}/webhook", json=call, headers={"X-Request-ID": "caller-7"}, timeout=30)
+        assert answer.status_code == 404 and answer.headers["X-Request-ID"] == "caller-7"
+        assert requests.post(f"{url}/webhook", data=b"{not json", timeout=30).status_code in (400, 500)
+        ready = requests.get(f"{url}/readyz", timeout=30)
+        assert ready.status_code == 200 and ready.json()["checks"] == {"ticket_store": "ok"}
+        assert len(ready.headers["X-Request-ID"]) == 32
+        found = {}
+        for family in text_string_to_metric_families(requests.get(f"{url}/metrics", timeout=30).text):
+            for sample in family.samples:
+                found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+        # An unknown name never becomes a label value.
+        assert found[("intake_action_calls_total", (("action", "unknown"), ("outcome", "not_found")))] == 1
+        assert not [key for key in found if ("action", "made_up_action") in key[1]]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    lines = [json.loads(line) for line in (tmp_path.glob("actions-*.log").__next__()).read_text().splitlines()]
+    assert any(line.get("request_id") == "caller-7" and line.get("conversation_id") == logs.conversation_ref("alice")
+               for line in lines)
+
+
+def test_the_action_server_is_not_ready_without_its_store(tmp_path):
+    import requests
+
+    process, url = start_action_server(tmp_path, f"postgresql://intake:x@127.0.0.1:{free_port()}/tickets")
+    try:
+        ready = requests.get(f"{url}/readyz", timeout=30)
+        assert ready.status_code == 503 and ready.json()["checks"] == {"ticket_store": "unreachable"}
+        assert requests.get(f"{url}/health", timeout=30).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
