@@ -14,11 +14,15 @@ from sqlalchemy.orm import Session
 from bot.storage.models import HandoffMessageRow
 from bot.tickets import Customer
 
+ANONYMISED_PREFIX = "anon-"
+
 
 def notice(
     session: Session, customer: Customer, text: str, buttons: Sequence[Dict[str, str]], now: datetime
 ) -> HandoffMessageRow:
-    """Queue a message for the customer inside the caller's transaction."""
+    """Queue a message for the customer inside the caller's transaction. A customer whose data was
+    deleted (an ``anon-`` token, see bot/privacy.py) cannot be reached: the row is kept as a record only."""
+    reachable = not customer.user_id.startswith(ANONYMISED_PREFIX)
     row = HandoffMessageRow(
         session_id=None,
         channel=customer.channel,
@@ -26,7 +30,7 @@ def notice(
         at=now,
         sender="system",
         text=text,
-        to_customer=True,
+        to_customer=reachable,
         buttons=json.dumps(list(buttons), ensure_ascii=False) if buttons else None,
     )
     session.add(row)

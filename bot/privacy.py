@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
-from bot.notices import notice
+from bot.notices import ANONYMISED_PREFIX, notice
 from bot.staff import StaffMember
 from bot.storage.conversations import ConversationLog, events as conversation_events
 from bot.storage.database import Database
@@ -508,7 +508,7 @@ def _summary_text(summary: Dict[str, Any]) -> str:
 def anonymise(session: Session, customer: Customer, now: datetime, actor: str) -> Dict[str, Any]:
     """Remove the customer's identity from the ticket store inside the caller's transaction.
     Returns the counts of what changed and the token that now stands for the customer."""
-    token = f"anon-{uuid.uuid4().hex[:16]}"
+    token = f"{ANONYMISED_PREFIX}{uuid.uuid4().hex[:16]}"
     where_ticket = (TicketRow.channel == customer.channel, TicketRow.channel_user_id == customer.user_id)
     tickets = session.execute(sa.select(TicketRow).where(*where_ticket)).scalars().all()
     numbers = [t.number for t in tickets]

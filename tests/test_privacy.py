@@ -211,3 +211,14 @@ def test_access_log_records_reads_once_per_window_and_only_supervisors_read_it(d
         access.record(AGENT, "peek", alice)
     with db.transaction() as session:
         assert session.execute(sa.select(sa.func.count()).select_from(AccessLogRow)).scalar() == 2
+
+
+def test_notices_for_an_anonymised_customer_are_records_not_deliveries(db, clock, alice):
+    tickets, requests = TicketService(db, clock), PrivacyRequests(db, None, clock)
+    ticket, _ = tickets.open_complaint(alice, Category.NETWORK, "宽带断网了", PHONE)
+    request, _ = requests.submit(alice, Kind.DELETE, "phone")
+    requests.carry_out(request.id, "boss")
+    with db.transaction() as session:
+        row = session.execute(sa.select(TicketRow).where(TicketRow.number == ticket.number)).scalar_one()
+        anonymous = notice(session, Customer(row.channel, row.channel_user_id), "您的工单已处理", (), clock())
+        assert anonymous.to_customer is False
