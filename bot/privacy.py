@@ -64,7 +64,7 @@ DEFAULT_RETENTION_DAYS = 180
 REMOVED = "[已按客户要求删除]"
 # History entries written from the customer's own words.
 _CUSTOMER_TEXT_KINDS = frozenset({"created", "customer_addition", "evidence", "rating_comment"})
-_OPEN_SESSION = ("waiting", "callback", "active")
+_QUEUED = ("waiting", "callback")
 PURGE_CHUNK = 500
 
 
@@ -428,19 +428,22 @@ class PrivacyRequests:
     def _delete(self, request: PrivacyRequest, customer: Customer, actor: str, note: str) -> PrivacyRequest:
         now = self.clock()
         with self.db.transaction() as session:
-            open_session = session.execute(
-                sa.select(HandoffSessionRow.id).where(
-                    HandoffSessionRow.channel == customer.channel,
-                    HandoffSessionRow.channel_user_id == customer.user_id,
-                    HandoffSessionRow.status.in_(_OPEN_SESSION),
-                )
-            ).first()
-            if open_session is not None:
-                raise WrongState("the customer is still talking to or waiting for an agent; end that session first")
+            _refuse_during_chat(session, customer)
         # The bot's conversation log first: deleting it again on a retry is harmless.
         removed_events = self._delete_conversation(customer)
         with self.db.transaction() as session:
             row = self._pending_row(session, request.id)
+            _refuse_during_chat(session, customer)
+            # A place in the queue (or a promised call-back) ends with the customer's data.
+            for queued in session.execute(
+                sa.select(HandoffSessionRow).where(
+                    HandoffSessionRow.channel == customer.channel,
+                    HandoffSessionRow.channel_user_id == customer.user_id,
+                    HandoffSessionRow.status.in_(_QUEUED),
+                )
+            ).scalars():
+                queued.status, queued.ended_at, queued.updated_at = "cancelled", now, now
+                session.add(HandoffEventRow(session_id=queued.id, at=now, kind="cancelled", actor=actor[:64], detail="客户申请删除个人信息"))
             counts = anonymise(session, customer, now, actor)
             counts["conversation_events"] = removed_events
             token = counts.pop("token")
@@ -461,6 +464,22 @@ class PrivacyRequests:
             return connection.execute(
                 sa.delete(conversation_events).where(conversation_events.c.sender_id == customer.user_id)
             ).rowcount
+
+
+class CustomerInChat(WrongState):
+    """A customer's data is not deleted while an agent is talking to them."""
+
+
+def _refuse_during_chat(session: Session, customer: Customer) -> None:
+    active = session.execute(
+        sa.select(HandoffSessionRow.id).where(
+            HandoffSessionRow.channel == customer.channel,
+            HandoffSessionRow.channel_user_id == customer.user_id,
+            HandoffSessionRow.status == "active",
+        )
+    ).first()
+    if active is not None:
+        raise CustomerInChat("the customer is talking to an agent; end that session first")
 
 
 def _summary(session: Session, customer: Customer, conversation_events_count: int) -> Dict[str, Any]:

@@ -14,7 +14,7 @@ from sanic.response import HTTPResponse
 
 from bot.errors import Forbidden, InvalidInput
 from bot.handoff import masked_customer
-from bot.privacy import ACCESS_ACTIONS, Access, PrivacyRequest, RequestStatus
+from bot.privacy import ACCESS_ACTIONS, Access, CustomerInChat, PrivacyRequest, RequestStatus
 from bot.staff import StaffMember
 from bot.text import iso, mask_personal_data
 from bot.tickets import Customer
@@ -88,7 +88,12 @@ def register(blueprint: Blueprint, api: Callable[..., Any], hub: Any) -> None:
             hub.access.record, me, "execute_privacy_request", Customer(pending.channel, pending.channel_user_id),
             str(request_id), request.remote_addr or request.ip,
         )
-        done = await hub.run(hub.privacy.carry_out, request_id, me.username, _reason(request, "note"))
+        try:
+            done = await hub.run(hub.privacy.carry_out, request_id, me.username, _reason(request, "note"))
+        except CustomerInChat:
+            return response.json(
+                {"error": "customer_in_chat", "message": "该客户正在与客服对话，请先结束人工会话再执行删除"}, status=409
+            )
         hub.changed()  # the customer's notice waits for delivery
         return response.json({"request": request_json(done)})
 

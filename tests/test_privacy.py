@@ -222,3 +222,16 @@ def test_notices_for_an_anonymised_customer_are_records_not_deliveries(db, clock
         row = session.execute(sa.select(TicketRow).where(TicketRow.number == ticket.number)).scalar_one()
         anonymous = notice(session, Customer(row.channel, row.channel_user_id), "您的工单已处理", (), clock())
         assert anonymous.to_customer is False
+
+
+def test_delete_ends_a_place_in_the_queue(db, clock, alice):
+    requests = PrivacyRequests(db, None, clock)
+    now = clock()
+    with db.transaction() as session:
+        session.add(HandoffSessionRow(channel=alice.channel, channel_user_id=alice.user_id, status="waiting",
+                                      reason="转人工", severity="general", requested_at=now, due=now, updated_at=now))
+    request, _ = requests.submit(alice, Kind.DELETE, "channel")
+    assert requests.carry_out(request.id, "boss").status.value == "done"
+    with db.transaction() as session:
+        queued = session.execute(sa.select(HandoffSessionRow)).scalar_one()
+        assert queued.status == "cancelled" and queued.channel_user_id.startswith("anon-")
