@@ -21,9 +21,10 @@ RESET = [SlotSet("privacy_kind", None), SlotSet("privacy_phone", None), SlotSet(
 VERIFIED = "verified"
 
 RECORDED_TEXT = (
-    "已记录您的{label}申请（编号 {id}），身份已核实。我们会在15个工作日内处理，"
+    "已记录您的{label}申请（编号 {id}），{verified}。我们会在15个工作日内处理，"
     "结果会通过本渠道通知您。{extra}"
 )
+VERIFIED_BY = {"phone": "联系电话已核实", "channel": "您没有登记过联系电话，我们以当前账号确认是您本人"}
 ALREADY_TEXT = "您的{label}申请（编号 {id}）已在处理中，请耐心等待，结果会通过本渠道通知您。"
 DELETE_EXTRA = "删除后，您的联系电话、问题描述和对话记录将无法恢复；已有工单只保留不含身份信息的统计数据。"
 WRONG_PHONE_TEXT = "这个号码与我们登记的联系电话不一致，请再核对一下（还可以尝试{left}次）。"
@@ -111,7 +112,9 @@ async def record(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Kind,
         return
     if created:
         extra = DELETE_EXTRA if kind is Kind.DELETE else ""
-        dispatcher.utter_message(text=RECORDED_TEXT.format(label=kind.label, id=request.id, extra=extra))
+        dispatcher.utter_message(
+            text=RECORDED_TEXT.format(label=kind.label, id=request.id, verified=VERIFIED_BY[verified_by], extra=extra)
+        )
     else:
         dispatcher.utter_message(text=ALREADY_TEXT.format(label=kind.label, id=request.id))
 

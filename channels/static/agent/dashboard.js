@@ -19,6 +19,7 @@
     consult: "咨询", complain_network: "网络投诉", complain_billing: "资费账单投诉", complain_business: "业务办理投诉",
     complain_other: "其他投诉", escalate: "转人工/升级", check_ticket_status: "进度查询", add_ticket_info: "补充工单",
     greet: "问候", goodbye: "告别", thank: "感谢", affirm: "肯定", deny: "否定", out_of_scope: "超出范围",
+    privacy_access: "查看个人信息", privacy_delete: "删除个人信息",
     nlu_fallback: "未识别"
   };
 
