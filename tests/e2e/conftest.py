@@ -92,3 +92,16 @@ def console(stack):
     c = Console(stack)
     yield c
     c.logout_all()
+
+
+@pytest.fixture
+def browser():
+    """A headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.test_browser import ARGS, CHROMIUM
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield instance
+        instance.close()

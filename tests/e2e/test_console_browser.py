@@ -8,21 +8,11 @@ import pytest
 import requests
 
 from bot.staff import Role
-from tests.e2e.test_browser import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield instance
-        instance.close()
 
 
 def webchat_session_id(stack, customer_page) -> int:

@@ -14,7 +14,6 @@ import requests
 
 from bot.staff import Role
 from bot.ticket_numbers import BEIJING
-from tests.e2e.test_browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.e2e
 
@@ -113,15 +112,6 @@ def test_supervisors_get_the_figures_as_json_and_csv_and_agents_do_not(stack, co
         assert bad.status_code == 400 and message in bad.json()["message"], bad.text
     assert stack.api("GET", "/stats.csv?to=yesterday", boss).status_code == 400
 
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield instance
-        instance.close()
 
 
 def log_in(page, stack, username: str) -> None:

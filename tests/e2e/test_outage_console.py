@@ -12,21 +12,11 @@ from bot.staff import Role
 from bot.storage.database import Database
 from bot.storage.models import HandoffMessageRow
 from bot.tickets import Customer, Status, TicketService
-from tests.e2e.test_browser import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 XSS = '<img src=x onerror="window.__xss=1">'
 
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield instance
-        instance.close()
 
 
 def test_supervisor_sees_the_incident_live_and_closes_it(stack, console, browser):
