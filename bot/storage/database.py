@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.errors import Conflict, StoreUnavailable
 
 logger = logging.getLogger(__name__)
+# Alembic 1.19 announces each of its plugins at INFO on every migration run.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 DEFAULT_URL = "sqlite:///data/tickets.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
