@@ -336,10 +336,7 @@ class IncidentService:
             raise InvalidInput("nothing to change")
         told = 0
         with self.db.transaction() as session:
-            _serialise(session, [_incident(session, number).match_key])
-            incident = _incident(session, number, lock=True)
-            if incident.status != "open":
-                raise WrongState(f"incident {incident.number} is closed")
+            incident = _locked_incident(session, number, open_only=True)
             if eta is not None:
                 incident.eta = eta
             if note is not None:
@@ -378,10 +375,7 @@ class IncidentService:
         from bot.lifecycle import send_result_and_survey  # the lifecycle builds on tickets, as we do
 
         with self.db.transaction() as session:
-            _serialise(session, [_incident(session, number).match_key])
-            incident = _incident(session, number, lock=True)
-            if incident.status != "open":
-                raise WrongState(f"incident {incident.number} is already closed")
+            incident = _locked_incident(session, number, open_only=True)
             incident.status, incident.closed_at, incident.closed_by = "closed", now, viewer.username
             incident.resolution, incident.updated_at = resolution, now
             tickets = _linked(session, incident)
@@ -410,10 +404,7 @@ class IncidentService:
         rules = self.rules.current()
         now = self.clock()
         with self.db.transaction() as session:
-            _serialise(session, [_incident(session, number).match_key])
-            incident = _incident(session, number, lock=True)
-            if incident.status != "open":
-                raise WrongState(f"incident {incident.number} is closed")
+            incident = _locked_incident(session, number, open_only=True)
             row = _ticket(session, ticket_number)
             if row.incident_id == incident.id:
                 return _snapshot(session, rules, incident)
@@ -431,8 +422,7 @@ class IncidentService:
         rules = self.rules.current()
         now = self.clock()
         with self.db.transaction() as session:
-            _serialise(session, [_incident(session, number).match_key])
-            incident = _incident(session, number, lock=True)
+            incident = _locked_incident(session, number)
             row = _ticket(session, ticket_number)
             if row.incident_id != incident.id:
                 raise NotFound(f"ticket {row.number} is not linked to {incident.number}")
@@ -479,6 +469,15 @@ def _ticket(session: Session, number: str, lock: bool = True) -> TicketRow:
 
 
 _INCIDENT_NUMBER = re.compile(r"GZ\d{6}-[0-9A-HJKMNP-TV-Z]{6}")
+
+
+def _locked_incident(session: Session, number: str, open_only: bool = False) -> IncidentRow:
+    """The incident, serialised with intake on its key and row-locked; open ones only if asked."""
+    _serialise(session, [_incident(session, number).match_key])
+    incident = _incident(session, number, lock=True)
+    if open_only and incident.status != "open":
+        raise WrongState(f"incident {incident.number} is closed")
+    return incident
 
 
 def _incident(session: Session, number: str, lock: bool = False) -> IncidentRow:
