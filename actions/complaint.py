@@ -3,26 +3,46 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+import re
+from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, customer_of, idempotency_key, latest_text, ticket_vars
+from actions.forms import (
+    RECATEGORISE_CONFIDENCE,
+    ReadingForm,
+    confidence_of,
+    intent_of,
+    is_interruption,
+    is_payload,
+    prompted,
+    take_prompt,
+)
+from bot import answers
+from bot.answers import reply_kind
 from actions.handover import hand_over
 from bot.categories import Category
 from bot.incidents import IncidentService
 from bot.lifecycle import Escalations
 from bot.severity import Severity
 from bot.errors import IntakeError, InvalidInput, StoreUnavailable
-from bot.text import description_from, find_phone, is_vague, mask_phone, yes_or_no
+from bot.text import PHONE_NUMBER, description_from, find_phone, is_vague, mask_phone, yes_or_no
 from bot.tickets import TicketService
 
 logger = logging.getLogger(__name__)
 
-COMPLAINT_SLOTS = ("complaint_category", "complaint_description", "complaint_confirmed")
+COMPLAINT_SLOTS = (
+    "complaint_category",
+    "complaint_description",
+    "complaint_confirmed",
+    "complaint_cancel_pending",
+    "complaint_cancel_confirmed",
+    "form_prompted",
+)
 
 
 def reset_complaint() -> List[EventType]:
@@ -37,68 +57,224 @@ class ActionStartComplaint(Action):
         return "action_start_complaint"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        category = Category.from_intent(intent) or Category.OTHER
-        text = latest_text(tracker)
-        # Only facts are set: the form validates every slot set in this turn, and an empty
-        # one would make it complain about input the customer never gave.
-        # Stale values (an earlier session, a failed call) must not file an old complaint; the
-        # validators accept None silently.
-        events: List[EventType] = [SlotSet("complaint_category", category.value), SlotSet("complaint_confirmed", None)]
-        events.append(SlotSet("complaint_description", None if is_vague(text) else description_from(text)))
-        phone = find_phone(text)
-        if not phone and not tracker.get_slot("contact_phone"):
-            try:
-                phone = await call(TicketService.known_phone, customer_of(tracker))
-            except StoreUnavailable:
-                phone = None  # we simply ask for it
-        if phone:
-            events.append(SlotSet("contact_phone", phone))
-        return events
+        category = Category.from_intent(intent_of(tracker)) or ranked_category(tracker) or Category.OTHER
+        return await start_complaint(tracker, category, latest_text(tracker))
 
 
-def validate_phone(value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
-    if not value:
-        return {"contact_phone": None}
-    phone = find_phone(str(value))
-    if phone is None:
-        dispatcher.utter_message(response="utter_invalid_phone")
-    return {"contact_phone": phone}
+def ranked_category(tracker: Tracker) -> Optional[Category]:
+    """The best complaint category in the intent ranking (for a message that fell back)."""
+    for ranked in (tracker.latest_message or {}).get("intent_ranking") or []:
+        category = Category.from_intent(ranked.get("name"))
+        if category is not None:
+            return category
+    return None
 
 
-class ValidateComplaintForm(FormValidationAction):
+async def start_complaint(tracker: Tracker, category: Category, text: str) -> List[EventType]:
+    """The slots a new complaint starts with; the complaint form asks only for what is missing.
+
+    Only facts are set, and stale values (an earlier complaint, a failed call) are cleared so that an
+    old complaint is never filed again.
+    """
+    events: List[EventType] = [*reset_complaint(), SlotSet("complaint_category", category.value)]
+    events.append(SlotSet("complaint_description", None if is_vague(text) else description_from(text)))
+    phone = find_phone(text)
+    if not phone and not tracker.get_slot("contact_phone"):
+        try:
+            phone = await call(TicketService.known_phone, customer_of(tracker))
+        except StoreUnavailable:
+            phone = None  # we simply ask for it
+    if phone:
+        events.append(SlotSet("contact_phone", phone))
+    return events
+
+
+_CONTINUE = re.compile(r"继续|不取消|别取消|不要取消|还是(要)?(登记|投诉|提交)|要投诉|接着|要登记|帮我登记|提交吧")
+
+
+class ValidateComplaintForm(ReadingForm):
+    """Reads every message of the complaint form against its question (see actions/forms.py).
+
+    At any step: a phone number corrects the phone; a sentence with facts is added to the
+    description (and may settle the category); a wish to stop is confirmed before anything is
+    dropped; a question, a status query, a greeting or a request for a person is answered by a rule,
+    and the form then asks its question again.
+    """
+
+    extra_slots = ("form_prompted", "complaint_category", "complaint_cancel_pending", "complaint_cancel_confirmed")
+
     def name(self) -> Text:
         return "validate_complaint_form"
 
-    def validate_complaint_description(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        if not value:
-            return {"complaint_description": None}
-        text = description_from(str(value))
-        if is_vague(text):
-            dispatcher.utter_message(response="utter_description_too_vague")
-            return {"complaint_description": None}
-        result: Dict[Text, Any] = {"complaint_description": text}
-        # "我要投诉" gave no category; the description does.
-        described = Category.from_intent((tracker.latest_message.get("intent") or {}).get("name"))
-        if described is not None:
-            result["complaint_category"] = described.value
-        return result
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        if tracker.get_slot("complaint_cancel_confirmed"):
+            return []  # the form ends; action_file_complaint sees no confirmation and cancels
+        if tracker.get_slot("complaint_cancel_pending"):
+            return ["complaint_cancel_confirmed", *domain_slots]
+        return domain_slots
 
-    def validate_contact_phone(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return validate_phone(value, dispatcher)
-
-    async def extract_complaint_confirmed(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        """A plain yes or no to the confirmation counts whatever intent it was classified as."""
-        if tracker.get_slot("requested_slot") != "complaint_confirmed":
+    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = latest_text(tracker)
+        intent = intent_of(tracker)
+        if tracker.get_slot("complaint_cancel_pending"):
+            return self._read_cancel_answer(dispatcher, tracker, text, intent)
+        if is_interruption(tracker) and not find_phone(text):
             return {}
-        answer = yes_or_no(latest_text(tracker))
-        return {} if answer is None else {"complaint_confirmed": answer}
+        requested = tracker.get_slot("requested_slot")
+        if requested == "complaint_description" or not tracker.get_slot("complaint_description"):
+            return self._read_description(dispatcher, tracker, text, intent)
+        if requested == "complaint_confirmed":
+            return self._read_confirmation(dispatcher, tracker, text, intent)
+        return self._read_phone(dispatcher, tracker, text, intent)
+
+    # -- the steps ----------------------------------------------------------------------------
+
+    def _read_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
+    ) -> Dict[Text, Any]:
+        values: Dict[Text, Any] = {}
+        phone = find_phone(text)
+        if phone:
+            values["contact_phone"] = phone
+        kind = reply_kind(text)
+        if kind in ("cancel", "no") and not answers.has_facts(text):
+            return {"complaint_cancel_pending": True}
+        if is_payload(tracker) or answers.is_vague_description(PHONE_NUMBER.sub("", text)):
+            if phone:
+                return values  # the phone is kept; the form asks for the description
+            dispatcher.utter_message(response="utter_description_too_vague")
+            return {"complaint_description": None, **prompted()}
+        values["complaint_description"] = description_from(text)
+        category = Category.from_intent(intent)
+        if category is not None:
+            # "我要投诉" gave no category; the description does.
+            values["complaint_category"] = category.value
+        return values
+
+    def _read_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str) -> Dict[Text, Any]:
+        phone = find_phone(text)
+        values: Dict[Text, Any] = {}
+        if phone:
+            values["contact_phone"] = phone
+            if answers.has_facts(text) and not is_payload(tracker):
+                values.update(self._added(dispatcher, tracker, text, intent, tell=False))
+            return values
+        kind = reply_kind(text)
+        if kind in ("cancel", "no"):
+            return {"complaint_cancel_pending": True}
+        if not is_payload(tracker) and (Category.from_intent(intent) or answers.has_facts(text)):
+            # More of the story while we asked for a number: it belongs to the description.
+            return self._added(dispatcher, tracker, text, intent)
+        dispatcher.utter_message(response="utter_invalid_phone")
+        return {"contact_phone": None, **prompted()}
+
+    def _read_confirmation(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
+    ) -> Dict[Text, Any]:
+        kind = reply_kind(text)
+        if kind == "phone":
+            phone = find_phone(text)
+            values: Dict[Text, Any] = {"contact_phone": phone, "complaint_confirmed": None}
+            if answers.has_facts(text) and not is_payload(tracker):
+                values.update(self._added(dispatcher, tracker, text, intent, tell=False))
+            if phone != tracker.get_slot("contact_phone"):
+                dispatcher.utter_message(response="utter_phone_updated", phone=mask_phone(phone or ""))
+            return values
+        if kind == "yes" or (intent == "affirm" and kind == "other" and not answers.has_facts(text)):
+            return {"complaint_confirmed": True}
+        corrected = answers.category_correction(text)
+        if corrected is not None:
+            dispatcher.utter_message(response="utter_category_updated", category=corrected.label)
+            return {"complaint_category": corrected.value, "complaint_confirmed": None}
+        if kind in ("cancel", "no"):
+            return {"complaint_cancel_pending": True}
+        if kind == "wrong" or (intent == "deny" and not answers.has_facts(text)):
+            dispatcher.utter_message(response="utter_what_is_wrong")
+            return {"complaint_confirmed": None, **prompted()}
+        if not is_payload(tracker) and (Category.from_intent(intent) or answers.has_facts(text)):
+            return {**self._added(dispatcher, tracker, text, intent), "complaint_confirmed": None}
+        dispatcher.utter_message(response="utter_confirm_or_change")
+        return {"complaint_confirmed": None, **prompted()}
+
+    def _read_cancel_answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
+    ) -> Dict[Text, Any]:
+        resume = {"complaint_cancel_pending": None, "complaint_cancel_confirmed": None}
+        if _CONTINUE.search(text) or yes_or_no(text) is False or intent == "deny":
+            dispatcher.utter_message(response="utter_complaint_continue")
+            return resume
+        if yes_or_no(text) is True or "确定" in text or answers.is_cancel(text) or intent in ("affirm", "goodbye"):
+            return {"complaint_cancel_confirmed": True}
+        if is_interruption(tracker) and not find_phone(text):
+            return {}
+        if find_phone(text) or answers.has_facts(text):
+            # Not an answer to "cancel?": the customer goes on with the complaint.
+            requested_before = [s for s in ("complaint_description", "contact_phone", "complaint_confirmed")
+                                if tracker.get_slot(s) is None]
+            tracker.slots.update(resume)
+            if requested_before and requested_before[0] == "complaint_description":
+                return {**resume, **self._read_description(dispatcher, tracker, text, intent)}
+            if requested_before and requested_before[0] == "contact_phone":
+                return {**resume, **self._read_phone(dispatcher, tracker, text, intent)}
+            return {**resume, **self._read_confirmation(dispatcher, tracker, text, intent)}
+        return {"complaint_cancel_confirmed": None}
+
+    @staticmethod
+    def _added(
+        dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str, tell: bool = True
+    ) -> Dict[Text, Any]:
+        """Appends a follow-up to the description; a confident complaint reading may settle "other"."""
+        before = tracker.get_slot("complaint_description") or ""
+        added = description_from(text)
+        values: Dict[Text, Any] = {"complaint_description": description_from(f"{before}；{added}" if before else added)}
+        category = Category.from_intent(intent)
+        current = tracker.get_slot("complaint_category") or Category.OTHER.value
+        if category is not None and current == Category.OTHER.value and confidence_of(tracker) >= RECATEGORISE_CONFIDENCE:
+            values["complaint_category"] = category.value
+        if tell:
+            dispatcher.utter_message(response="utter_description_added")
+        return values
+
+
+class ActionAskComplaintDescription(Action):
+    def name(self) -> Text:
+        return "action_ask_complaint_description"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        silent = take_prompt(tracker)
+        if silent is not None:
+            return silent
+        dispatcher.utter_message(response="utter_ask_complaint_description")
+        return []
+
+
+class ActionAskContactPhone(Action):
+    """Asks for the phone in the complaint form and in the call-back form."""
+
+    def name(self) -> Text:
+        return "action_ask_contact_phone"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        silent = take_prompt(tracker)
+        if silent is not None:
+            return silent
+        callback = (tracker.active_loop or {}).get("name") == "callback_form"
+        dispatcher.utter_message(response="utter_ask_callback_phone" if callback else "utter_ask_contact_phone")
+        return []
+
+
+class ActionAskComplaintCancelConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_complaint_cancel_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        silent = take_prompt(tracker)
+        if silent is not None:
+            return silent
+        dispatcher.utter_message(response="utter_ask_complaint_cancel_confirmed")
+        return []
 
 
 class ActionAskComplaintConfirmed(Action):
@@ -108,6 +284,9 @@ class ActionAskComplaintConfirmed(Action):
         return "action_ask_complaint_confirmed"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        silent = take_prompt(tracker)
+        if silent is not None:
+            return silent
         category = Category(tracker.get_slot("complaint_category") or Category.OTHER.value)
         description = tracker.get_slot("complaint_description") or ""
         if len(description) > 200:
@@ -122,7 +301,7 @@ class ActionAskComplaintConfirmed(Action):
             ),
             buttons=[
                 {"title": "确认提交", "payload": "/affirm"},
-                {"title": "取消", "payload": "/deny"},
+                {"title": "需要修改", "payload": "/deny"},
             ],
         )
         return []

@@ -1,17 +1,29 @@
-"""Messages the assistant did not understand: ask to rephrase once; the second time in a row, put the
-customer through to a person (or, when nobody can take the chat, offer a call-back)."""
+"""Messages the assistant did not understand, could read two ways, or that are not its business.
+
+* Two close readings (a complaint or a question? a complaint or a progress query?): one short
+  question with a button for each, instead of a guess (actions/clarify.py takes the answer).
+  Two complaint categories are not asked about: the complaint starts with the likelier one and the
+  confirmation shows it, where the customer can change it.
+* Not understood: ask to rephrase once. Never twice in a row: the second time the customer is put
+  through to a person when someone can take the chat, or offered one.
+* Inside a form: say so once and ask the form's question again.
+* Off-topic (`out_of_scope`): a polite answer saying what the assistant can do.
+
+Every path ends the turn (or resumes the form), so a turn has at most one such message.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import List, Text
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, customer_of, idempotency_key, latest_text
+from actions.complaint import start_complaint
 from actions.handover import agents_available, hand_over
 from bot.categories import Category
 from bot.errors import StoreUnavailable
@@ -20,22 +32,62 @@ from bot.tickets import TicketService
 logger = logging.getLogger(__name__)
 NOT_UNDERSTOOD_TWICE = "客户连续两次未被理解，转人工"
 
-NOT_UNDERSTOOD = {"nlu_fallback", "out_of_scope"}
+FALLBACK = "nlu_fallback"
+NOT_UNDERSTOOD = {FALLBACK, "out_of_scope"}
+REPHRASE = "utter_ask_rephrase"
+OFF_TOPIC = ("utter_out_of_scope", "utter_out_of_scope_again")
+
+# Readings worth a clarifying question, with the button title for each.
+CHOICES: Dict[str, str] = {
+    "consult": "咨询业务问题",
+    "complain_network": "投诉网络问题",
+    "complain_billing": "投诉扣费问题",
+    "complain_business": "投诉业务办理",
+    "complain_other": "投诉其他问题",
+    "check_ticket_status": "查询工单进度",
+    "escalate": "转人工客服",
+}
+# Together the two readings must carry most of the model's belief, or a question would be a guess too.
+CLARIFY_MIN_MASS = 0.5
+CLARIFY_MIN_SECOND = 0.15
 
 
-def failures_in_a_row(tracker: Tracker) -> int:
-    """How many of the latest user messages, counting back, were not understood."""
-    count = 0
+def ranking(tracker: Tracker) -> List[Tuple[str, float]]:
+    """The model's readings of the latest message, best first, without the fallback itself."""
+    ranked = (tracker.latest_message or {}).get("intent_ranking") or []
+    return [(r.get("name") or "", float(r.get("confidence") or 0.0)) for r in ranked if r.get("name") != FALLBACK]
+
+
+def close_readings(tracker: Tracker) -> Optional[Tuple[str, str]]:
+    """The two readings to ask about, or None when the message is simply not understood."""
+    ranked = ranking(tracker)
+    if len(ranked) < 2:
+        return None
+    (first, p1), (second, p2) = ranked[0], ranked[1]
+    if first not in CHOICES or second not in CHOICES or p1 + p2 < CLARIFY_MIN_MASS or p2 < CLARIFY_MIN_SECOND:
+        return None
+    return first, second
+
+
+def previous_bot_actions(tracker: Tracker) -> List[str]:
+    """The responses the assistant gave in its previous turn (before the latest message)."""
+    seen_latest_user = False
+    actions: List[str] = []
     for event in reversed(tracker.events):
-        if event.get("event") == "session_started":
-            break
-        if event.get("event") != "user":
+        if event.get("event") == "user":
+            if seen_latest_user:
+                break
+            seen_latest_user = True
             continue
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent not in NOT_UNDERSTOOD:
-            break
-        count += 1
-    return count
+        if seen_latest_user and event.get("event") == "bot":
+            actions.append(((event.get("metadata") or {}).get("utter_action")) or "")
+    return actions
+
+
+def selected_answer(tracker: Tracker) -> Optional[str]:
+    """The FAQ answer the response selector picked for the latest message, if it ran."""
+    selector = ((tracker.latest_message or {}).get("response_selector") or {}).get("consult") or {}
+    return (selector.get("response") or {}).get("utter_action")
 
 
 class ActionHandleFallback(Action):
@@ -43,14 +95,40 @@ class ActionHandleFallback(Action):
         return "action_handle_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        loop = (tracker.active_loop or {}).get("name")
         if not latest_text(tracker).strip():
             dispatcher.utter_message(response="utter_empty_message")
-        elif failures_in_a_row(tracker) >= 2:
+            return [FollowupAction(loop)] if loop else [FollowupAction("action_listen")]
+        if loop:
+            # A form was waiting for an answer: say so once, and ask its question again.
+            dispatcher.utter_message(response="utter_resume_form")
+            return [FollowupAction(loop)]
+        readings = close_readings(tracker)
+        if readings is not None:
+            return await self._clarify(dispatcher, tracker, readings)
+        if REPHRASE in previous_bot_actions(tracker):
             if not await self._hand_over(dispatcher, tracker):
                 dispatcher.utter_message(response="utter_offer_human")
-        else:
-            dispatcher.utter_message(response="utter_ask_rephrase")
-        return []
+            return [FollowupAction("action_listen")]
+        dispatcher.utter_message(response=REPHRASE)
+        return [FollowupAction("action_listen")]
+
+    @staticmethod
+    async def _clarify(
+        dispatcher: CollectingDispatcher, tracker: Tracker, readings: Tuple[str, str]
+    ) -> List[EventType]:
+        categories = [Category.from_intent(r) for r in readings]
+        if all(categories):
+            # Which kind of complaint is for the confirmation step, where it can be changed.
+            events = await start_complaint(tracker, categories[0], latest_text(tracker))  # type: ignore[arg-type]
+            return [*events, FollowupAction("complaint_form")]
+        buttons = [{"title": CHOICES[r], "payload": f'/clarify{{"choice": "{r}"}}'} for r in readings]
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        return [
+            SlotSet("pending_text", latest_text(tracker)),
+            SlotSet("pending_answer", selected_answer(tracker)),
+            FollowupAction("action_listen"),
+        ]
 
     @staticmethod
     async def _hand_over(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
@@ -72,3 +150,16 @@ class ActionHandleFallback(Action):
         except StoreUnavailable:
             logger.error("fallback handover failed: ticket store unavailable")
             return False
+
+
+class ActionOutOfScope(Action):
+    """Off-topic requests: what the assistant can do instead; the second time in a row, a person."""
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        before: Sequence[Any] = previous_bot_actions(tracker)
+        again = any(a in OFF_TOPIC or a == REPHRASE for a in before)
+        dispatcher.utter_message(response=OFF_TOPIC[1] if again else OFF_TOPIC[0])
+        return [FollowupAction("action_listen")]

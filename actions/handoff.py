@@ -4,20 +4,24 @@ available, a call-back is promised. From then on the channels' handoff gate keep
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, customer_of, idempotency_key
-from actions.complaint import reset_complaint, validate_phone
+from actions.common import call, customer_of, idempotency_key, latest_text
+from actions.complaint import reset_complaint
+from actions.forms import ReadingForm, intent_of, is_interruption, is_payload, prompted
 from actions.handover import agents_available, hand_over
-from bot import escalation
+from bot import answers, escalation
+from bot.answers import reply_kind
 from bot.categories import Category
 from bot.lifecycle import Escalations
 from bot.errors import StoreUnavailable
+from bot.text import description_from, find_phone
 from bot.tickets import Ticket, TicketService
 
 DEFAULT_REQUEST = "客户请求人工服务"
@@ -35,8 +39,21 @@ def escalation_text(tracker: Tracker) -> str:
     return ""
 
 
-class ValidateCallbackForm(FormValidationAction):
-    """Asks for a call-back number only when nobody can take the chat now and none is known."""
+_WITHDRAW = re.compile(r"取消|算了|不(用|要|需要|想)?(转|找)?人工|不转了|不用转|不等了|不找了|不麻烦")
+_DECLINE_PHONE = re.compile(
+    r"不留|不想留|不方便留|不给|不想给|没有手机|没手机|不方便(给|说|接)|直接(转|接|给我)|就在这(里|儿)?(说|聊|回)|在这里回复|别打电话|不要打电话"
+)
+CALLBACK_SLOTS = ("callback_declined", "callback_withdrawn", "callback_note", "form_prompted")
+
+
+class ValidateCallbackForm(ReadingForm):
+    """Asks for a call-back number only when nobody can take the chat now and none is known.
+
+    The customer may refuse to leave one (asking for a person again counts as that: they are put
+    through without it), withdraw the request, or say what it is about (kept for the agent).
+    """
+
+    extra_slots = CALLBACK_SLOTS
 
     def name(self) -> Text:
         return "validate_callback_form"
@@ -44,7 +61,7 @@ class ValidateCallbackForm(FormValidationAction):
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
-        if tracker.get_slot("contact_phone"):
+        if tracker.get_slot("contact_phone") or tracker.get_slot("callback_declined") or tracker.get_slot("callback_withdrawn"):
             return []
         try:
             if await agents_available():
@@ -54,10 +71,26 @@ class ValidateCallbackForm(FormValidationAction):
             open_tickets = []
         return [] if any(t.contact_phone for t in open_tickets) else domain_slots
 
-    def validate_contact_phone(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return validate_phone(value, dispatcher)
+    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = latest_text(tracker)
+        intent = intent_of(tracker)
+        phone = find_phone(text)
+        if phone:
+            return {"contact_phone": phone}
+        if intent == "escalate" or _DECLINE_PHONE.search(text):
+            return {"callback_declined": True}  # they want a person, not a form: put them through
+        if _WITHDRAW.search(text):
+            return {"callback_withdrawn": True}
+        if reply_kind(text) in ("no", "cancel"):
+            return {"callback_declined": True}
+        if is_interruption(tracker):
+            return {}
+        if not is_payload(tracker) and (Category.from_intent(intent) or answers.has_facts(text)):
+            before = tracker.get_slot("callback_note") or ""
+            dispatcher.utter_message(response="utter_callback_note_added")
+            return {"callback_note": description_from(f"{before}；{text}" if before else text)}
+        dispatcher.utter_message(response="utter_still_need_phone")
+        return {"contact_phone": None, **prompted()}
 
 
 class ActionRequestHuman(Action):
@@ -65,10 +98,16 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        done = [SlotSet(slot, None) for slot in CALLBACK_SLOTS]
+        if tracker.get_slot("callback_withdrawn"):
+            dispatcher.utter_message(response="utter_callback_cancelled")
+            return done
         customer = customer_of(tracker)
         phone = tracker.get_slot("contact_phone")
         category = Category(tracker.get_slot("complaint_category") or Category.OTHER.value)
         description = tracker.get_slot("complaint_description")
+        said = escalation_text(tracker) or DEFAULT_REQUEST
+        note = tracker.get_slot("callback_note")
         try:
             number = None
             if description:
@@ -85,7 +124,7 @@ class ActionRequestHuman(Action):
             ticket, _created = await call(
                 TicketService.request_human,
                 customer,
-                escalation_text(tracker) or DEFAULT_REQUEST,
+                f"{said}；客户补充：{note}" if note else said,
                 number=number,
                 contact_phone=phone,
                 category=category,
@@ -95,8 +134,8 @@ class ActionRequestHuman(Action):
             await hand_over(dispatcher, tracker, ticket, reason_for(tracker, ticket))
         except StoreUnavailable:
             dispatcher.utter_message(response="utter_store_unavailable")
-            return []
-        return reset_complaint()
+            return done
+        return [*reset_complaint(), *done]
 
 
 async def escalate_if_asked(tracker: Tracker, ticket: Ticket) -> None:

@@ -5,19 +5,28 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, customer_of, latest_text
+from actions.forms import ReadingForm, intent_of, is_interruption, prompted, take_prompt
+from bot.answers import reply_kind
 from bot.errors import IntakeError
 from bot.privacy import Kind, PrivacyRequests
 from bot.text import find_phone
 
 logger = logging.getLogger(__name__)
 
-RESET = [SlotSet("privacy_kind", None), SlotSet("privacy_phone", None), SlotSet("privacy_attempts", 0)]
+RESET = [
+    SlotSet("privacy_kind", None),
+    SlotSet("privacy_confirmed", None),
+    SlotSet("privacy_needs_phone", None),
+    SlotSet("privacy_phone", None),
+    SlotSet("privacy_attempts", 0),
+    SlotSet("form_prompted", None),
+]
 VERIFIED = "verified"
 
 RECORDED_TEXT = (
@@ -31,6 +40,7 @@ WRONG_PHONE_TEXT = "这个号码与我们登记的联系电话不一致，请再
 INVALID_PHONE_TEXT = "请输入11位手机号码，例如 138 0000 0000。"
 FAILED_TEXT = "抱歉，联系电话核对未通过，为保护您的信息，本次申请未能受理。您可以携带身份证件到营业厅办理，或拨打客服热线。"
 CANCELLED_TEXT = "好的，已取消本次个人信息申请。"
+CONFIRM_TEXT = "您是要申请{verb}我们保存的您的个人信息，对吗？{extra}确认后我们会在15个工作日内处理。"
 UNAVAILABLE_TEXT = "抱歉，系统暂时繁忙，您的申请没有记录成功，请稍后再发一次。"
 
 
@@ -43,37 +53,81 @@ def _kind(tracker: Tracker) -> Kind:
 
 
 class ActionStartPrivacyRequest(Action):
-    """Asks for the phone on file; with none on file, the channel account is the identity we hold."""
+    """Notes what is asked and how the customer can be verified; the form asks for a confirmation first.
+
+    Nothing is recorded before the customer confirms: a request to see or delete personal data is
+    not to be started by a misread message.
+    """
 
     def name(self) -> Text:
         return "action_start_privacy_request"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         kind = _kind(tracker)
-        customer = customer_of(tracker)
         try:
-            phones = await call(PrivacyRequests.phones_on_file, customer)
+            phones = await call(PrivacyRequests.phones_on_file, customer_of(tracker))
         except IntakeError:
             dispatcher.utter_message(text=UNAVAILABLE_TEXT)
             return [*RESET, FollowupAction("action_listen")]
-        if not phones:
-            # Everything we hold about this customer was written from this channel account.
-            await record(dispatcher, tracker, kind, "channel")
-            return [*RESET, FollowupAction("action_listen")]
-        return [*RESET, SlotSet("privacy_kind", kind.value)]
+        # With no phone on file, everything we hold was written from this channel account.
+        return [*RESET, SlotSet("privacy_kind", kind.value), SlotSet("privacy_needs_phone", bool(phones))]
 
 
-class ValidatePrivacyForm(FormValidationAction):
+class ActionAskPrivacyConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_privacy_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        silent = take_prompt(tracker)
+        if silent is not None:
+            return silent
+        kind = _kind(tracker)
+        text = CONFIRM_TEXT.format(verb="删除" if kind is Kind.DELETE else "查看", extra=DELETE_EXTRA if kind is Kind.DELETE else "")
+        dispatcher.utter_message(
+            text=text,
+            buttons=[{"title": "确认申请", "payload": "确认申请"}, {"title": "不用了", "payload": "不用了"}],
+        )
+        return []
+
+
+class ValidatePrivacyForm(ReadingForm):
+    extra_slots = ("form_prompted", "privacy_attempts")
+
     def name(self) -> Text:
         return "validate_privacy_form"
 
-    async def validate_privacy_phone(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        text = str(value or latest_text(tracker))
-        if find_phone(text) is None:
-            dispatcher.utter_message(text=INVALID_PHONE_TEXT)
-            return {"privacy_phone": None}
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        if tracker.get_slot("privacy_confirmed") is False:
+            return []
+        if not tracker.get_slot("privacy_needs_phone"):
+            return ["privacy_confirmed"]
+        return domain_slots
+
+    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = latest_text(tracker)
+        intent = intent_of(tracker)
+        kind = reply_kind(text)
+        if tracker.get_slot("requested_slot") != "privacy_phone":
+            if kind == "yes" or intent == "affirm" or "确认" in text:
+                return {"privacy_confirmed": True}
+            if kind in ("no", "cancel", "wrong") or intent == "deny":
+                return {"privacy_confirmed": False}
+            if is_interruption(tracker):
+                return {}
+            dispatcher.utter_message(response="utter_privacy_confirm_again")
+            return {"privacy_confirmed": None, **prompted()}
+        if kind == "phone":
+            return await self._verify(dispatcher, tracker, text)
+        if kind in ("no", "cancel") or intent == "deny":
+            return {"privacy_confirmed": False}
+        if is_interruption(tracker):
+            return {}
+        dispatcher.utter_message(text=INVALID_PHONE_TEXT)
+        return {"privacy_phone": None}
+
+    async def _verify(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> Dict[Text, Any]:
         try:
             ok = await call(PrivacyRequests.verify, customer_of(tracker), text)
         except IntakeError:
@@ -94,6 +148,12 @@ class ActionRecordPrivacyRequest(Action):
         return "action_record_privacy_request"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("privacy_confirmed") is not True:
+            dispatcher.utter_message(text=CANCELLED_TEXT)
+            return RESET
+        if not tracker.get_slot("privacy_needs_phone"):
+            await record(dispatcher, tracker, _kind(tracker), "channel")
+            return RESET
         outcome = tracker.get_slot("privacy_phone")
         if outcome == "failed":
             dispatcher.utter_message(text=FAILED_TEXT)

@@ -37,28 +37,32 @@ class ActionCheckTicketStatus(Action):
         return "action_check_ticket_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        customer = customer_of(tracker)
-        number = mentioned_ticket(tracker)
-        try:
-            if number:
-                try:
-                    ticket = await call(TicketService.get, customer, number)
-                except NotFound:
-                    dispatcher.utter_message(response="utter_ticket_not_found", ticket_number=number)
-                    return []
-                dispatcher.utter_message(response="utter_ticket_status", **status_vars(ticket))
-                return []
-            tickets = await call(TicketService.list_for, customer)
-        except StoreUnavailable:
-            dispatcher.utter_message(response="utter_store_unavailable")
-            return []
-        if not tickets:
-            dispatcher.utter_message(response="utter_no_tickets")
-        elif len(tickets) == 1:
-            dispatcher.utter_message(response="utter_ticket_status", **status_vars(tickets[0]))
-        else:
-            dispatcher.utter_message(response="utter_ticket_list_header")
-            for ticket in tickets:
-                dispatcher.utter_message(response="utter_ticket_list_item", **ticket_vars(ticket))
-            dispatcher.utter_message(response="utter_ticket_list_footer")
+        await tell_status(dispatcher, tracker, mentioned_ticket(tracker))
         return []
+
+
+async def tell_status(dispatcher: CollectingDispatcher, tracker: Tracker, number: Optional[str]) -> None:
+    """The named ticket, or the customer's tickets, as the customer may see them."""
+    customer = customer_of(tracker)
+    try:
+        if number:
+            try:
+                ticket = await call(TicketService.get, customer, number)
+            except NotFound:
+                dispatcher.utter_message(response="utter_ticket_not_found", ticket_number=number)
+                return
+            dispatcher.utter_message(response="utter_ticket_status", **status_vars(ticket))
+            return
+        tickets = await call(TicketService.list_for, customer)
+    except StoreUnavailable:
+        dispatcher.utter_message(response="utter_store_unavailable")
+        return
+    if not tickets:
+        dispatcher.utter_message(response="utter_no_tickets")
+    elif len(tickets) == 1:
+        dispatcher.utter_message(response="utter_ticket_status", **status_vars(tickets[0]))
+    else:
+        dispatcher.utter_message(response="utter_ticket_list_header")
+        for ticket in tickets:
+            dispatcher.utter_message(response="utter_ticket_list_item", **ticket_vars(ticket))
+        dispatcher.utter_message(response="utter_ticket_list_footer")

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, customer_of, latest_text
+from actions.forms import ReadingForm, intent_of, is_interruption, is_payload
 from actions.status import mentioned_ticket
+from bot import answers
+from bot.answers import reply_kind
 from bot.errors import InvalidInput, NotFound, StoreUnavailable
 from bot.text import substance, supplement_content
 from bot.tickets import TicketService
 
-RESET = [SlotSet("supplement_text", None), SlotSet("supplement_ticket", None)]
+RESET = [SlotSet("supplement_text", None), SlotSet("supplement_ticket", None), SlotSet("supplement_cancelled", None)]
 
 
 class ActionPrepareSupplement(Action):
@@ -37,21 +40,34 @@ class ActionPrepareSupplement(Action):
                 return [*RESET, FollowupAction("action_listen")]
         content = supplement_content(latest_text(tracker))
         return [
+            SlotSet("supplement_cancelled", None),
             SlotSet("supplement_ticket", number),
             SlotSet("supplement_text", content if len(substance(content)) >= 2 else None),
         ]
 
 
-class ValidateSupplementForm(FormValidationAction):
+class ValidateSupplementForm(ReadingForm):
+    """Takes the addition; a wish to stop ends the form, an interruption is answered by a rule."""
+
+    extra_slots = ("form_prompted", "supplement_cancelled")
+
     def name(self) -> Text:
         return "validate_supplement_form"
 
-    def validate_supplement_text(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        content = supplement_content(str(value or ""))
-        if len(substance(content)) < 2:
-            dispatcher.utter_message(response="utter_ask_supplement_text")
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        return [] if tracker.get_slot("supplement_cancelled") else domain_slots
+
+    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = latest_text(tracker)
+        if is_interruption(tracker) and intent_of(tracker) != "consult":
+            return {}
+        content = supplement_content(text)
+        if reply_kind(text) in ("no", "cancel") and not answers.has_facts(content):
+            return {"supplement_cancelled": True}
+        if is_payload(tracker) or len(substance(content)) < 2:
+            # The form asks again (utter_ask_supplement_text); nothing is said twice.
             return {"supplement_text": None}
         return {"supplement_text": content}
 
@@ -61,6 +77,9 @@ class ActionAddTicketInfo(Action):
         return "action_add_ticket_info"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("supplement_cancelled"):
+            dispatcher.utter_message(response="utter_supplement_cancelled")
+            return RESET
         number = tracker.get_slot("supplement_ticket")
         try:
             ticket = await call(

@@ -12,6 +12,7 @@ from bot import ticket_numbers
 # The NLU regex entity `phone_number` uses PHONE_PATTERN (the compact form).
 PHONE_PATTERN = r"1[3-9]\d{9}"
 _PHONE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
+PHONE_NUMBER = _PHONE
 _ID_CARD = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 
 MAX_DESCRIPTION = 4000

@@ -37,6 +37,7 @@ from bot.storage.database import Database
 from bot.tickets import Customer, TicketService
 from channels import metrics
 from channels.bus import RedisBus
+from channels.reply_guard import ReplyGuard
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +206,12 @@ class Hub:
             if await self.route(customer, message.text or "", message.output_channel):
                 metrics.routed_to_human()
                 return None
-            return await on_new_message(message)
+            # The bot's reply is checked on its way out: never empty, no repeats (channels/reply_guard.py).
+            guard = ReplyGuard(message.output_channel)
+            message.output_channel = guard
+            result = await on_new_message(message)
+            await guard.finish(message.sender_id)
+            return result
 
         # Every channel passes here: the place to count turns and give their logs the ids.
         return metrics.observe_turns(handle)

@@ -42,6 +42,7 @@ _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 TOO_LONG = f"您的消息太长了（超过{MAX_MESSAGE_CHARS}字），请分几条发送，或只描述最关键的情况。"
 EMPTY = "您好像发送了一条空消息。请用文字描述您的问题，我来帮您处理。"
 NOT_TEXT = "暂时只能处理文字消息，请用文字描述您的问题。"
+GREETING_PAYLOAD = "/greet"
 
 _CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml"}
 
@@ -159,6 +160,10 @@ class WebChatInput(InputChannel):
             # Messages belong to the session this socket joined in session_request.
             output = SocketIOOutput(sio, self.bot_message_evt)
             text = data.get("message") if isinstance(data, dict) else None
+            if text is None and isinstance(data, dict):
+                # The rasa-webchat widget opens a conversation with its `initPayload`, null unless
+                # configured: that is a greeting, not a message we could not read.
+                text = GREETING_PAYLOAD
             if not isinstance(text, str):
                 await output.send_text_message(session_id, NOT_TEXT)
                 return

@@ -44,10 +44,16 @@ def user(text: str, intent: str, message_id: str = "m1", entities: Optional[List
     }
 
 
-def tracker(events: List[Dict], slots: Optional[Dict[str, Any]] = None, sender: str = SENDER) -> Tracker:
+def tracker(
+    events: List[Dict], slots: Optional[Dict[str, Any]] = None, sender: str = SENDER, loop: Optional[str] = None
+) -> Tracker:
     last = [e for e in events if e["event"] == "user"][-1]
     latest = dict(last["parse_data"], message_id=last["message_id"])
-    return Tracker(sender, slots or {}, latest, events, False, None, {}, "action_listen")
+    return Tracker(sender, slots or {}, latest, events, False, None, {"name": loop} if loop else {}, "action_listen")
+
+
+def bot(response: str, text: str = "…") -> Dict:
+    return {"event": "bot", "text": text, "metadata": {"utter_action": response}}
 
 
 def run(action, t: Tracker):
@@ -89,7 +95,10 @@ def test_start_takes_what_the_first_message_says():
 
 def test_start_leaves_a_vague_description_to_the_form():
     _, events = run(ActionStartComplaint(), tracker([user("我要投诉", "complain_other")]))
-    assert slots_of(events) == {"complaint_category": "other", "complaint_confirmed": None, "complaint_description": None}
+    slots = slots_of(events)
+    assert slots["complaint_category"] == "other" and slots["complaint_description"] is None
+    assert "contact_phone" not in slots  # nobody asked yet: nothing to judge
+    assert not any(slots[s] for s in ("complaint_confirmed", "complaint_cancel_pending", "complaint_cancel_confirmed"))
 
 
 def test_start_reuses_the_phone_of_an_earlier_ticket(fresh_service):
@@ -100,18 +109,17 @@ def test_start_reuses_the_phone_of_an_earlier_ticket(fresh_service):
 
 def test_form_rejects_an_invalid_phone():
     dispatcher = CollectingDispatcher()
-    result = ValidateComplaintForm().validate_contact_phone("12345", dispatcher, tracker([user("12345", "nlu_fallback")]), {})
-    assert result == {"contact_phone": None}
+    asking = {"requested_slot": "contact_phone", "complaint_description": "宽带断了一天", "complaint_category": "network"}
+    t = tracker([user("12345", "nlu_fallback")], asking, loop="complaint_form")
+    result = asyncio.run(ValidateComplaintForm().read(dispatcher, t, {}))
+    assert result["contact_phone"] is None
     assert dispatcher.messages[0]["response"] == "utter_invalid_phone"
 
 
 def test_a_plain_yes_confirms_whatever_its_intent():
-    form = ValidateComplaintForm()
-    asking = {"requested_slot": "complaint_confirmed"}
-    result = asyncio.run(form.extract_complaint_confirmed(CollectingDispatcher(), tracker([user("嗯嗯", "nlu_fallback")], asking), {}))
-    assert result == {"complaint_confirmed": True}
-    result = asyncio.run(form.extract_complaint_confirmed(CollectingDispatcher(), tracker([user("嗯嗯", "nlu_fallback")]), {}))
-    assert result == {}  # only when the confirmation was asked
+    asking = {"requested_slot": "complaint_confirmed", "complaint_description": "宽带断了一天", "contact_phone": "13812345678"}
+    t = tracker([user("嗯嗯", "nlu_fallback")], asking, loop="complaint_form")
+    assert asyncio.run(ValidateComplaintForm().read(CollectingDispatcher(), t, {})) == {"complaint_confirmed": True}
 
 
 def test_filing_sends_the_confirmation_with_number_and_deadlines(fresh_service):
@@ -262,20 +270,26 @@ def test_major_complaint_goes_to_a_person_at_once(fresh_service):
 def test_second_failure_goes_to_a_person_when_someone_is_online(fresh_service):
     online_agent(fresh_service)
     messages, _ = run(
-        ActionHandleFallback(), tracker([user("呜呜呜", "nlu_fallback", "1"), user("啦啦啦", "out_of_scope", "2")])
+        ActionHandleFallback(),
+        tracker([user("呜呜呜", "nlu_fallback", "1"), bot("utter_ask_rephrase"), user("啦啦啦", "nlu_fallback", "2")]),
     )
     assert [m["response"] for m in messages] == ["utter_not_understood_to_human", "utter_handoff_queued"]
 
 
 def test_fallback_asks_to_rephrase_once_then_offers_a_human():
-    first, _ = run(ActionHandleFallback(), tracker([user("呜呜呜", "nlu_fallback", "1")]))
+    first, events = run(ActionHandleFallback(), tracker([user("呜呜呜", "nlu_fallback", "1")]))
     assert first[0]["response"] == "utter_ask_rephrase"
+    assert FollowupAction("action_listen") in events  # one message, and the turn ends
     second, _ = run(
-        ActionHandleFallback(), tracker([user("呜呜呜", "nlu_fallback", "1"), user("啦啦啦", "out_of_scope", "2")])
+        ActionHandleFallback(),
+        tracker([user("呜呜呜", "nlu_fallback", "1"), bot("utter_ask_rephrase"), user("啦啦啦", "nlu_fallback", "2")]),
     )
     assert second[0]["response"] == "utter_offer_human"
     reset, _ = run(
         ActionHandleFallback(),
-        tracker([user("呜呜呜", "nlu_fallback", "1"), user("查话费", "consult", "2"), user("啦", "nlu_fallback", "3")]),
+        tracker([
+            user("呜呜呜", "nlu_fallback", "1"), bot("utter_ask_rephrase"), user("查话费", "consult", "2"),
+            bot("utter_consult/balance"), user("啦", "nlu_fallback", "3"),
+        ]),
     )
     assert reset[0]["response"] == "utter_ask_rephrase"

@@ -1,0 +1,32 @@
+"""Consultations: the FAQ answer the response selector picked (nlu/linear.py).
+
+Rasa's own `utter_consult` fails when a message carries no selection (a typed "/consult" payload
+skips the NLU pipeline), which would leave the customer without an answer. This action answers with
+the selected topic and otherwise with the overview of what the assistant can help with.
+"""
+
+from __future__ import annotations
+
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.fallback import selected_answer
+
+GENERAL = "utter_consult/general"
+
+
+class ActionAnswerConsultation(Action):
+    def name(self) -> Text:
+        return "action_answer_consultation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        answer = selected_answer(tracker)
+        known = set((domain or {}).get("responses") or {})
+        if not answer or not answer.startswith("utter_consult/") or (known and answer not in known):
+            answer = GENERAL
+        dispatcher.utter_message(response=answer)
+        return []

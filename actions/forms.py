@@ -1,0 +1,84 @@
+"""What every form shares: it reads each message against the question it just asked.
+
+Rasa fills a form's slots from its own mappings and rejects the form when none was filled, so the
+rules can answer an interruption. Our forms' slots use custom mappings only, so the reading happens
+in one place, the form's `read` method, which returns either
+
+* the slots the message fills or corrects (the form then asks its next question), or
+* nothing, for an interruption (a question, a status query, a request for a person, a greeting):
+  the form is rejected, a rule answers, and the form asks its question again.
+
+A message is never dropped on the floor: whatever the form does not reject, it answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import latest_text
+
+# Answered by a rule while a form waits; the form then asks its question again.
+INTERRUPTIONS = frozenset({"consult", "check_ticket_status", "escalate", "greet", "thank"})
+# Confidence above which a complaint category read from a follow-up message may replace "other".
+RECATEGORISE_CONFIDENCE = 0.6
+
+
+def intent_of(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def confidence_of(tracker: Tracker) -> float:
+    return float(((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0)
+
+
+def is_payload(tracker: Tracker) -> bool:
+    """A button press (`/intent…`), not words the customer typed."""
+    return latest_text(tracker).strip().startswith("/")
+
+
+def is_interruption(tracker: Tracker) -> bool:
+    return intent_of(tracker) in INTERRUPTIONS
+
+
+class ReadingForm(FormValidationAction):
+    """A form validation whose slots are all filled by `read` (see the module docstring)."""
+
+    #: the slots `read` may set, besides the form's required slots
+    extra_slots: tuple = ("form_prompted",)
+
+    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        raise NotImplementedError
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if tracker.active_loop_name != self.form_name() or tracker.latest_action_name != "action_listen":
+            # Activation (or a re-run after an interruption): there is no new message to read.
+            return []
+        values = await self.read(dispatcher, tracker, domain)
+        return [SlotSet(slot, value) for slot, value in values.items()]
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """`read` has validated everything it set; pass its slots on unchanged."""
+        wanted = set(await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain))
+        wanted |= set(self.domain_slots(domain)) | set(self.extra_slots)
+        return [SlotSet(slot, value) for slot, value in tracker.slots_to_validate().items() if slot in wanted]
+
+
+def prompted() -> Dict[Text, Any]:
+    """The form's question was already asked by `read` this turn; its ask action stays silent once."""
+    return {"form_prompted": True}
+
+
+def take_prompt(tracker: Tracker) -> Optional[List[EventType]]:
+    """For an ask action: the events to return silently when `read` already asked, else None."""
+    if tracker.get_slot("form_prompted"):
+        return [SlotSet("form_prompted", None)]
+    return None

@@ -1,0 +1,122 @@
+"""How a customer's reply to a question is read: yes, no, "cancel it", a correction, or more facts.
+
+The intent classifier reads a message on its own; a form reads it against the question it just
+asked. "不对不对 号码打错了 是139…" at the confirmation step is a correction, not a "no"; "算了不投诉了"
+is a wish to cancel, which the form confirms before it drops anything; a sentence with facts sent
+when the form asked for a phone number is more description. These readings are vocabulary, not
+statistics, so they live here and are tested on their own (tests/test_answers.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from bot.categories import Category
+from bot.text import _NON_WORD, PHONE_NUMBER, clean, find_phone, substance, yes_or_no
+
+# Explicit wishes to stop what is being done. A bare "不" or "不对" is not one of them: at a
+# confirmation it means something is wrong, and the customer is asked what.
+_CANCEL = re.compile(
+    r"取消|算了|不投诉了?|不想投诉|不要投诉|不用投诉|不登记|别登记|不办了|不弄了|不搞了|不提交|别提交|不用了|不要了|"
+    r"不需要了|不用麻烦|先不(用|要|弄|办|提交|投诉)|没事了|没事儿了|撤销|撤回|放弃|不想(弄|办)了"
+)
+# Words of a correction that carry no facts of their own.
+_CORRECTION_WORDS = re.compile(
+    r"不对|不是|错了|搞错|打错|写错|输错|弄错|记错|说错|号码|电话|手机号?|联系方式|应该|改成|改为|换成|更正|修改|"
+    r"重新|是这个|用这个|留这个|这个号|新号|我的|正确的|刚才|上面|那个|不好意思|抱歉|好像|感觉|似乎|不太|不大|有点|"
+    r"信息|内容|有误|错误|哦|噢|啊|呀|吧|呢|了|的|是"
+)
+_WRONG = re.compile(r"不对|不太对|不大对|不是|错了|搞错|弄错|不正确|有误|有问题|你说的|理解错|写错|记错")
+
+
+# A yes in many words ("嗯呐 提交吧", "好的好的 就这样"): nothing left once these are taken out.
+_YES_WORDS = re.compile(
+    r"是的|是滴|是啊|对的|对啊|对头|对对|没错|没问题|没毛病|可以|行的|好的|好滴|好嘞|好啊|好吧|得嘞|要得|办吧|就这样|"
+    r"就这个|确认|确定|提交|ok|okay|yes|yep|嗯+|恩+|呐|好|行|对|是|中|成|妥|吧|啊|哈|呀|了|的|滴|呗|哦|噢"
+)
+_YES_SIGNS = {"👌", "👍", "🙆", "✅", "👌🏻", "👍🏻", "ok👌"}
+
+
+def is_yes(text: str) -> bool:
+    """A plain yes, however many words it takes (no negation, nothing else said)."""
+    stripped = clean(text).lower()
+    if stripped in _YES_SIGNS or yes_or_no(stripped) is True:
+        return True
+    word = _NON_WORD.sub("", stripped)
+    return bool(word) and not _YES_WORDS.sub("", word)
+
+
+def is_cancel(text: str) -> bool:
+    """The customer wants to stop what the form is doing (to be confirmed before anything is dropped)."""
+    return bool(_CANCEL.search(clean(text)))
+
+
+def is_wrong(text: str) -> bool:
+    """The customer says something shown to them is wrong ("不对", "你说的不对", "信息有误")."""
+    return bool(_WRONG.search(clean(text)))
+
+
+def phone_correction(text: str) -> Optional[str]:
+    """The phone number in a message that corrects one ("不对 是13912345678"), else None."""
+    return find_phone(text or "")
+
+
+def facts(text: str) -> str:
+    """What a message says beyond a yes/no, a correction's own words and a phone number."""
+    remainder = PHONE_NUMBER.sub("", text or "")
+    remainder = _CORRECTION_WORDS.sub("", remainder)
+    remainder = re.sub(r"\d+", "", remainder)  # a number alone is not a story
+    return _YES_WORDS.sub("", substance(remainder))
+
+
+def has_facts(text: str, minimum: int = 4) -> bool:
+    """Enough words of substance to be worth adding to a complaint's description."""
+    return len(facts(text)) >= minimum
+
+
+def reply_kind(text: str) -> str:
+    """'yes', 'no', 'cancel', 'wrong', 'phone' or 'other': the first reading that applies."""
+    if phone_correction(text):
+        return "phone"
+    answer = yes_or_no(text)
+    if answer is True or is_yes(text):
+        return "yes"
+    if is_cancel(text):
+        return "cancel"
+    if is_wrong(text) and not has_facts(text):
+        return "wrong"
+    if answer is False:
+        return "no"
+    return "other"
+
+
+# "类别不对，应该是资费问题": a correction of the category names the category and says it is one.
+_CATEGORY_WORDS = (
+    (Category.NETWORK, re.compile(r"网络|信号|网速|断网|宽带故障|上网")),
+    (Category.BILLING, re.compile(r"资费|账单|扣费|收费|计费|话费|费用|扣钱|多收")),
+    (Category.BUSINESS, re.compile(r"业务办理|办理|业务|携号|销户|安装|开通")),
+    (Category.OTHER, re.compile(r"其他|其它|态度|设备|光猫|骚扰|服务")),
+)
+_CATEGORY_CORRECTION = re.compile(r"类别|类型|分类|属于|应该(是|算)|改成|改为|不是.{0,6}(问题|投诉|类)|算是")
+
+
+def category_correction(text: str) -> Optional[Category]:
+    """The category a short correction asks for ("类别改成资费"), or None."""
+    cleaned = clean(text)
+    if len(cleaned) > 40 or not _CATEGORY_CORRECTION.search(cleaned):
+        return None
+    # The category named after the correction word wins: "不是网络问题，是扣费问题" -> billing.
+    tail = re.split(r"应该(?:是|算)|改成|改为|属于|算是|是", cleaned)[-1]
+    for category, words in _CATEGORY_WORDS:
+        if words.search(tail):
+            return category
+    return None
+
+
+_EMPTY_WORDS = re.compile(r"就是|然后|嗯+|恩+|呃+|额+|啊+|哦+|那|这|个|就|是|吧|呢|哈|呀|么|吗")
+
+
+def is_vague_description(text: str) -> bool:
+    """Says *that* something is wrong but not *what* ("我要投诉", "就是那个", "嗯…")."""
+    return len(_EMPTY_WORDS.sub("", substance(text))) < 2
