@@ -122,6 +122,8 @@ class ValidateComplaintForm(ReadingForm):
             return self._read_cancel_answer(dispatcher, tracker, text, intent)
         if is_interruption(tracker) and not find_phone(text):
             return {}
+        if intent == "goodbye" and not find_phone(text) and not answers.has_facts(text):
+            return {"complaint_cancel_pending": True}  # leaving with the complaint unsent: ask first
         requested = tracker.get_slot("requested_slot")
         if requested == "complaint_description" or not tracker.get_slot("complaint_description"):
             return self._read_description(dispatcher, tracker, text, intent)
@@ -360,13 +362,3 @@ class ActionFileComplaint(Action):
             except StoreUnavailable:
                 logger.error("ticket %s filed but not handed over: store unavailable", ticket.number)
         return reset_complaint()
-
-
-class ActionCancelComplaint(Action):
-    def name(self) -> Text:
-        return "action_cancel_complaint"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(response="utter_complaint_cancelled")
-        return reset_complaint()
-

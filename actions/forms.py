@@ -13,6 +13,7 @@ A message is never dropped on the floor: whatever the form does not reject, it a
 
 from __future__ import annotations
 
+import abc
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -51,14 +52,15 @@ class ReadingForm(FormValidationAction):
     #: the slots `read` may set, besides the form's required slots
     extra_slots: tuple = ("form_prompted",)
 
+    @abc.abstractmethod
     async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        raise NotImplementedError
+        """The slots this message fills or corrects; {} for an interruption (see the module docstring)."""
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        if tracker.active_loop_name != self.form_name() or tracker.latest_action_name != "action_listen":
-            # Activation (or a re-run after an interruption): there is no new message to read.
+        if tracker.active_loop_name != self.form_name() or not answers_a_message(tracker):
+            # Activation, or a re-run after an interruption: there is no new message to read.
             return []
         values = await self.read(dispatcher, tracker, domain)
         return [SlotSet(slot, value) for slot, value in values.items()]
@@ -70,6 +72,16 @@ class ReadingForm(FormValidationAction):
         wanted = set(await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain))
         wanted |= set(self.domain_slots(domain)) | set(self.extra_slots)
         return [SlotSet(slot, value) for slot, value in tracker.slots_to_validate().items() if slot in wanted]
+
+
+def answers_a_message(tracker: Tracker) -> bool:
+    """The form runs right after the customer's message (not after a rule's answer or a follow-up).
+
+    Rasa hands the validation action a tracker that ends with the form's own `action` event; the
+    action before it tells how the form was reached.
+    """
+    actions = [e.get("name") for e in reversed(tracker.events) if e.get("event") == "action"]
+    return len(actions) >= 2 and actions[1] == "action_listen"
 
 
 def prompted() -> Dict[Text, Any]:

@@ -77,7 +77,7 @@ class ValidateCallbackForm(ReadingForm):
         phone = find_phone(text)
         if phone:
             return {"contact_phone": phone}
-        if intent == "escalate" or _DECLINE_PHONE.search(text):
+        if intent in ("escalate", "goodbye") or _DECLINE_PHONE.search(text):
             return {"callback_declined": True}  # they want a person, not a form: put them through
         if _WITHDRAW.search(text):
             return {"callback_withdrawn": True}

@@ -112,7 +112,7 @@ class ValidatePrivacyForm(ReadingForm):
         if tracker.get_slot("requested_slot") != "privacy_phone":
             if kind == "yes" or intent == "affirm" or "确认" in text:
                 return {"privacy_confirmed": True}
-            if kind in ("no", "cancel", "wrong") or intent == "deny":
+            if kind in ("no", "cancel", "wrong") or intent in ("deny", "goodbye"):
                 return {"privacy_confirmed": False}
             if is_interruption(tracker):
                 return {}
@@ -120,7 +120,7 @@ class ValidatePrivacyForm(ReadingForm):
             return {"privacy_confirmed": None, **prompted()}
         if kind == "phone":
             return await self._verify(dispatcher, tracker, text)
-        if kind in ("no", "cancel") or intent == "deny":
+        if kind in ("no", "cancel") or intent in ("deny", "goodbye"):
             return {"privacy_confirmed": False}
         if is_interruption(tracker):
             return {}
@@ -177,12 +177,3 @@ async def record(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Kind,
         )
     else:
         dispatcher.utter_message(text=ALREADY_TEXT.format(label=kind.label, id=request.id))
-
-
-class ActionCancelPrivacyRequest(Action):
-    def name(self) -> Text:
-        return "action_cancel_privacy_request"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(text=CANCELLED_TEXT)
-        return RESET

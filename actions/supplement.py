@@ -64,7 +64,7 @@ class ValidateSupplementForm(ReadingForm):
         if is_interruption(tracker) and intent_of(tracker) != "consult":
             return {}
         content = supplement_content(text)
-        if reply_kind(text) in ("no", "cancel") and not answers.has_facts(content):
+        if (reply_kind(text) in ("no", "cancel") or intent_of(tracker) == "goodbye") and not answers.has_facts(content):
             return {"supplement_cancelled": True}
         if is_payload(tracker) or len(substance(content)) < 2:
             # The form asks again (utter_ask_supplement_text); nothing is said twice.

@@ -31,10 +31,12 @@ _WRONG = re.compile(r"不对|不太对|不大对|不是|错了|搞错|弄错|不
 
 
 # A yes in many words ("嗯呐 提交吧", "好的好的 就这样"): nothing left once these are taken out.
-_YES_WORDS = re.compile(
+_YES_CORE = re.compile(
     r"是的|是滴|是啊|对的|对啊|对头|对对|没错|没问题|没毛病|可以|行的|好的|好滴|好嘞|好啊|好吧|得嘞|要得|办吧|就这样|"
-    r"就这个|确认|确定|提交|ok|okay|yes|yep|嗯+|恩+|呐|好|行|对|是|中|成|妥|吧|啊|哈|呀|了|的|滴|呗|哦|噢"
+    r"就这个|确认|确定|提交|ok|okay|yes|yep|嗯+|恩+|好|行|对|是|中|成|妥"
 )
+_PARTICLES = re.compile(r"吧|啊|哈|呀|了|的|滴|呗|哦|噢|呐|啦")
+_YES_WORDS = re.compile(f"{_YES_CORE.pattern}|{_PARTICLES.pattern}")
 _YES_SIGNS = {"👌", "👍", "🙆", "✅", "👌🏻", "👍🏻", "ok👌"}
 
 
@@ -44,7 +46,7 @@ def is_yes(text: str) -> bool:
     if stripped in _YES_SIGNS or yes_or_no(stripped) is True:
         return True
     word = _NON_WORD.sub("", stripped)
-    return bool(word) and not _YES_WORDS.sub("", word)
+    return bool(_YES_CORE.search(word)) and not _YES_WORDS.sub("", word)
 
 
 def is_cancel(text: str) -> bool:

@@ -51,6 +51,7 @@ class Parsed:
     intent: str  # what the dialogue sees (nlu_fallback included)
     top: str  # the best real intent, ignoring the fallback threshold
     confidence: float
+    margin: float  # how far ahead of the second reading the best one is
     topic: Optional[str]  # the response selector's pick for consultations
 
 
@@ -126,10 +127,12 @@ def _parsed(result: Dict[str, Any]) -> Parsed:
     ranking = [r for r in result.get("intent_ranking") or [] if r.get("name") != FALLBACK]
     selected = ((result.get("response_selector") or {}).get("consult") or {}).get("response") or {}
     key = selected.get("intent_response_key") or ""
+    confidences = [float(r.get("confidence") or 0.0) for r in ranking[:2]] + [0.0, 0.0]
     return Parsed(
         intent=result["intent"]["name"],
         top=ranking[0]["name"] if ranking else FALLBACK,
-        confidence=float(ranking[0].get("confidence") or 0.0) if ranking else 0.0,
+        confidence=confidences[0],
+        margin=confidences[0] - confidences[1],
         topic=key.partition("/")[2] or None,
     )
 
@@ -207,11 +210,37 @@ def evaluate_sets(model: Path, sets: Dict[str, Path]) -> Dict[str, Report]:
     if len(sets) > 1:
         everything = [e for name in sets for e in examples[name]]
         reports["all"] = report_for("all", everything, parsed)
+    everything = [e for name in sets for e in examples[name]]
+    evaluate_sets.last_calibration = calibration(everything, parsed)  # type: ignore[attr-defined]
     quantiles = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else latencies * 19
     for report in reports.values():
         report.latency_ms_p50 = statistics.median(latencies)
         report.latency_ms_p95 = quantiles[18]
     return reports
+
+
+def calibration(examples: Sequence[Example], parsed: Sequence[Parsed]) -> List[Tuple[float, float, float, float, float]]:
+    """What each fallback threshold and ambiguity margin would do on these messages.
+
+    For each pair: (threshold, margin, fallback rate, accuracy, share read wrongly without falling
+    back). A message falls back when its best reading is below the threshold or less than the margin
+    ahead of the second one (Rasa's FallbackClassifier). The escalation rules are applied after the
+    fallback and are not part of this table.
+    """
+    rows = []
+    right = [p.top == e.intent for e, p in zip(examples, parsed)]
+    for threshold in (0.2, 0.25, 0.3, 0.35, 0.4):
+        for margin in (0.0, 0.02, 0.05, 0.1):
+            fell = [p.confidence < threshold or p.margin < margin for p in parsed]
+            n = len(parsed)
+            rows.append((
+                threshold,
+                margin,
+                sum(fell) / n,
+                sum(r and not f for r, f in zip(right, fell)) / n,
+                sum((not r) and not f for r, f in zip(right, fell)) / n,
+            ))
+    return rows
 
 
 def _fmt(value: Optional[float]) -> str:
@@ -278,6 +307,7 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--errors", action="store_true", help="list every misread message")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--calibrate", action="store_true", help="print the fallback threshold/margin trade-off")
     args = parser.parse_args(argv or None)
     quiet()
     model = Path(args.model) if args.model else current_model()
@@ -294,6 +324,10 @@ def main(argv: Sequence[str] = ()) -> int:
     reports = evaluate_sets(model, sets)
     print(f"model: {model.name}")
     print(render(reports, errors=args.errors))
+    if args.calibrate:
+        print("\nfallback calibration over every set (threshold, ambiguity margin -> fallback, accuracy, wrong)")
+        for threshold, margin, fell, right, wrong in evaluate_sets.last_calibration:  # type: ignore[attr-defined]
+            print(f"  {threshold:.2f}  {margin:.2f}  ->  {fell:6.3f}  {right:6.3f}  {wrong:6.3f}")
     if args.json:
         args.json.write_text(
             json.dumps({name: asdict(r) for name, r in reports.items()}, ensure_ascii=False, indent=2), encoding="utf-8"

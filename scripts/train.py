@@ -19,7 +19,15 @@ MODELS = ROOT / "models"
 CONFIG = ROOT / "nlu" / "config.yml"
 DOMAIN = ROOT / "bot" / "dialogue" / "domain"
 TRAINING_DATA = [ROOT / "nlu" / "data", ROOT / "bot" / "dialogue" / "rules.yml"]
-INPUTS = [CONFIG, ROOT / "nlu" / "data", ROOT / "nlu" / "jieba", ROOT / "bot" / "dialogue", ROOT / "requirements.lock"]
+# The pipeline's own trainable components are code the model is made by, so they count as inputs too.
+INPUTS = [
+    CONFIG,
+    ROOT / "nlu" / "data",
+    ROOT / "nlu" / "jieba",
+    ROOT / "nlu" / "linear.py",
+    ROOT / "bot" / "dialogue",
+    ROOT / "requirements.lock",
+]
 
 
 def fingerprint() -> str:

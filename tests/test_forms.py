@@ -35,7 +35,11 @@ def store(monkeypatch, tmp_path):
 def turn(form, loop: str, text: str, intent: str, slots: Dict[str, Any], confidence: float = 0.95):
     """One message to the form: (slot values set, responses uttered, requested slot next)."""
     parse = {"intent": {"name": intent, "confidence": confidence}, "entities": [], "text": text}
-    events = [{"event": "user", "text": text, "parse_data": parse, "input_channel": "rest", "message_id": "m"}]
+    events = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text, "parse_data": parse, "input_channel": "rest", "message_id": "m"},
+        {"event": "action", "name": loop},  # Rasa's temporary tracker ends with the form's own action
+    ]
     tracker = Tracker("c1", dict(slots), parse, events, False, None, {"name": loop}, "action_listen")
     dispatcher = CollectingDispatcher()
     result = asyncio.run(form.run(dispatcher, tracker, DOMAIN))

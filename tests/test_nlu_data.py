@@ -10,7 +10,7 @@ import yaml
 
 from bot import ticket_numbers
 from bot.text import PHONE_PATTERN
-from nlu.evaluate import HELDOUT, load_heldout
+from nlu.evaluate import heldout_sets, load_heldout
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "nlu" / "data"
@@ -26,11 +26,13 @@ def training_examples():
     for path in sorted(DATA.glob("*.yml")):
         for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
             if "intent" in block:
-                by_intent[block["intent"]] += [
-                    re.sub(r"\[([^\]]+)\]\([a-z_]+\)", r"\1", line.strip()[2:].strip())
-                    for line in block["examples"].splitlines()
-                    if line.strip().startswith("- ")
-                ]
+                raw = block["examples"]
+                lines = (
+                    [line.strip()[2:].strip() for line in raw.splitlines() if line.strip().startswith("- ")]
+                    if isinstance(raw, str)
+                    else [item["text"] for item in raw]
+                )
+                by_intent[block["intent"]] += [re.sub(r"\[([^\]]+)\]\([a-z_]+\)", r"\1", line) for line in lines]
             elif "regex" in block:
                 regexes[block["regex"]] = [
                     line.strip()[2:].strip() for line in block["examples"].splitlines() if line.strip()
@@ -65,13 +67,16 @@ def test_examples_are_distinct_and_unambiguous():
     assert not clashes
 
 
-def test_heldout_is_separate_and_large_enough():
+def test_every_heldout_set_is_separate_and_large_enough():
     by_intent, _ = training_examples()
     trained = {e for examples in by_intent.values() for e in examples}
-    heldout = load_heldout(HELDOUT)
-    assert len(heldout) >= 250
-    assert not [t for t, _ in heldout if t in trained]
-    assert {i for _, i in heldout} <= {i.split("/")[0] for i in by_intent}
+    sets = heldout_sets()
+    assert {"heldout", "transcript", "short", "posted", "persona"} <= set(sets)
+    for name, path in sets.items():
+        heldout = load_heldout(path)
+        assert len(heldout) >= 140, name
+        assert not [t for t, _ in heldout if t in trained], name
+        assert {i for _, i in heldout} <= {i.split("/")[0] for i in by_intent}, name
 
 
 def test_every_consult_topic_has_an_answer():

@@ -25,6 +25,8 @@ def conversation(url: str, messages, session_id=None, wait: float = 20.0):
         sid = confirmed[0]
         for message in messages:
             before = len(replies)
+            if isinstance(message, dict) and "message" in message and "session_id" not in message:
+                message = {**message, "session_id": sid}
             client.emit("user_uttered", {"message": message, "session_id": sid} if isinstance(message, str) else message)
             _until(lambda: len(replies) > before, wait)
             time.sleep(0.3)
@@ -58,3 +60,11 @@ def test_bad_socket_messages_get_clear_answers(stack):
     assert any("空消息" in t for t in texts)
     assert any("太长" in t for t in texts)
     assert sum("文字消息" in t for t in texts) == 2
+
+
+def test_the_rasa_webchat_widgets_null_init_payload_is_a_greeting(stack):
+    """rasa-webchat sends its `initPayload` (null by default) first: greet, never "文字消息"."""
+    _, replies = conversation(stack.url, [{"message": None}])
+    texts = [r["text"] for r in replies]
+    assert not any("文字消息" in t for t in texts), texts
+    assert any("您好，我是在线客服助手" in t for t in texts), texts
