@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ENV := source scripts/env.sh &&
 
-.PHONY: help run run-prod test eval bench train agent backend-demo clean
+.PHONY: help run run-prod test eval crossval fuzz bench train agent backend-demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -29,9 +29,17 @@ test: $(STAMP) ## run the whole test suite (installs Chromium from Debian if mis
 	@$(ENV) $(PY) scripts/train.py >/dev/null
 	@$(ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
-eval: $(STAMP) ## print NLU figures on the held-out set (accuracy, per-intent P/R/F1, confusion matrix)
+eval: $(STAMP) ## NLU figures on every held-out set: accuracy, macro-F1, escalate recall/precision, fallback, confusions
 	@$(ENV) $(PY) scripts/train.py >/dev/null
-	@$(ENV) $(PY) -m nlu.evaluate
+	@$(ENV) $(PY) -m nlu.evaluate --calibrate $(EVAL_ARGS)
+
+crossval: $(STAMP) ## 5-fold cross-validation of the NLU pipeline, grouped by generator template (about 5 minutes)
+	@$(ENV) $(PY) -m nlu.crossval $(CROSSVAL_ARGS)
+
+fuzz: $(STAMP) ## drive thousands of random conversations through the real servers and check the dialogue invariants (FUZZ_CONVERSATIONS=5000)
+	@scripts/system-deps.sh
+	@$(ENV) $(PY) scripts/train.py >/dev/null
+	@$(ENV) FUZZ_FRESH=1 FUZZ_CONVERSATIONS=$${FUZZ_CONVERSATIONS:-5000} $(PY) -m pytest tests/e2e/test_dialogue_fuzz.py -q -s -p no:cacheprovider
 
 bench: $(STAMP) ## benchmark against stock Rasa 3.6.21; writes bench/results/<date>.{json,md,png} (BENCH_ARGS=--quick)
 	@scripts/system-deps.sh

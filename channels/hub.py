@@ -48,6 +48,7 @@ SWEEP_SECONDS = 30.0
 PRUNE_SECONDS = 3600.0
 WAITING_NOTICE_EVERY = 120.0
 CHUNK = 500
+WAITING_RECEIPT = "收到，客服接入后会看到您的留言。"
 NOT_WAITING = "您目前没有在等待人工客服。有问题可以直接问我；需要人工服务请发送“转人工”。"
 
 
@@ -263,6 +264,10 @@ class Hub:
                 self._last_notice[customer] = now
                 text = WAITING_TEXT.format(position=routing.position, wait=describe_wait(routing.estimated_wait))
                 await output.send_text_message(customer.user_id, text)
+            else:
+                # Never an empty reply: a short receipt between the reminders (during a live chat the
+                # agent answers, and the bot says nothing).
+                await output.send_text_message(customer.user_id, WAITING_RECEIPT)
         return True
 
     async def first_contact(self, customer: Customer, output: OutputChannel) -> None:

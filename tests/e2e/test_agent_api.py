@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
+from channels.hub import WAITING_RECEIPT
 import requests
 
 from bot.staff import Role, StaffService
@@ -125,8 +127,8 @@ def test_handoff_round_trip_transfer_and_release(stack, console):
     reply = stack.texts(stack.say(sender, "帮我转人工"))
     assert "排在第" in reply, reply
     session_id = session_id_of(stack, sender)
-    # the bot is silent while the customer waits; what they write reaches the agent
-    assert stack.say(sender, "我家宽带从昨晚开始断网") == []
+    # the bot does not answer while the customer waits (a receipt only); what they write reaches the agent
+    assert stack.texts(stack.say(sender, "我家宽带从昨晚开始断网")) == WAITING_RECEIPT
     queued = [s for s in stack.api("GET", "/queue", t_li).json()["sessions"] if s["id"] == session_id]
     assert queued and queued[0]["status"] == "waiting" and queued[0]["waiting_seconds"] >= 0
     assert stack.api("GET", f"/sessions/{session_id}/transcript", t_li).status_code == 403  # nobody holds it yet

@@ -111,6 +111,8 @@ def test_privacy_notice_in_web_chat_and_a_request_carried_out_in_the_console(sta
     notice.wait_for(timeout=30_000)
     assert "/chat/privacy" in notice.inner_text()
     customer_says(customer, "请删除我的个人信息")
+    customer.wait_for_selector(".msg--bot:has-text('确认后我们会在15个工作日内处理')", timeout=30_000)
+    customer.click("button:has-text('确认申请')")  # the explicit yes, as a button
     customer.wait_for_selector(".msg--bot:has-text('已记录您的删除个人信息申请')", timeout=30_000)
 
     supervisor.goto(f"{stack.url}/agent/")

@@ -36,7 +36,9 @@ def test_a_verified_deletion_request_is_carried_out_by_a_supervisor(stack, conso
     sender = uuid.uuid4().hex
     number = file_complaint(stack, sender, "家里宽带这两天老是断网，晚上根本没法用", PHONE)
 
-    asked = stack.texts(stack.say(sender, "删除我的个人信息"))
+    confirm = stack.texts(stack.say(sender, "删除我的个人信息"))
+    assert "对吗" in confirm and "已记录" not in confirm, confirm  # nothing recorded before an explicit yes
+    asked = stack.texts(stack.say(sender, "确认申请"))
     assert "登记的联系电话" in asked, asked
     wrong = stack.texts(stack.say(sender, "13900000000"))
     assert "不一致" in wrong and "2次" in wrong, wrong
@@ -90,7 +92,9 @@ def test_a_verified_deletion_request_is_carried_out_by_a_supervisor(stack, conso
 
 def test_without_a_phone_on_file_the_channel_account_verifies(stack, console):
     sender = uuid.uuid4().hex
-    replies = stack.texts(stack.say(sender, "我想看看你们存了我哪些个人信息"))
+    asked = stack.texts(stack.say(sender, "我想看看你们存了我哪些个人信息"))
+    assert "对吗" in asked and "已记录" not in asked, asked
+    replies = stack.texts(stack.say(sender, "是的"))
     assert "已记录您的查看个人信息申请" in replies, replies
     boss = console.account("boss2", "主管", Role.SUPERVISOR)
     token = console.login(boss)
