@@ -175,6 +175,12 @@ class ValidateComplaintForm(ReadingForm):
     def _read_confirmation(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
     ) -> Dict[Text, Any]:
+        if is_payload(tracker) and intent in ("affirm", "deny"):
+            # The buttons of the confirmation: 确认提交 (/affirm) and 需要修改 (/deny).
+            if intent == "affirm":
+                return {"complaint_confirmed": True}
+            dispatcher.utter_message(response="utter_what_is_wrong")
+            return {"complaint_confirmed": None, **prompted()}
         kind = reply_kind(text)
         if kind == "phone":
             phone = find_phone(text)

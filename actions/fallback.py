@@ -15,6 +15,7 @@ Every path ends the turn (or resumes the form), so a turn has at most one such m
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 NOT_UNDERSTOOD_TWICE = "客户连续两次未被理解，转人工"
 
 FALLBACK = "nlu_fallback"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 NOT_UNDERSTOOD = {FALLBACK, "out_of_scope"}
 REPHRASE = "utter_ask_rephrase"
 OFF_TOPIC = ("utter_out_of_scope", "utter_out_of_scope_again")
@@ -159,6 +161,10 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if not _CJK.search(latest_text(tracker)):
+            # Emoji, markup, keyboard mashing: nothing was asked that we could decline; "please
+            # rephrase" (and a person the second time) fits better than "I can't help with that".
+            return await ActionHandleFallback().run(dispatcher, tracker, domain)
         before: Sequence[Any] = previous_bot_actions(tracker)
         again = any(a in OFF_TOPIC or a == REPHRASE for a in before)
         dispatcher.utter_message(response=OFF_TOPIC[1] if again else OFF_TOPIC[0])

@@ -59,8 +59,13 @@ class ReadingForm(FormValidationAction):
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        if tracker.active_loop_name != self.form_name() or not answers_a_message(tracker):
-            # Activation, or a re-run after an interruption: there is no new message to read.
+        if (
+            tracker.active_loop_name != self.form_name()
+            or not tracker.get_slot("requested_slot")
+            or not answers_a_message(tracker)
+        ):
+            # Activation (nothing asked yet: the message started the form), or a re-run after an
+            # interruption: there is no answer to read.
             return []
         values = await self.read(dispatcher, tracker, domain)
         return [SlotSet(slot, value) for slot, value in values.items()]

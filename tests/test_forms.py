@@ -126,6 +126,12 @@ def test_a_vague_description_is_asked_again_once():
     assert requested == "complaint_description"
 
 
+def test_the_message_that_starts_a_form_is_not_read_as_its_answer():
+    """At activation nothing has been asked yet: "转人工" starts the call-back form, it does not decline it."""
+    values, _, requested = turn(ValidateCallbackForm(), "callback_form", "转人工", "escalate", {})
+    assert values == {} and requested == "contact_phone"
+
+
 def test_a_yes_with_a_typo_confirms():
     values, _, requested = complaint("嗯呐 提交吧", "affirm", CONFIRMING)
     assert values == {"complaint_confirmed": True} and requested is None

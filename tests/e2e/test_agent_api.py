@@ -11,14 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
-from channels.hub import WAITING_RECEIPT
 import requests
 
 from bot.staff import Role, StaffService
 from bot.storage.database import Database
 from bot.tickets import Customer, TicketService
 from channels.agent import ROUTES_DOC, AgentConsoleInput, routes
+from channels.hub import WAITING_RECEIPT
 
 pytestmark = pytest.mark.e2e
 

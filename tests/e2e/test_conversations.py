@@ -106,7 +106,8 @@ def test_phone_can_be_corrected_at_the_confirmation(stack):
 def test_declining_the_confirmation_files_nothing(stack):
     sender = new_sender()
     stack.say(sender, "宽带网速特别慢，100M的宽带测速只有5M，电话13812345678")
-    assert "取消" in stack.texts(stack.say(sender, "不用了"))
+    assert "确定不登记" in stack.texts(stack.say(sender, "不用了"))  # confirmed before anything is dropped
+    assert "已取消" in stack.texts(stack.say(sender, "确定取消"))
     assert tickets_of(stack, sender) == []
 
 
