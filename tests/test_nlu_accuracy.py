@@ -1,21 +1,36 @@
-"""Accuracy floors on the project's own held-out set (written apart from the training data)."""
+"""Accuracy floors on the held-out sets (nlu/heldout/, never trained on; `make eval` prints the figures).
+
+The floors sit a little below the measured figures, so that a change to the data or the model that
+makes customers less understood goes red; the targets themselves are checked by `make eval`.
+"""
 
 import pytest
 
-from nlu.evaluate import evaluate
+from nlu.evaluate import evaluate_sets, heldout_sets
+
+FLOOR_PER_SET = 0.90
+FLOOR_ALL = 0.94
 
 
 @pytest.fixture(scope="module")
-def report(trained_model):
-    return evaluate(trained_model)
+def reports(trained_model):
+    return evaluate_sets(trained_model, heldout_sets())
 
 
-def test_heldout_accuracy(report):
-    assert report.accuracy >= 0.93, f"accuracy {report.accuracy:.3f}; errors: {report.errors}"
+def test_every_heldout_set_is_read_well(reports):
+    low = {name: round(r.accuracy, 3) for name, r in reports.items() if r.accuracy < FLOOR_PER_SET}
+    assert not low, {name: reports[name].errors for name in low}
+    assert reports["all"].accuracy >= FLOOR_ALL, reports["all"].confusions[:10]
 
 
-def test_escalate_recall(report):
-    assert report.recall("escalate") >= 0.97, [e for e in report.errors if e[1] == "escalate"]
+def test_escalation_means_what_it_says(reports):
+    everything = reports["all"]
+    assert everything.escalate_recall >= 0.98, [e for e in everything.errors if e[1] == "escalate"]
+    assert everything.escalate_precision >= 0.90, [e for e in everything.errors if e[2] == "escalate"]
+
+
+def test_few_messages_fall_back(reports):
+    assert reports["all"].fallback_rate <= 0.03
 
 
 @pytest.fixture(scope="module")
