@@ -13,7 +13,7 @@ import re
 from typing import Optional
 
 from bot.categories import Category
-from bot.text import _NON_WORD, PHONE_NUMBER, clean, find_phone, substance, yes_or_no
+from bot.text import PHONE_NUMBER, clean, find_phone, substance, yes_or_no
 
 # Explicit wishes to stop what is being done. A bare "不" or "不对" is not one of them: at a
 # confirmation it means something is wrong, and the customer is asked what.
@@ -29,6 +29,8 @@ _CORRECTION_WORDS = re.compile(
 )
 _WRONG = re.compile(r"不对|不太对|不大对|不是|错了|搞错|弄错|不正确|有误|有问题|你说的|理解错|写错|记错")
 
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 # A yes in many words ("嗯呐 提交吧", "好的好的 就这样"): nothing left once these are taken out.
 _YES_CORE = re.compile(

@@ -13,7 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.common
 from actions.complaint import ActionFileComplaint, ActionStartComplaint, ValidateComplaintForm
-from actions.fallback import ActionHandleFallback
+from actions.clarify import ActionResolveClarification
+from actions.consult import ActionAnswerConsultation
+from actions.fallback import ActionHandleFallback, ActionOutOfScope
 from actions.handoff import ActionRequestHuman, ValidateCallbackForm
 from actions.status import ActionCheckTicketStatus
 from actions.supplement import ActionAddTicketInfo, ActionPrepareSupplement
@@ -293,3 +295,68 @@ def test_fallback_asks_to_rephrase_once_then_offers_a_human():
         ]),
     )
     assert reset[0]["response"] == "utter_ask_rephrase"
+
+
+def ranked(text: str, ranking, message_id: str = "m1", selected: Optional[str] = None) -> Dict:
+    """A user event that fell back, with the model's readings (and the FAQ answer picked, if any)."""
+    event = user(text, "nlu_fallback", message_id)
+    event["parse_data"]["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.3}] + [
+        {"name": name, "confidence": confidence} for name, confidence in ranking
+    ]
+    if selected:
+        event["parse_data"]["response_selector"] = {"consult": {"response": {"utter_action": selected}}}
+    return event
+
+
+def test_two_close_readings_get_a_question_with_a_button_for_each():
+    t = tracker([ranked("上个月话费怎么比平时多了一倍", [("consult", 0.41), ("complain_billing", 0.40)], selected="utter_consult/bill_details")])
+    messages, events = run(ActionHandleFallback(), t)
+    assert [m["response"] for m in messages] == ["utter_clarify"]
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ['/clarify{"choice": "consult"}', '/clarify{"choice": "complain_billing"}']
+    assert slots_of(events) == {"pending_text": "上个月话费怎么比平时多了一倍", "pending_answer": "utter_consult/bill_details"}
+
+
+def test_two_complaint_categories_start_the_likelier_complaint_without_asking():
+    t = tracker([ranked("营业员给我改了套餐还多扣了钱", [("complain_business", 0.42), ("complain_billing", 0.40)])])
+    messages, events = run(ActionHandleFallback(), t)
+    assert messages == []
+    assert slots_of(events)["complaint_category"] == "business"
+    assert FollowupAction("complaint_form") in events
+
+
+def test_the_chosen_reading_is_carried_out_on_the_original_words():
+    pending = {"pending_text": "上个月话费怎么比平时多了一倍", "pending_answer": "utter_consult/bill_details"}
+    press = user('/clarify{"choice": "complain_billing"}', "clarify")
+    press["parse_data"]["entities"] = [{"entity": "choice", "value": "complain_billing"}]
+    _, events = run(ActionResolveClarification(), tracker([press], pending))
+    slots = slots_of(events)
+    assert slots["complaint_category"] == "billing" and slots["complaint_description"] == "上个月话费怎么比平时多了一倍"
+    assert FollowupAction("complaint_form") in events and slots["pending_text"] is None
+    press["parse_data"]["entities"] = [{"entity": "choice", "value": "consult"}]
+    messages, _ = run(ActionResolveClarification(), tracker([press], pending))
+    assert [m["response"] for m in messages] == ["utter_consult/bill_details"]
+
+
+def test_a_stale_clarification_button_still_gets_an_answer():
+    press = user('/clarify{"choice": "nonsense"}', "clarify")
+    press["parse_data"]["entities"] = [{"entity": "choice", "value": "nonsense"}]
+    messages, _ = run(ActionResolveClarification(), tracker([press]))
+    assert [m["response"] for m in messages] == ["utter_consult/general"]
+
+
+def test_off_topic_gets_the_scope_answer_and_the_second_time_a_person_is_offered():
+    first, _ = run(ActionOutOfScope(), tracker([user("帮我订张去上海的火车票", "out_of_scope")]))
+    assert [m["response"] for m in first] == ["utter_out_of_scope"]
+    again, _ = run(
+        ActionOutOfScope(),
+        tracker([user("帮我订张去上海的火车票", "out_of_scope", "1"), bot("utter_out_of_scope"), user("附近有啥好吃的", "out_of_scope", "2")]),
+    )
+    assert [m["response"] for m in again] == ["utter_out_of_scope_again"]
+    noise, _ = run(ActionOutOfScope(), tracker([user("<b>hi</b>", "out_of_scope")]))
+    assert [m["response"] for m in noise] == ["utter_ask_rephrase"]  # no words to decline: please rephrase
+
+
+def test_a_consultation_without_a_selected_answer_gets_the_overview():
+    messages, _ = run(ActionAnswerConsultation(), tracker([user("/consult", "consult")]))
+    assert [m["response"] for m in messages] == ["utter_consult/general"]

@@ -41,3 +41,27 @@ def test_escalation_requests(text):
 )
 def test_not_escalation(text):
     assert signal(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不用转人工",
+        "按了十分钟都转不到人工",
+        "一直提示坐席忙",
+        "人工客服根本打不通",
+        "坐高铁一路断线，跟老板汇报工作汇报到一半就没声了",
+        "我在村里做快手直播，晚上网卡得没法播",
+        "请问法院立案庭几点上班",
+    ],
+)
+def test_a_person_or_an_outside_body_mentioned_in_passing_is_no_escalation(text):
+    assert signal(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["帮我转人工，电话一直没人接", "请把我的投诉往上报，交给更高一级的部门处理", "再不解决我就去法院起诉你们", "叫你们经理出来"],
+)
+def test_explicit_requests_still_escalate(text):
+    assert signal(text) is not None
