@@ -103,7 +103,7 @@ PHONE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})
 CONFIRMATION = "请确认以下投诉信息"
 CANCEL_QUESTION = "确定不登记"
 CANCELLED = "投诉登记已取消"
-PRIVACY_QUESTION = "您是要申请"
+PRIVACY_QUESTION = ("您是要申请", "提交申请")  # the confirmation, or its reminder
 PRIVACY_PHONE_QUESTION = ("核实身份", "不一致", "11位手机号码")
 PRIVACY_RECORDED = "已记录您的"
 CALLBACK_QUESTION = "不方便留号码的话"
@@ -150,7 +150,7 @@ class Invariants:
         if CANCELLED in joined and CANCEL_QUESTION not in previous:
             self.fail("a complaint was cancelled without an explicit confirmation")
         if PRIVACY_RECORDED in joined and not (
-            PRIVACY_QUESTION in previous or any(q in previous for q in PRIVACY_PHONE_QUESTION)
+            any(q in previous for q in (*PRIVACY_QUESTION, *PRIVACY_PHONE_QUESTION))
         ):
             self.fail("a personal-data request was recorded without an explicit confirmation")
         phone = PHONE.search(sent or "")
