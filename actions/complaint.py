@@ -352,8 +352,18 @@ class ActionFileComplaint(Action):
                 logger.error("outage check of %s failed: %s", ticket.number, error.__class__.__name__)
             else:
                 if outcome.linked and outcome.customer_text:
-                    # A known fault: the incident is the escalation; no queue, no separate escalation.
+                    # A known fault: the incident is the escalation, so no separate escalation, and
+                    # ordinary complaints are not queued. An urgent one still reaches a person: a
+                    # forged or mistaken incident must never hide a customer who cannot wait.
                     dispatcher.utter_message(text=outcome.customer_text)
+                    if ticket.severity is Severity.URGENT:
+                        try:
+                            await hand_over(
+                                dispatcher, tracker, ticket,
+                                f"紧急投诉（已并入故障 {outcome.incident.number}）：{ticket.severity_reason}",
+                            )
+                        except StoreUnavailable:
+                            logger.error("urgent ticket %s linked but not handed over: store unavailable", ticket.number)
                     return reset_complaint()
         if ticket.severity in (Severity.MAJOR, Severity.URGENT):
             # Major and urgent complaints (outages, regulator threats, repeats) go to a person at once;

@@ -26,7 +26,7 @@ import secrets
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -87,6 +87,18 @@ class Incident:
     @property
     def is_open(self) -> bool:
         return self.status == "open"
+
+
+def distinct_customers(tickets: Sequence[TicketRow]) -> Set[str]:
+    """The customers behind complaints, as far as the threshold is concerned: one per contact phone.
+
+    Tickets, sessions and channel accounts cost an attacker nothing (a fresh web-chat session is a new
+    account); a phone number is the one thing each real customer brings. Complaints without a phone do
+    not count toward opening an incident, and one phone counts once however often it complains. The
+    phone is not verified by SMS here, so this raises the cost of forging an incident from five
+    messages to five phone numbers; it does not make it impossible.
+    """
+    return {t.contact_phone for t in tickets if t.contact_phone}
 
 
 @dataclass(frozen=True)
@@ -198,7 +210,7 @@ class IncidentService:
                 if threshold <= 0:
                     continue
                 matching = self._recent_unlinked(session, kind, row, since)
-                if len(matching) < threshold:
+                if len(distinct_customers(matching)) < threshold:
                     continue
                 incident = IncidentRow(
                     number=new_incident_number(now),

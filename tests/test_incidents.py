@@ -357,3 +357,17 @@ def test_supervisors_only_and_listing_puts_open_first(db, tickets, incidents, bo
     assert incidents.get(boss, manual.number).linked == 0
     incidents.link(boss, manual.number, ticket.number)
     assert [t.number for t in incidents.get(boss, manual.number).tickets] == [ticket.number]
+
+
+def test_one_phone_through_fresh_sessions_cannot_open_an_incident(db, tickets, incidents):
+    """Issue 14, M1: five complaints from five fresh sessions with one and the same phone are one customer."""
+    for i in range(6):
+        ticket = tickets.open_complaint(Customer("webchat", f"fresh-session-{i}"), Category.NETWORK,
+                                        f"阳光花园小区手机没信号了（{i}号楼）", "13912345678")[0]
+        outcome = incidents.consider(ticket.number)
+        assert not outcome.opened and not outcome.linked
+    assert incident_rows(db) == []
+    # Complaints without a phone do not count either; real customers, each with their own number, do.
+    for i in range(4):
+        complain(tickets, incidents, 100 + i, f"阳光花园小区手机没信号了（{i}号楼）")
+    assert incident_rows(db) and incident_rows(db)[0].status == "open"
