@@ -426,11 +426,9 @@ class PrivacyRequests:
             return PrivacyRequest.from_row(row)
 
     def _delete(self, request: PrivacyRequest, customer: Customer, actor: str, note: str) -> PrivacyRequest:
+        """Anonymise the ticket store in one transaction, and only once that decision has committed,
+        delete the bot's conversation log (a refusal or a failure leaves it untouched)."""
         now = self.clock()
-        with self.db.transaction() as session:
-            _refuse_during_chat(session, customer)
-        # The bot's conversation log first: deleting it again on a retry is harmless.
-        removed_events = self._delete_conversation(customer)
         with self.db.transaction() as session:
             row = self._pending_row(session, request.id)
             _refuse_during_chat(session, customer)
@@ -445,7 +443,6 @@ class PrivacyRequests:
                 queued.status, queued.ended_at, queued.updated_at = "cancelled", now, now
                 session.add(HandoffEventRow(session_id=queued.id, at=now, kind="cancelled", actor=actor[:64], detail="客户申请删除个人信息"))
             counts = anonymise(session, customer, now, actor)
-            counts["conversation_events"] = removed_events
             token = counts.pop("token")
             # The confirmation still reaches the customer's channel; it names nobody.
             notice(session, customer, DELETE_DONE_TEXT.format(id=row.id), (), now)
@@ -454,16 +451,47 @@ class PrivacyRequests:
             row.channel_user_id = token
             row.result = json.dumps({"verified_by": request.verified_by, "removed": counts}, ensure_ascii=False)
             session.add(HandoffEventRow(session_id=None, at=now, kind="privacy_decided", actor=actor[:64], detail="done"))
-            logger.info("privacy request %s carried out by %s: %s", row.id, actor, counts)
-            return PrivacyRequest.from_row(row)
+            decided = PrivacyRequest.from_row(row)
+            request_id = row.id
+        counts["conversation_events"] = self._delete_conversation(customer)
+        with self.db.transaction() as session:
+            row = session.get(PrivacyRequestRow, request_id)
+            result = json.loads(row.result or "{}")
+            result.setdefault("removed", {})["conversation_events"] = counts["conversation_events"]
+            row.result = json.dumps(result, ensure_ascii=False)
+            decided = PrivacyRequest.from_row(row)
+        logger.info("privacy request %s carried out by %s: %s", request_id, actor, counts)
+        return decided
 
     def _delete_conversation(self, customer: Customer) -> int:
+        """The customer's rows of Rasa's conversation log, on their channel only.
+
+        Rasa keys a conversation by sender id alone, and two channels can use the same id (a REST
+        client picks its own; Telegram's are bare numbers). Everything is deleted when every message
+        of that sender came through the customer's channel; otherwise only that channel's messages,
+        and the shared rest is left for retention (and logged).
+        """
         if self.log is None or not self.log.exists():
             return 0
+        table = conversation_events
         with self.log.engine.begin() as connection:
-            return connection.execute(
-                sa.delete(conversation_events).where(conversation_events.c.sender_id == customer.user_id)
-            ).rowcount
+            user_rows = connection.execute(
+                sa.select(table.c.id, table.c.data).where(table.c.sender_id == customer.user_id, table.c.type_name == "user")
+            ).all()
+            channels = {_input_channel(data) for _, data in user_rows}
+            if channels <= {customer.channel, None}:
+                return connection.execute(sa.delete(table).where(table.c.sender_id == customer.user_id)).rowcount
+            logger.warning("conversation log of a sender shared by channels %s: deleting only %s messages",
+                           sorted(c for c in channels if c), customer.channel)
+            ours = [row_id for row_id, data in user_rows if _input_channel(data) == customer.channel]
+            return connection.execute(sa.delete(table).where(table.c.id.in_(ours))).rowcount if ours else 0
+
+
+def _input_channel(data: Optional[str]) -> Optional[str]:
+    try:
+        return (json.loads(data or "{}") or {}).get("input_channel")
+    except ValueError:
+        return None
 
 
 class CustomerInChat(WrongState):
@@ -524,6 +552,12 @@ def _summary_text(summary: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _without_words(text: Optional[str]) -> str:
+    """A reason or detail without the customer's words: "客户要求转人工：我住阳光花园3栋" -> "客户要求转人工：[已按…删除]"."""
+    head, colon, _ = (text or "").partition("：")
+    return f"{head}：{REMOVED}" if colon else REMOVED
+
+
 def anonymise(session: Session, customer: Customer, now: datetime, actor: str) -> Dict[str, Any]:
     """Remove the customer's identity from the ticket store inside the caller's transaction.
     Returns the counts of what changed and the token that now stands for the customer."""
@@ -546,11 +580,27 @@ def anonymise(session: Session, customer: Customer, now: datetime, actor: str) -
     for escalation in session.execute(
         sa.select(EscalationRow).join(TicketRow).where(TicketRow.number.in_(numbers))
     ).scalars() if numbers else ():
-        escalation.reason = mask_personal_data(escalation.reason)
-    # Nothing deleted may leave later through the outbox.
+        escalation.reason = _without_words(escalation.reason)
+    # The handoff's reason and its events quote what the customer said ("客户要求转人工：…").
+    own_sessions = session.execute(
+        sa.select(HandoffSessionRow).where(
+            HandoffSessionRow.channel == customer.channel, HandoffSessionRow.channel_user_id == customer.user_id
+        )
+    ).scalars().all()
+    for handoff in own_sessions:
+        handoff.reason = _without_words(handoff.reason)
+    if own_sessions:
+        for event in session.execute(
+            sa.select(HandoffEventRow).where(
+                HandoffEventRow.session_id.in_([h.id for h in own_sessions]), HandoffEventRow.kind == "requested"
+            )
+        ).scalars():
+            event.detail = _without_words(event.detail)
+    # Nothing deleted may leave later through the outbox, and what already left is scrubbed here too:
+    # the backend is told by the `anonymised` event to drop its copy (backend-openapi.json).
     if numbers:
         for event in session.execute(
-            sa.select(OutboxEventRow).where(OutboxEventRow.ticket_number.in_(numbers), OutboxEventRow.delivered_at.is_(None))
+            sa.select(OutboxEventRow).where(OutboxEventRow.ticket_number.in_(numbers))
         ).scalars():
             payload = json.loads(event.payload)
             snapshot = payload.get("ticket") or {}

@@ -235,3 +235,65 @@ def test_delete_ends_a_place_in_the_queue(db, clock, alice):
     with db.transaction() as session:
         queued = session.execute(sa.select(HandoffSessionRow)).scalar_one()
         assert queued.status == "cancelled" and queued.channel_user_id.startswith("anon-")
+
+
+WORDS = "我住阳光花园3栋"
+
+
+def test_delete_also_removes_the_customers_words_from_handoffs_escalations_and_delivered_events(db, clock, alice, log):
+    """Issue 14, M2: what already left through the outbox, handoff reasons and escalation reasons."""
+    from bot.lifecycle import Escalations
+    from bot.storage.models import EscalationRow, HandoffEventRow
+
+    tickets, requests = TicketService(db, clock), PrivacyRequests(db, log, clock)
+    ticket, _ = tickets.open_complaint(alice, Category.NETWORK, f"幸福小区没信号，{WORDS}", PHONE)
+    Escalations(db, clock).request(ticket.number, "customer", "customer", f"要求主管或投诉升级：{WORDS}")
+    now = clock()
+    with db.transaction() as session:
+        handoff = HandoffSessionRow(channel=alice.channel, channel_user_id=alice.user_id, status="ended",
+                                    reason=f"客户要求转人工：{WORDS}", severity="general", requested_at=now, due=now,
+                                    updated_at=now)
+        session.add(handoff)
+        session.flush()
+        session.add(HandoffEventRow(session_id=handoff.id, at=now, kind="requested", actor="customer",
+                                    detail=f"客户要求转人工：{WORDS}"))
+        # The backend already received the ticket's first events.
+        session.execute(sa.update(OutboxEventRow).values(delivered_at=now))
+    request, _ = requests.submit(alice, Kind.DELETE, "phone")
+    requests.carry_out(request.id, "boss")
+    store = everything(db)
+    assert WORDS not in store and PHONE not in store
+    with db.transaction() as session:
+        assert session.execute(sa.select(EscalationRow.reason)).scalar_one().startswith("要求主管或投诉升级：")
+        assert session.execute(sa.select(HandoffSessionRow.reason)).scalar_one() == f"客户要求转人工：{REMOVED}"
+
+
+def test_delete_leaves_another_channels_conversation_with_the_same_sender_id(db, clock, log):
+    """Rasa keys conversations by sender id alone: REST customer "123456789" is not Telegram user 123456789."""
+    rest = Customer("rest", "123456789")
+    requests = PrivacyRequests(db, log, clock)
+    said(log, rest.user_id, "REST上的话", clock().timestamp())
+    data = {"event": "user", "text": "Telegram上的话", "input_channel": "telegram", "parse_data": {}}
+    with log.engine.begin() as connection:
+        connection.execute(events.insert().values(sender_id="123456789", type_name="user", timestamp=clock().timestamp(),
+                                                  data=json.dumps(data, ensure_ascii=False)))
+    request, _ = requests.submit(rest, Kind.DELETE, "channel")
+    done = requests.carry_out(request.id, "boss")
+    assert done.result["removed"]["conversation_events"] == 1
+    with log.engine.connect() as connection:
+        left = [json.loads(d)["text"] for d in connection.execute(sa.select(events.c.data)).scalars()]
+    assert left == ["Telegram上的话"]
+
+
+def test_a_refused_deletion_deletes_nothing(db, clock, alice, log):
+    """The conversation log goes only after the deciding transaction: a refusal leaves it whole."""
+    requests = PrivacyRequests(db, log, clock)
+    said(log, alice.user_id, "我的话", clock().timestamp())
+    now = clock()
+    with db.transaction() as session:
+        session.add(HandoffSessionRow(channel=alice.channel, channel_user_id=alice.user_id, status="active",
+                                      reason="转人工", severity="general", requested_at=now, due=now, updated_at=now))
+    request, _ = requests.submit(alice, Kind.DELETE, "channel")
+    with pytest.raises(WrongState):
+        requests.carry_out(request.id, "boss")
+    assert senders(log) == [alice.user_id]
