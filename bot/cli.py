@@ -109,7 +109,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         elif args.command == "bootstrap":
             path = Path(args.credentials_file)
             if staff.count() == 0:
-                password = secrets.token_urlsafe(12)
+                # 16 random URL-safe characters, with a digit and a letter guaranteed (the password policy).
+                password = secrets.token_urlsafe(12) + str(secrets.randbelow(10)) + secrets.choice("abcdefghjkmnpqrstuvwxyz")
                 staff.add("admin", "值班主管", password, Role.SUPERVISOR)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

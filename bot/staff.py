@@ -28,10 +28,31 @@ logger = logging.getLogger(__name__)
 TOKEN_LIFETIME = timedelta(hours=12)
 # A console polls at least every 20 s; an agent unseen for this long is offline.
 PRESENCE_WINDOW = timedelta(seconds=60)
+# Failed logins lock one (account, address) pair, never the account: a stranger who knows the name
+# `admin` must not be able to lock the supervisors out. The pair's lock grows with every failure
+# (15 min, 30, 60, ... up to a day); one address is also limited across all accounts.
 FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
+FAILURE_MEMORY = timedelta(hours=24)
+MAX_FAILURES_PER_PAIR = 5
 MAX_FAILURES_PER_CLIENT = 20
-MIN_PASSWORD_CHARS = 8
+MIN_PASSWORD_CHARS = 10
+_COMMON_PASSWORDS = frozenset({
+    "1234567890", "12345678910", "0123456789", "1111111111", "qwertyuiop", "1qaz2wsx3edc", "password123",
+    "password1234", "admin12345", "admin123456", "abc1234567", "abcd123456", "a123456789", "woaini1314",
+    "iloveyou12", "qwerty1234", "1q2w3e4r5t", "zxcvbnm123", "p@ssw0rd123", "changeme123",
+})
+
+def check_password(password: str) -> None:
+    """InvalidInput unless the password is at least 10 characters of two kinds and not a common one."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InvalidInput(f"password needs at least {MIN_PASSWORD_CHARS} characters")
+    kinds = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"))
+    if kinds < 2:
+        raise InvalidInput("password needs at least two kinds of characters (letters, digits, symbols)")
+    if password.lower() in _COMMON_PASSWORDS:
+        raise InvalidInput("password is too common")
+
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 # scrypt parameters: ~16 MiB and tens of milliseconds per guess.
@@ -101,8 +122,7 @@ class StaffService:
         display_name = (display_name or "").strip() or username
         if len(display_name) > 64:
             raise InvalidInput("display name longer than 64 characters")
-        if len(password or "") < MIN_PASSWORD_CHARS:
-            raise InvalidInput(f"password needs at least {MIN_PASSWORD_CHARS} characters")
+        check_password(password)
         now = self.clock()
         with self.db.transaction() as session:
             if session.execute(sa.select(AgentRow.id).where(AgentRow.username == username)).first():
@@ -121,8 +141,7 @@ class StaffService:
             return self._member(row, now)
 
     def set_password(self, username: str, password: str) -> None:
-        if len(password or "") < MIN_PASSWORD_CHARS:
-            raise InvalidInput(f"password needs at least {MIN_PASSWORD_CHARS} characters")
+        check_password(password)
         with self.db.transaction() as session:
             row = self._row(session, username)
             row.password_hash = hash_password(password)
@@ -177,19 +196,24 @@ class StaffService:
         with self.db.transaction() as session:
             # Serialise attempts on one account (PostgreSQL; SQLite's BEGIN IMMEDIATE already does).
             session.execute(sa.select(AgentRow.id).where(AgentRow.username == username).with_for_update()).first()
-            since = now - FAILURE_WINDOW
             failures = session.execute(
                 sa.select(LoginFailureRow.username, LoginFailureRow.client, LoginFailureRow.at).where(
-                    LoginFailureRow.at >= since,
-                    sa.or_(LoginFailureRow.username == username, LoginFailureRow.client == client),
+                    LoginFailureRow.at >= now - FAILURE_MEMORY,
+                    sa.or_(
+                        sa.and_(LoginFailureRow.username == username, LoginFailureRow.client == client),
+                        LoginFailureRow.client == client,
+                    ),
                 )
             ).all()
-            by_user = [f.at for f in failures if f.username == username]
-            by_client = [f.at for f in failures if f.client == client]
-            for times, limit in ((by_user, MAX_FAILURES_PER_USER), (by_client, MAX_FAILURES_PER_CLIENT)):
-                if len(times) >= limit:
-                    retry = min(times) + FAILURE_WINDOW - now
-                    raise RateLimited(max(1, int(retry.total_seconds()) + 1))
+            pair = [f.at for f in failures if f.username == username and f.client == client]
+            if len(pair) >= MAX_FAILURES_PER_PAIR:
+                lock = min(FAILURE_WINDOW * 2 ** (len(pair) - MAX_FAILURES_PER_PAIR), FAILURE_MEMORY)
+                if now < max(pair) + lock:
+                    raise RateLimited(max(1, int((max(pair) + lock - now).total_seconds()) + 1))
+            by_client = [f.at for f in failures if f.client == client and f.at >= now - FAILURE_WINDOW]
+            if len(by_client) >= MAX_FAILURES_PER_CLIENT:
+                retry = min(by_client) + FAILURE_WINDOW - now
+                raise RateLimited(max(1, int(retry.total_seconds()) + 1))
             attempt = LoginFailureRow(username=username, client=client, at=now)
             session.add(attempt)
             session.flush()
@@ -210,8 +234,8 @@ class StaffService:
                 sa.delete(LoginFailureRow).where(
                     sa.or_(
                         LoginFailureRow.id == attempt_id,
-                        LoginFailureRow.username == username,
-                        LoginFailureRow.at < now - FAILURE_WINDOW,
+                        sa.and_(LoginFailureRow.username == username, LoginFailureRow.client == client),
+                        LoginFailureRow.at < now - FAILURE_MEMORY,
                     )
                 )
             )

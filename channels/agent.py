@@ -304,6 +304,10 @@ class AgentConsoleInput(InputChannel):
         @blueprint.route("/api/login", methods=["POST"])
         @api(authenticated=False)
         async def login(request: Request) -> HTTPResponse:
+            # JSON only: a cross-site form or text/plain POST (which browsers send without asking)
+            # cannot reach the password check, so other people's browsers cannot be used to guess.
+            if (request.content_type or "").split(";")[0].strip().lower() != "application/json":
+                return _error(415, "unsupported_media_type", "请以 JSON 格式（Content-Type: application/json）提交登录信息")
             body = _body(request)
             username = _string(body, "username", limit=64)
             password = body.get("password")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bot import cli
 from bot.errors import Conflict, InvalidInput, RateLimited, Unauthenticated
-from bot.staff import MAX_FAILURES_PER_USER, TOKEN_LIFETIME, Role, StaffService, hash_password, verify_password
+from bot.staff import MAX_FAILURES_PER_PAIR, TOKEN_LIFETIME, Role, StaffService, hash_password, verify_password
 from bot.storage.models import AgentRow, AgentTokenRow
 
 
@@ -69,9 +69,9 @@ def test_presence_lapses_without_requests(staff, clock):
     assert not staff.is_online("wang")
 
 
-def test_login_is_rate_limited_per_account(staff, clock):
+def test_login_is_rate_limited_per_account_and_address(staff, clock):
     staff.add("wang", "小王", "s3cret-pass")
-    for _ in range(MAX_FAILURES_PER_USER):
+    for _ in range(MAX_FAILURES_PER_PAIR):
         with pytest.raises(Unauthenticated):
             staff.login("wang", "guess", client="10.0.0.9")
     with pytest.raises(RateLimited) as limited:
@@ -79,6 +79,30 @@ def test_login_is_rate_limited_per_account(staff, clock):
     assert 0 < limited.value.retry_after <= 15 * 60 + 1
     clock.now += timedelta(minutes=16)
     assert staff.login("wang", "s3cret-pass")[2].username == "wang"
+
+
+def test_a_stranger_cannot_lock_an_account_and_the_lock_grows(staff, clock):
+    """Issue 14, M4: failures lock one (account, address) pair, with a lock that doubles each time."""
+    staff.add("admin", "管理员", "s3cret-pass")
+    for _ in range(MAX_FAILURES_PER_PAIR):
+        with pytest.raises(Unauthenticated):
+            staff.login("admin", "guess", client="203.0.113.66")
+    with pytest.raises(RateLimited) as first:
+        staff.login("admin", "guess", client="203.0.113.66")
+    assert staff.login("admin", "s3cret-pass", client="10.0.0.1")[2].username == "admin"  # not locked out
+    clock.now += timedelta(minutes=16)
+    with pytest.raises(Unauthenticated):
+        staff.login("admin", "guess", client="203.0.113.66")
+    with pytest.raises(RateLimited) as second:
+        staff.login("admin", "guess", client="203.0.113.66")
+    assert second.value.retry_after > first.value.retry_after + 10 * 60  # 30 minutes now, not 15
+
+
+def test_weak_passwords_are_refused(staff):
+    for weak in ("short", "onlyletters", "1234567890", "Password123"[:9], "password123"):
+        with pytest.raises(InvalidInput):
+            staff.add("wang", "小王", weak)
+    staff.add("wang", "小王", "柳叶刀-2026-夏天")
 
 
 def test_passwords_never_reach_the_logs(staff, caplog):
@@ -134,4 +158,4 @@ def test_concurrent_guesses_cannot_pass_the_limit(staff):
 
     with ThreadPoolExecutor(max_workers=12) as pool:
         answers = list(pool.map(guess, range(12)))
-    assert answers.count("checked") == MAX_FAILURES_PER_USER and answers.count("limited") == 12 - MAX_FAILURES_PER_USER
+    assert answers.count("checked") == MAX_FAILURES_PER_PAIR and answers.count("limited") == 12 - MAX_FAILURES_PER_PAIR

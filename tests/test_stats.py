@@ -218,7 +218,7 @@ def add_events(log: ConversationLog) -> None:
 def world(db, clock):
     staff = StaffService(db, clock)
     staff.add("wang", "小王", "wang-pass-1")
-    staff.add("li", "小李", "li-pass-1")
+    staff.add("li", "小李", "li-pass-12")
     staff.add("boss", "赵主管", "boss-pass-1", Role.SUPERVISOR)
     staff.add("zhao", "老赵", "zhao-pass-1")
     staff.deactivate("zhao")

@@ -71,6 +71,11 @@ def test_bad_requests_get_clear_answers(stack, console):
     )
     assert r.status_code == 400 and r.json()["error"] == "invalid"
     assert stack.api("POST", "/login", json=["a"]).status_code == 400
+    # JSON only: a cross-site form or text/plain POST never reaches the password check (issue 14, M4)
+    body = '{"username": "careful", "password": "x"}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        r = requests.post(f"{stack.url}/agent/api/login", data=body, headers={"Content-Type": content_type}, timeout=30)
+        assert r.status_code == 415 and r.json()["error"] == "unsupported_media_type", (content_type, r.text)
     assert stack.api("GET", "/sessions/999999", token).status_code == 404
     assert stack.api("POST", "/sessions/999999/messages", token, json={"text": "x" * 5001}).status_code == 413
     assert stack.api("POST", "/sessions/999999/messages", token, data=b"x" * 70_000).status_code == 413
