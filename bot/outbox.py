@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.database import Database
-from bot.storage.models import OutboxEventRow, TicketEventRow, TicketRow
+from bot.storage.models import ChangeCounterRow, OutboxEventRow, TicketEventRow, TicketRow
 from bot.text import iso
 
 logger = logging.getLogger(__name__)
@@ -62,8 +62,37 @@ def _utcnow() -> datetime:
 
 
 def capture(sessions: sessionmaker) -> None:
-    """Write an outbox row for every new ticket event flushed by sessions of this factory."""
+    """Write an outbox row for every new ticket event flushed by sessions of this factory, and give
+    the changed tickets their position in commit order when the transaction commits."""
     sa.event.listen(sessions, "before_flush", _before_flush)
+    sa.event.listen(sessions, "before_commit", _number_changes)
+    sa.event.listen(sessions, "after_rollback", lambda session: session.info.pop(_CHANGED, None))
+
+
+_CHANGED = "intake.changed_tickets"
+
+
+def _number_changes(session: Session) -> None:
+    """Positions in commit order for the tickets this transaction changed (the pull API's cursor).
+
+    The counter row is the transaction's last lock, taken just before commit: a transaction that
+    holds it waits for nothing else, so no deadlock, and the next one gets a higher value only after
+    this one committed. A backend paging on it never misses a change committed late, as it could
+    when paging on an application clock read before the transaction began (issue 14, M7).
+    """
+    session.flush()
+    changed = session.info.pop(_CHANGED, None)
+    if not changed:
+        return
+    connection = session.connection()
+    counter = ChangeCounterRow.__table__
+    if not connection.execute(sa.update(counter).where(counter.c.id == 1).values(value=counter.c.value + 1)).rowcount:
+        connection.execute(sa.insert(counter).values(id=1, value=1))  # a store made without the migration's row
+    position = connection.execute(sa.select(counter.c.value).where(counter.c.id == 1)).scalar_one()
+    for ticket in changed:
+        ticket.change_seq = position
+    session.flush()
+    session.info.pop(_CHANGED, None)
 
 
 def event_kind(event: TicketEventRow) -> str:
@@ -106,9 +135,10 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         ticket = obj.ticket if obj.ticket is not None else session.get(TicketRow, obj.ticket_id)
         if ticket is None:
             raise ValueError("a ticket event without its ticket cannot be sent to the backend")
-        # Every event is a change: pulling backends page on updated_at.
+        # Every event is a change: pulling backends page on its position in commit order.
         if ticket.updated_at is None or (obj.at is not None and obj.at > ticket.updated_at):
             ticket.updated_at = obj.at
+        session.info.setdefault(_CHANGED, set()).add(ticket)
         kind = event_kind(obj)
         payload = {
             "kind": kind,

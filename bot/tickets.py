@@ -116,6 +116,7 @@ class Ticket:
     escalation_level: int = 0
     handler: Optional[str] = None
     rating: Optional[int] = None
+    change_seq: Optional[int] = None  # position of the latest change in commit order (pull API cursor)
 
     @property
     def masked_phone(self) -> str:
@@ -146,6 +147,7 @@ class Ticket:
             escalation_level=row.escalation_level or 0,
             handler=row.handler,
             rating=row.rating,
+            change_seq=row.change_seq,
         )
 
 
@@ -296,6 +298,21 @@ class TicketService:
                 query = query.where(TicketRow.status.in_([s.value for s in OPEN_STATUSES]))
             rows = session.execute(query.order_by(TicketRow.created_at.desc(), TicketRow.id.desc()).limit(limit))
             return [Ticket.from_row(row) for row in rows.scalars()]
+
+    def changed_after(self, cursor: int = 0, since: Optional[datetime] = None, limit: int = 100) -> List[Ticket]:
+        """Tickets whose latest change has a position after `cursor`, in commit order (for backends that pull).
+
+        A page's last ticket's `change_seq` is the next page's cursor. Positions are handed out as
+        transactions commit (bot/outbox.py), so a change committed late still comes after the cursor
+        a backend already holds; `since` narrows a first page to changes at or after a time."""
+        condition = TicketRow.change_seq > cursor
+        if since is not None:
+            condition = sa.and_(condition, TicketRow.updated_at >= since)
+        with self.db.transaction() as session:
+            rows = session.execute(
+                sa.select(TicketRow).where(condition).order_by(TicketRow.change_seq, TicketRow.number).limit(limit)
+            ).scalars()
+            return [Ticket.from_row(row) for row in rows]
 
     def changed_since(self, since: datetime, after: Optional[str] = None, limit: int = 100) -> List[Ticket]:
         """Tickets changed at or after `since`, oldest change first (for backends that pull).

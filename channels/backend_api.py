@@ -56,6 +56,7 @@ def ticket_document(t: Ticket) -> Dict[str, Any]:
         "escalation_level": t.escalation_level,
         "handler": t.handler,
         "rating": t.rating,
+        "change_seq": t.change_seq,
         "events": [{"at": iso(e.at), "actor": e.actor, "kind": e.kind, "detail": e.detail} for e in t.events],
     }
 
@@ -113,19 +114,34 @@ class BackendApiInput(InputChannel):
                 return _error(400, "invalid", "updated_since needs a time zone (e.g. 2026-11-22T08:00:00Z)")
             if not 1 <= limit <= MAX_LIMIT:
                 return _error(400, "invalid", f"limit must be between 1 and {MAX_LIMIT}")
+            raw_cursor = request.args.get("cursor")
             after = request.args.get("after") or None
+            try:
+                cursor = int(raw_cursor) if raw_cursor is not None else 0
+            except ValueError:
+                cursor = -1
+            if cursor < 0 or cursor >= 2**63:
+                return _error(400, "invalid", "cursor must be a non-negative integer from a previous page")
             if after is not None and len(after) > 32:
                 return _error(400, "invalid", "after must be a ticket number")
             try:
-                found = await hub.run(hub.tickets.changed_since, since, after, limit)
+                if after is not None and raw_cursor is None:
+                    # The first version's keyset on (updated_at, number): kept for old clients, but it
+                    # can miss a change committed late; `cursor` cannot.
+                    found = await hub.run(hub.tickets.changed_since, since, after, limit)
+                else:
+                    found = await hub.run(hub.tickets.changed_after, cursor, since if raw else None, limit)
             except StoreUnavailable:
                 return _error(503, "unavailable", "ticket store unavailable")
             more = len(found) == limit
+            last = found[-1].change_seq if found and found[-1].change_seq is not None else cursor
             return response.json(
                 {
                     "tickets": [ticket_document(t) for t in found],
-                    # the next page: the same request with these two parameters (null: this was the last)
-                    "next": {"updated_since": iso(found[-1].updated_at), "after": found[-1].number} if more else None,
+                    # Where to go on from: poll with `cursor` to get every later change, in commit order.
+                    "cursor": str(last),
+                    # the next page, if there is one now (null: poll again later with `cursor`)
+                    "next": {"cursor": str(last)} if more else None,
                 }
             )
 

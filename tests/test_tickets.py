@@ -200,3 +200,53 @@ def test_held_evidence_older_than_a_day_is_dropped(db, alice):
     assert not [e for e in ticket.events if e.kind == "evidence"]
     second, _ = tickets.open_complaint(alice, Category.BILLING, "又多扣了钱", "13812345678")
     assert not [e for e in second.events if e.kind == "evidence"]  # consumed, not carried along
+
+
+def test_the_pull_cursor_follows_commit_order(service, alice, bob):
+    """Every change gets a position when it commits; pages on it see each change once, in order."""
+    first, _ = service.open_complaint(alice, Category.NETWORK, "宽带断了一天", "13800000001")
+    second, _ = service.open_complaint(bob, Category.BILLING, "多扣了50块", "13800000002")
+    page = service.changed_after(0)
+    assert [t.number for t in page] == [first.number, second.number]
+    assert page[0].change_seq < page[1].change_seq
+    service.add_customer_note(alice, "晚上更严重")  # a change to the first ticket moves it to the end
+    assert [t.number for t in service.changed_after(page[-1].change_seq)] == [first.number]
+
+
+def test_a_change_committed_late_is_never_skipped(db, service, alice, bob):
+    """Issue 14, M7: a transaction that read its clock early but commits late still comes after the cursor."""
+    import threading
+
+    from bot.storage.models import TicketEventRow, TicketRow
+
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite lets one writer at a time: nothing can commit out of order there")
+    slow, _ = service.open_complaint(alice, Category.NETWORK, "宽带断了一天", "13800000001")
+    fast, _ = service.open_complaint(bob, Category.BILLING, "多扣了50块", "13800000002")
+    cursor = service.changed_after(0)[-1].change_seq
+    early = datetime.now(timezone.utc)
+    flushed, fast_committed = threading.Event(), threading.Event()
+
+    def slow_writer():
+        with db.transaction() as session:
+            row = session.execute(sa.select(TicketRow).where(TicketRow.number == slow.number)).scalar_one()
+            row.events.append(TicketEventRow(at=early, actor="system", kind="progress_update", detail="慢的"))
+            session.flush()
+            flushed.set()
+            fast_committed.wait(10)
+
+    worker = threading.Thread(target=slow_writer)
+    worker.start()
+    flushed.wait(10)
+    with db.transaction() as session:
+        row = session.execute(sa.select(TicketRow).where(TicketRow.number == fast.number)).scalar_one()
+        row.events.append(TicketEventRow(at=early + timedelta(seconds=5), actor="system", kind="progress_update", detail="快的"))
+    # A backend reads while the slow transaction is still open: it sees the fast change and moves on.
+    first_read = service.changed_after(cursor)
+    assert [t.number for t in first_read] == [fast.number]
+    fast_committed.set()
+    worker.join(10)
+    # The slow change, whose clock time is earlier, still comes after the cursor the backend holds.
+    assert [t.number for t in service.changed_after(first_read[-1].change_seq)] == [slow.number]
+    # Paging on the application clock, as the first version did, skips it.
+    assert slow.number not in [t.number for t in service.changed_since(early + timedelta(seconds=5), fast.number)]

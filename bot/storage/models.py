@@ -76,14 +76,27 @@ class TicketRow(Base):
     incident_id = sa.Column(sa.Integer, sa.ForeignKey("incidents.id", name="fk_tickets_incident"))
     # Personal data removed on the customer's request or by retention: facts stay, identity is gone.
     anonymised_at = sa.Column(UTCDateTime)
+    # Position of the ticket's latest change in commit order (bot/outbox.py): what pulling backends page on.
+    change_seq = sa.Column(sa.BigInteger)
 
     events = relationship("TicketEventRow", order_by="TicketEventRow.id", back_populates="ticket")
 
     __table_args__ = (
+        sa.Index("ix_tickets_change_seq", "change_seq"),
         sa.Index("ix_tickets_customer", "channel", "channel_user_id", "created_at"),
         sa.Index("ix_tickets_category_created", "category", "created_at"),
         sa.Index("ix_tickets_incident", "incident_id"),
     )
+
+
+class ChangeCounterRow(Base):
+    """One row: the last change position handed out. Taken as a transaction's last lock, just before
+    it commits, so positions follow commit order (issue 14, M7)."""
+
+    __tablename__ = "change_counter"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    value = sa.Column(sa.BigInteger, nullable=False)
 
 
 class TicketEventRow(Base):

@@ -49,6 +49,7 @@ def test_read_api_needs_its_key_and_pages_through_changes(stack):
     assert api(stack, "/tickets", updated_since="yesterday").status_code == 400
     assert api(stack, "/tickets", updated_since="2026-01-01T00:00:00").status_code == 400  # no time zone
     assert api(stack, "/tickets", limit=0).status_code == 400
+    assert api(stack, "/tickets", cursor="-1").status_code == 400 and api(stack, "/tickets", cursor="x").status_code == 400
     one = api(stack, f"/tickets/{number}")
     assert one.status_code == 200 and one.json()["contact_phone"].startswith("139")
     assert [e["kind"] for e in one.json()["events"]][:2] == ["created", "dispatched"]
@@ -61,6 +62,9 @@ def test_read_api_needs_its_key_and_pages_through_changes(stack):
             break
         params = {"limit": 1, **page["next"]}
     assert number in seen and len(seen) == len(set(seen))
+    # Polling on from the last cursor: a later change of the ticket comes back, once.
+    cursor = page["cursor"]
+    assert api(stack, "/tickets", cursor=cursor).json()["tickets"] == []
 
 
 def test_read_api_document_matches_its_routes():
