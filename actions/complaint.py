@@ -14,13 +14,13 @@ from rasa_sdk.types import DomainDict
 from actions.common import call, customer_of, idempotency_key, latest_text, ticket_vars
 from actions.forms import (
     RECATEGORISE_CONFIDENCE,
+    AskForSlot,
     ReadingForm,
     confidence_of,
     intent_of,
     is_interruption,
     is_payload,
     prompted,
-    take_prompt,
 )
 from bot import answers
 from bot.answers import reply_kind
@@ -246,55 +246,34 @@ class ValidateComplaintForm(ReadingForm):
         return values
 
 
-class ActionAskComplaintDescription(Action):
+class ActionAskComplaintDescription(AskForSlot):
     def name(self) -> Text:
         return "action_ask_complaint_description"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        silent = take_prompt(tracker)
-        if silent is not None:
-            return silent
-        dispatcher.utter_message(response="utter_ask_complaint_description")
-        return []
 
-
-class ActionAskContactPhone(Action):
+class ActionAskContactPhone(AskForSlot):
     """Asks for the phone in the complaint form and in the call-back form."""
 
     def name(self) -> Text:
         return "action_ask_contact_phone"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        silent = take_prompt(tracker)
-        if silent is not None:
-            return silent
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         callback = (tracker.active_loop or {}).get("name") == "callback_form"
         dispatcher.utter_message(response="utter_ask_callback_phone" if callback else "utter_ask_contact_phone")
-        return []
 
 
-class ActionAskComplaintCancelConfirmed(Action):
+class ActionAskComplaintCancelConfirmed(AskForSlot):
     def name(self) -> Text:
         return "action_ask_complaint_cancel_confirmed"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        silent = take_prompt(tracker)
-        if silent is not None:
-            return silent
-        dispatcher.utter_message(response="utter_ask_complaint_cancel_confirmed")
-        return []
 
-
-class ActionAskComplaintConfirmed(Action):
+class ActionAskComplaintConfirmed(AskForSlot):
     """Shows what will be filed and asks for a yes/no with buttons."""
 
     def name(self) -> Text:
         return "action_ask_complaint_confirmed"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        silent = take_prompt(tracker)
-        if silent is not None:
-            return silent
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         category = Category(tracker.get_slot("complaint_category") or Category.OTHER.value)
         description = tracker.get_slot("complaint_description") or ""
         if len(description) > 200:
@@ -312,7 +291,6 @@ class ActionAskComplaintConfirmed(Action):
                 {"title": "需要修改", "payload": "/deny"},
             ],
         )
-        return []
 
 
 class ActionFileComplaint(Action):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -99,3 +99,24 @@ def take_prompt(tracker: Tracker) -> Optional[List[EventType]]:
     if tracker.get_slot("form_prompted"):
         return [SlotSet("form_prompted", None)]
     return None
+
+
+class AskForSlot(Action, abc.ABC):
+    """A form's question (`action_ask_<slot>`), silent when `read` already asked it this turn.
+
+    By default it utters the response named after the action (`utter_ask_<slot>`); `ask` can say more.
+    """
+
+    @abc.abstractmethod
+    def name(self) -> Text:
+        """action_ask_<slot>"""
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        dispatcher.utter_message(response=self.name().replace("action_", "utter_", 1))
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        silent = take_prompt(tracker)
+        if silent is not None:
+            return silent
+        self.ask(dispatcher, tracker)
+        return []

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, customer_of, latest_text
-from actions.forms import ReadingForm, intent_of, is_interruption, prompted, take_prompt
+from actions.forms import AskForSlot, ReadingForm, intent_of, is_interruption, prompted
 from bot.answers import reply_kind
 from bot.errors import IntakeError
 from bot.privacy import Kind, PrivacyRequests
@@ -73,21 +73,17 @@ class ActionStartPrivacyRequest(Action):
         return [*RESET, SlotSet("privacy_kind", kind.value), SlotSet("privacy_needs_phone", bool(phones))]
 
 
-class ActionAskPrivacyConfirmed(Action):
+class ActionAskPrivacyConfirmed(AskForSlot):
     def name(self) -> Text:
         return "action_ask_privacy_confirmed"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        silent = take_prompt(tracker)
-        if silent is not None:
-            return silent
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         kind = _kind(tracker)
         text = CONFIRM_TEXT.format(verb="删除" if kind is Kind.DELETE else "查看", extra=DELETE_EXTRA if kind is Kind.DELETE else "")
         dispatcher.utter_message(
             text=text,
             buttons=[{"title": "确认申请", "payload": "确认申请"}, {"title": "不用了", "payload": "不用了"}],
         )
-        return []
 
 
 class ValidatePrivacyForm(ReadingForm):
