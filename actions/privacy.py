@@ -15,7 +15,6 @@ from actions.forms import AskForSlot, ReadingForm, intent_of, is_interruption, p
 from bot.answers import reply_kind
 from bot.errors import IntakeError
 from bot.privacy import Kind, PrivacyRequests
-from bot.text import find_phone
 
 logger = logging.getLogger(__name__)
 

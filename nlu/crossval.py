@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
-from nlu.evaluate import ESCALATE, Example, predict, quiet, report_for
+from nlu.evaluate import Example, predict, quiet, report_for
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "nlu" / "data"

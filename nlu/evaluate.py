@@ -198,6 +198,11 @@ def evaluate(model: Path, heldout: Path = HELDOUT) -> Report:
 
 def evaluate_sets(model: Path, sets: Dict[str, Path]) -> Dict[str, Report]:
     """A report per set plus `all` over every set, from one pass of the model."""
+    return _evaluate(model, sets)[0]
+
+
+def _evaluate(model: Path, sets: Dict[str, Path]) -> Tuple[Dict[str, Report], List[Tuple[float, float, float, float, float]]]:
+    """The reports, and the fallback calibration table over every set, from one pass of the model."""
     examples = {name: load_examples(path) for name, path in sets.items()}
     texts = [e.text for name in sets for e in examples[name]]
     parsed, latencies = predict(model, texts)
@@ -208,15 +213,13 @@ def evaluate_sets(model: Path, sets: Dict[str, Path]) -> Dict[str, Report]:
         reports[name] = report_for(name, examples[name], parsed[start : start + n])
         start += n
     if len(sets) > 1:
-        everything = [e for name in sets for e in examples[name]]
-        reports["all"] = report_for("all", everything, parsed)
+        reports["all"] = report_for("all", [e for name in sets for e in examples[name]], parsed)
     everything = [e for name in sets for e in examples[name]]
-    evaluate_sets.last_calibration = calibration(everything, parsed)  # type: ignore[attr-defined]
     quantiles = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else latencies * 19
     for report in reports.values():
         report.latency_ms_p50 = statistics.median(latencies)
         report.latency_ms_p95 = quantiles[18]
-    return reports
+    return reports, calibration(everything, parsed)
 
 
 def calibration(examples: Sequence[Example], parsed: Sequence[Parsed]) -> List[Tuple[float, float, float, float, float]]:
@@ -321,12 +324,12 @@ def main(argv: Sequence[str] = ()) -> int:
             print(f"unknown set(s): {', '.join(sorted(unknown))}; known: {', '.join(sets)}", file=sys.stderr)
             return 2
         sets = {name: sets[name] for name in args.sets}
-    reports = evaluate_sets(model, sets)
+    reports, table = _evaluate(model, sets)
     print(f"model: {model.name}")
     print(render(reports, errors=args.errors))
     if args.calibrate:
         print("\nfallback calibration over every set (threshold, ambiguity margin -> fallback, accuracy, wrong)")
-        for threshold, margin, fell, right, wrong in evaluate_sets.last_calibration:  # type: ignore[attr-defined]
+        for threshold, margin, fell, right, wrong in table:
             print(f"  {threshold:.2f}  {margin:.2f}  ->  {fell:6.3f}  {right:6.3f}  {wrong:6.3f}")
     if args.json:
         args.json.write_text(

@@ -54,6 +54,13 @@ def senders(log: ConversationLog):
         return sorted(connection.execute(sa.select(events.c.sender_id)).scalars())
 
 
+def in_live_chat(db, customer: Customer, now) -> None:
+    """The customer is talking to an agent right now."""
+    with db.transaction() as session:
+        session.add(HandoffSessionRow(channel=customer.channel, channel_user_id=customer.user_id, status="active",
+                                      reason="转人工", severity="general", requested_at=now, due=now, updated_at=now))
+
+
 def everything(db) -> str:
     """Every value of every row of the ticket store, as one string to search in."""
     out = []
@@ -157,10 +164,7 @@ def test_delete_removes_identity_keeps_facts_and_tells_the_backend(db, clock, al
 
 def test_delete_waits_while_the_customer_is_with_an_agent(db, clock, alice):
     requests = PrivacyRequests(db, None, clock)
-    now = clock()
-    with db.transaction() as session:
-        session.add(HandoffSessionRow(channel=alice.channel, channel_user_id=alice.user_id, status="active",
-                                      reason="转人工", severity="general", requested_at=now, due=now, updated_at=now))
+    in_live_chat(db, alice, clock())
     request, _ = requests.submit(alice, Kind.DELETE, "channel")
     with pytest.raises(WrongState):
         requests.carry_out(request.id, "boss")
@@ -289,10 +293,7 @@ def test_a_refused_deletion_deletes_nothing(db, clock, alice, log):
     """The conversation log goes only after the deciding transaction: a refusal leaves it whole."""
     requests = PrivacyRequests(db, log, clock)
     said(log, alice.user_id, "我的话", clock().timestamp())
-    now = clock()
-    with db.transaction() as session:
-        session.add(HandoffSessionRow(channel=alice.channel, channel_user_id=alice.user_id, status="active",
-                                      reason="转人工", severity="general", requested_at=now, due=now, updated_at=now))
+    in_live_chat(db, alice, clock())
     request, _ = requests.submit(alice, Kind.DELETE, "channel")
     with pytest.raises(WrongState):
         requests.carry_out(request.id, "boss")
