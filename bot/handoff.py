@@ -1081,4 +1081,6 @@ def masked_customer(customer: Customer) -> str:
     uid = mask_personal_data(customer.user_id)
     if len(uid) > 8:
         uid = f"{uid[:4]}…{uid[-2:]}"
+    elif len(uid) > 4:  # short ids too (a Telegram id can have 8 digits): never the whole id
+        uid = f"{uid[:2]}…{uid[-2:]}"
     return f"{customer.channel}:{uid}"

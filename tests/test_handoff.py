@@ -351,3 +351,10 @@ def test_state_changes_after_the_end_are_conflicts(handoff, staff, tickets, alic
     for change in (lambda: handoff.release(wang, session.id), lambda: handoff.accept(wang, session.id)):
         with pytest.raises(WrongState):
             change()
+
+
+def test_the_console_label_never_spells_out_a_customer_id():
+    from bot.handoff import masked_customer
+
+    for user_id in ("12239521", "1223952101", "a3f9c2d41e7b4c0f9a1b2c3d4e5f6a7b"):
+        assert user_id not in masked_customer(Customer("telegram", user_id))

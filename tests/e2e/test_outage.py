@@ -48,7 +48,11 @@ def estate_name(suffix: str) -> str:
 
 def complain(stack: Stack, sender: str, text: str, phone: str) -> str:
     """A complaint dialogue to its confirmation; the bot's last answer (with the ticket number)."""
-    replies = stack.texts(stack.say(sender, text))
+    reply = stack.say(sender, text)
+    replies = stack.texts(reply)
+    if "您是想" in replies:  # a clarifying question: the customer means a network complaint
+        [press] = [b["payload"] for m in reply for b in m.get("buttons", []) if "complain_network" in b["payload"]]
+        replies = stack.texts(stack.say(sender, press))
     if "描述" in replies:
         replies = stack.texts(stack.say(sender, "从早上开始一直这样，打不了也接不了"))
     assert "手机号" in replies, replies
