@@ -16,6 +16,7 @@ from rasa_sdk import Tracker
 from bot.handoff import HandoffService, WorkingHours
 from bot.incidents import IncidentService
 from bot.lifecycle import Escalations
+from bot.limits import Limits
 from bot.privacy import PrivacyRequests
 from bot.storage.conversations import ConversationLog
 from bot.staff import StaffService
@@ -48,6 +49,17 @@ def _service_of(owner: str) -> Any:
                 IncidentService=IncidentService(db),
             )
         return _services[owner]
+
+
+_limits: Dict[str, Limits] = {}
+
+
+def limits() -> Limits:
+    """This process's traffic limits (the human-request buckets), read from the environment on first use."""
+    with _service_lock:
+        if "limits" not in _limits:
+            _limits["limits"] = Limits.from_env()
+        return _limits["limits"]
 
 
 async def call(method: Callable[..., T], *args: Any, **kwargs: Any) -> T:

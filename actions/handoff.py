@@ -12,7 +12,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, customer_of, idempotency_key, latest_text
+from actions import metrics
+from actions.common import call, customer_of, idempotency_key, latest_text, limits
 from actions.complaint import reset_complaint
 from actions.forms import ReadingForm, intent_of, is_interruption, is_payload, prompted
 from actions.handover import agents_available, hand_over
@@ -20,11 +21,13 @@ from bot import answers, escalation
 from bot.answers import reply_kind
 from bot.categories import Category
 from bot.lifecycle import Escalations
+from bot.limits import HUMAN, describe_retry
 from bot.errors import StoreUnavailable
 from bot.text import description_from, find_phone
 from bot.tickets import Ticket, TicketService
 
 DEFAULT_REQUEST = "客户请求人工服务"
+TOO_MANY_REQUESTS = "您在短时间内已多次申请人工服务，请{wait}后再试。如果情况紧急，请直接拨打客服热线。"
 
 
 def escalation_text(tracker: Tracker) -> str:
@@ -103,6 +106,14 @@ class ActionRequestHuman(Action):
             dispatcher.utter_message(response="utter_callback_cancelled")
             return done
         customer = customer_of(tracker)
+        # Each request files a ticket and puts someone in front of the agents: bounded per customer
+        # and per address (bot/limits.py), so a script cannot bury the people really waiting.
+        address = ((tracker.latest_message or {}).get("metadata") or {}).get("address_ref")
+        refusal = limits().admit(HUMAN, f"{customer.channel}:{customer.user_id}", address)
+        if refusal is not None:
+            metrics.HANDOFF_REQUESTS.labels("limited").inc()
+            dispatcher.utter_message(text=TOO_MANY_REQUESTS.format(wait=describe_retry(refusal.retry_after)))
+            return done
         phone = tracker.get_slot("contact_phone")
         category = Category(tracker.get_slot("complaint_category") or Category.OTHER.value)
         description = tracker.get_slot("complaint_description")

@@ -51,6 +51,12 @@ def base_env() -> Dict[str, str]:
         BACKEND_URL="",
         BACKEND_SECRET="",
         BACKEND_API_KEY="",
+        # The load generator is one address standing for many customers: per-address limits
+        # would measure the limiter, not the assistant. Per-customer limits stay as in production.
+        LIMIT_MESSAGE_ADDRESS="off",
+        LIMIT_SESSION_ADDRESS="off",
+        LIMIT_SESSION_REQUEST_ADDRESS="off",
+        LIMIT_HUMAN_ADDRESS="off",
     )
     return env
 

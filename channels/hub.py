@@ -31,6 +31,7 @@ from bot.privacy import AccessLog, Notices, PrivacyRequests, Retention, notice_t
 from bot.storage.conversations import ConversationLog
 from bot.errors import IntakeError, StoreUnavailable
 from bot.incidents import IncidentService
+from bot.limits import Limits, Refusal, describe_retry
 from bot.handoff import CANCELLED_TEXT, IN_CHAT_TEXT, WAITING_TEXT, HandoffService, Message, WorkingHours, describe_wait
 from bot.staff import StaffService
 from bot.storage.database import Database
@@ -50,6 +51,13 @@ WAITING_NOTICE_EVERY = 120.0
 CHUNK = 500
 WAITING_RECEIPT = "收到，客服接入后会看到您的留言。"
 NOT_WAITING = "您目前没有在等待人工客服。有问题可以直接问我；需要人工服务请发送“转人工”。"
+SLOW_DOWN = "您发送得太快了，请{wait}后再发，我会继续为您处理。"
+STILL_WORKING = "您前面的消息还在处理中，请稍等片刻，收到回复后再发送。"
+OVERLOADED = "当前咨询的客户较多，系统繁忙，请稍后再发送一次。"
+
+
+def slow_down_text(refusal: Refusal) -> str:
+    return SLOW_DOWN.format(wait=describe_retry(refusal.retry_after))
 
 
 class Courier(Protocol):
@@ -137,10 +145,13 @@ class Hub:
         self._pump: Optional[asyncio.Task] = None
         self._migrated = False
         self._last_notice: Dict[Customer, float] = {}
+        self.limits = Limits()
+        metrics.track_in_flight(lambda: self.limits.in_flight())
 
     @classmethod
     def from_env(cls) -> "Hub":
         hub = cls(Database.from_env(), WorkingHours.parse(os.environ.get("HANDOFF_WORKING_HOURS")))
+        hub.limits = Limits.from_env()
         url = os.environ.get("BACKEND_URL", "").strip()
         if url:
             secret = os.environ.get("BACKEND_SECRET", "").strip()
@@ -199,20 +210,50 @@ class Hub:
     def register(self, courier: Courier) -> None:
         self.couriers[courier.channel] = courier
 
+    # -- limits ---------------------------------------------------------------------------
+
+    def admit(self, customer: Customer, address: Optional[str] = None) -> Optional[Refusal]:
+        """Whether a customer message may go on (channels ask before they hand it to the gate):
+        the customer's and the address's message buckets, and new conversations per address."""
+        refusal = self.limits.admit_message(f"{customer.channel}:{customer.user_id}", address)
+        if refusal is not None:
+            metrics.limited(refusal.kind, refusal.scope)
+        return refusal
+
+    def admit_event(self, kind: str, customer: Optional[str], address: Optional[str] = None) -> Optional[Refusal]:
+        """Another limited event (e.g. a web chat page joining its session)."""
+        refusal = self.limits.admit(kind, customer, address)
+        if refusal is not None:
+            metrics.limited(refusal.kind, refusal.scope)
+        return refusal
+
     # -- the gate -------------------------------------------------------------------------
 
     def gated(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
         async def handle(message: UserMessage) -> Any:
             customer = Customer(message.input_channel or "unknown", message.sender_id)
-            if await self.route(customer, message.text or "", message.output_channel):
-                metrics.routed_to_human()
+            # The bounded queue: Rasa queues one customer's turns behind a lock without limit, and
+            # every waiting turn holds a request and memory; past the caps the customer is told.
+            key = f"{customer.channel}:{customer.user_id}"
+            full = self.limits.enter(key)
+            if full is not None:
+                metrics.limited("turn", full)
+                await message.output_channel.send_text_message(
+                    message.sender_id, STILL_WORKING if full == "customer" else OVERLOADED
+                )
                 return None
-            # The bot's reply is checked on its way out: never empty, no repeats (channels/reply_guard.py).
-            guard = ReplyGuard(message.output_channel)
-            message.output_channel = guard
-            result = await on_new_message(message)
-            await guard.finish(message.sender_id)
-            return result
+            try:
+                if await self.route(customer, message.text or "", message.output_channel):
+                    metrics.routed_to_human()
+                    return None
+                # The bot's reply is checked on its way out: never empty, no repeats (channels/reply_guard.py).
+                guard = ReplyGuard(message.output_channel)
+                message.output_channel = guard
+                result = await on_new_message(message)
+                await guard.finish(message.sender_id)
+                return result
+            finally:
+                self.limits.leave(key)
 
         # Every channel passes here: the place to count turns and give their logs the ids.
         return metrics.observe_turns(handle)

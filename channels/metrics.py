@@ -12,6 +12,10 @@ worker per process). Counters and histograms count what this process did:
                                               anything else, e.g. a typed "/something", as "other")
     intake_handoff_accepts_total              waiting sessions taken by an agent in the console
     intake_outbox_deliveries_total{outcome}   pushes to the backend: delivered, failed, dead
+    intake_limited_total{kind, scope}         customer events refused by a traffic limit (bot/limits.py):
+                                              kind message, session, session_request or turn; scope
+                                              customer, address (or process: the in-flight cap)
+    intake_turns_in_flight                    customer messages this process is working on now
 
 Gauges are read from the ticket store at scrape time (bot.monitoring, cached 5 s, 2 s timeout); they
 are the same on every process (aggregate with max):
@@ -38,7 +42,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Iterator, Optional, TypeVar
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
@@ -71,6 +75,9 @@ OUTBOX_DELIVERIES = Counter("intake_outbox_deliveries", "Ticket events pushed to
                             ["outcome"], registry=REGISTRY)
 for _outcome in ("delivered", "failed", "dead"):
     OUTBOX_DELIVERIES.labels(_outcome)
+LIMITED = Counter("intake_limited", "Customer events refused by a traffic limit, by kind and scope.",
+                  ["kind", "scope"], registry=REGISTRY)
+IN_FLIGHT = Gauge("intake_turns_in_flight", "Customer messages this process is working on now.", registry=REGISTRY)
 
 
 @dataclass
@@ -119,6 +126,15 @@ def intent_predicted(parse_data: Any, known: Any) -> None:
         return
     name = (parse_data.get("intent") or {}).get("name")
     INTENTS.labels(name if name in known else ("none" if not name else "other")).inc()
+
+
+def limited(kind: str, scope: str) -> None:
+    LIMITED.labels(kind, scope).inc()
+
+
+def track_in_flight(read: Callable[[], int]) -> None:
+    """The in-flight gauge reads the hub's count at scrape time."""
+    IN_FLIGHT.set_function(read)
 
 
 def outbox_round(delivered: int, failed: int, dead: int) -> None:

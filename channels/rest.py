@@ -11,13 +11,34 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint
 
 from rasa.core.channels.rest import RestInput as RasaRestInput
-from sanic.exceptions import InvalidUsage, PayloadTooLarge
+from sanic import response
+from sanic.exceptions import InvalidUsage, PayloadTooLarge, SanicException
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
+from bot.limits import address_ref
 from bot.text import MAX_MESSAGE_CHARS
-from channels.hub import get_hub
+from bot.tickets import Customer
+from channels.hub import get_hub, slow_down_text
 
 MAX_SENDER_CHARS = 255
+
+
+class RateLimited(SanicException):
+    """A customer or an address over its message limit (answered 429 with the Chinese notice)."""
+
+    status_code = 429
+
+    def __init__(self, sender: str, text: str, retry_after: float) -> None:
+        super().__init__(text)
+        self.sender = sender
+        self.text = text
+        self.retry_after = retry_after
+
+
+def client_address(req: Request) -> str:
+    """The client's address: the proxy's X-Forwarded-For entry when SANIC_PROXIES_COUNT trusts one."""
+    return req.remote_addr or req.ip or ""
 
 
 def _body(req: Request) -> dict:
@@ -42,6 +63,15 @@ class RestInput(RasaRestInput):
         async def start_hub(app: Any, loop: Any) -> None:
             await hub.start()
 
+        @blueprint.exception(RateLimited)
+        async def rate_limited(_: Request, error: RateLimited) -> HTTPResponse:
+            # The REST reply format (a list of bot messages), so a client that shows replies shows this.
+            return response.json(
+                [{"recipient_id": error.sender, "text": error.text}],
+                status=429,
+                headers={"Retry-After": str(max(1, int(error.retry_after + 0.999)))},
+            )
+
         return blueprint
 
     async def _extract_sender(self, req: Request) -> Optional[Text]:
@@ -58,7 +88,9 @@ class RestInput(RasaRestInput):
         metadata = _body(request).get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
             raise InvalidUsage("'metadata' must be a JSON object")
-        return metadata
+        # The action server limits requests for a human per address: it gets a pseudonym, never the
+        # address, and never the client's own word for it.
+        return {**(metadata or {}), "address_ref": address_ref(client_address(request))}
 
     def _extract_message(self, req: Request) -> Optional[Text]:
         message = _body(req).get("message")
@@ -66,4 +98,10 @@ class RestInput(RasaRestInput):
             raise InvalidUsage("'message' must be a string")
         if len(message) > MAX_MESSAGE_CHARS:
             raise PayloadTooLarge(f"'message' is longer than {MAX_MESSAGE_CHARS} characters; please split it")
+        # Rasa calls this after _extract_sender and before the message is handled: the place to
+        # refuse a flood before it costs an inference (or a privacy notice, or a tracker).
+        sender = _body(req)["sender"]
+        refusal = get_hub().admit(Customer(self.name(), sender), address_ref(client_address(req)))
+        if refusal is not None:
+            raise RateLimited(sender, slow_down_text(refusal), refusal.retry_after)
         return message

@@ -42,7 +42,7 @@ from bot.errors import IntakeError
 from bot.handoff import Message
 from bot.text import MAX_MESSAGE_CHARS
 from bot.tickets import Customer
-from channels.hub import Hub, Undeliverable, format_message, get_hub
+from channels.hub import Hub, Undeliverable, format_message, get_hub, slow_down_text
 
 logger = logging.getLogger(__name__)
 
@@ -383,6 +383,8 @@ class TelegramInput(InputChannel):
                     lambda: api.bot.edit_message_reply_markup(message.chat.id, message.message_id, reply_markup=None),
                 )
             )
+            if await self._limited(hub, str(query.from_user.id), TelegramOutput(api, hub, message.chat.id)):
+                return "limited"
             await self._to_assistant(hub, handle, query.data, query.from_user.id, message.chat.id)
             return "button"
         message = update.message
@@ -396,6 +398,8 @@ class TelegramInput(InputChannel):
                 await output.send_text_message(sender, GROUP_TEXT)
                 return "group-redirected"
             return "ignored"
+        if await self._limited(hub, sender, output):
+            return "limited"
         if message.text is not None:
             text = message.text.strip()
             command = text.split()[0].split("@")[0].lower() if text.startswith("/") else None
@@ -423,6 +427,16 @@ class TelegramInput(InputChannel):
             return await self._evidence(hub, handle, message, output, sender)
         await output.send_text_message(sender, NOT_TEXT)
         return "not-text"
+
+    async def _limited(self, hub: Hub, sender: str, output: "TelegramOutput") -> bool:
+        """Over the customer's message limit: the update is done (a retry would only add to the
+        flood), and the customer is told once in a while, not once per message."""
+        refusal = hub.admit(Customer(self.name(), sender))
+        if refusal is None:
+            return False
+        if refusal.notify:
+            await output.send_text_message(sender, slow_down_text(refusal))
+        return True
 
     async def _to_assistant(
         self, hub: Hub, handle: Callable[[UserMessage], Awaitable[Any]], text: str, user_id: int, chat_id: int

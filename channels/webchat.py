@@ -28,11 +28,12 @@ from socketio import AsyncServer
 
 from bot.privacy import retention_days
 from bot import logs
+from bot.limits import SESSION_REQUEST, address_ref
 from bot.errors import IntakeError
 from bot.handoff import Message
 from bot.tickets import Customer
 from bot.text import MAX_MESSAGE_CHARS
-from channels.hub import get_hub
+from channels.hub import get_hub, slow_down_text
 
 logger = logging.getLogger(__name__)
 
@@ -127,15 +128,29 @@ class WebChatInput(InputChannel):
                 return response.json({"error": "not found"}, status=404)
             return await response.file(target, mime_type=_CONTENT_TYPES[target.suffix])
 
+        @sio.on("connect")
+        async def connect(sid: Text, environ: Dict[str, Any], auth: Any = None) -> None:
+            # The limits count per address; the socket keeps a pseudonym of it, not the address.
+            request = environ.get("sanic.request")
+            address = (request.remote_addr or request.ip) if request is not None else environ.get("REMOTE_ADDR")
+            await sio.save_session(sid, {"address": address_ref(address)})
+
         @sio.on("session_request")
         async def session_request(sid: Text, data: Any) -> None:
+            session = await sio.get_session(sid)
+            refusal = hub.admit_event(SESSION_REQUEST, sid, session.get("address"))
+            if refusal is not None:
+                # A page reconnects a few times a minute at most; a script rotating ids is stopped here.
+                if refusal.notify:
+                    await sio.emit("error_message", {"text": slow_down_text(refusal)}, room=sid)
+                return
             requested = _valid_session_id(data.get("session_id")) if isinstance(data, dict) else None
             session_id = requested or uuid.uuid4().hex
-            previous = (await sio.get_session(sid)).get("session_id")
+            previous = session.get("session_id")
             if previous and previous != session_id:
                 await sio.leave_room(sid, previous)
             await sio.enter_room(sid, session_id)
-            await sio.save_session(sid, {"session_id": session_id})
+            await sio.save_session(sid, {**session, "session_id": session_id})
             await sio.emit("session_confirm", session_id, room=sid)
             # Replay what an agent or the system said since the last message this page shows (it
             # may have been pushed to a connection that was already dead); the page drops repeats.
@@ -174,7 +189,15 @@ class WebChatInput(InputChannel):
             if len(text) > MAX_MESSAGE_CHARS:
                 await output.send_text_message(session_id, TOO_LONG)
                 return
-            await on_new_message(UserMessage(text, output, session_id, input_channel=self.name()))
+            address = session.get("address")
+            refusal = hub.admit(Customer(self.name(), session_id), address)
+            if refusal is not None:
+                if refusal.notify:
+                    await output.send_text_message(session_id, slow_down_text(refusal))
+                return
+            await on_new_message(
+                UserMessage(text, output, session_id, input_channel=self.name(), metadata={"address_ref": address})
+            )
 
         return blueprint
 

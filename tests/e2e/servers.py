@@ -65,6 +65,13 @@ class Stack:
             REDIS_DB="1",
             REDIS_PASSWORD="",
             REDIS_URL="",
+            # Every test (every simulated customer) comes from 127.0.0.1: per-address limits would
+            # count the whole suite as one flooding client. Per-customer limits stay as in production;
+            # the address limits have their own test (tests/e2e/test_limits.py).
+            LIMIT_MESSAGE_ADDRESS="off",
+            LIMIT_SESSION_ADDRESS="off",
+            LIMIT_SESSION_REQUEST_ADDRESS="off",
+            LIMIT_HUMAN_ADDRESS="off",
         )
         env.update(self.extra_env)
         return env
