@@ -22,7 +22,7 @@ run: $(STAMP) ## install what is missing, train if config/data changed, start al
 run-prod: $(STAMP) ## production profile on localhost: PostgreSQL, Redis, N Rasa processes behind nginx (RASA_PROCESSES, PROD_PORT)
 	@scripts/system-deps.sh
 	@$(ENV) $(PY) scripts/train.py >/dev/null
-	@$(ENV) $(PY) -m deploy.local
+	@export LOG_FORMAT=$${LOG_FORMAT:-json}; $(ENV) $(PY) -m deploy.local
 
 test: $(STAMP) ## run the whole test suite (installs Chromium from Debian if missing)
 	@scripts/system-deps.sh
@@ -53,8 +53,8 @@ agent: $(STAMP) ## add a console account: make agent USERNAME=wang NAME=小王 [
 	@test -n "$(USERNAME)" || { echo "usage: make agent USERNAME=wang NAME=小王 [ROLE=agent|supervisor]"; exit 2; }
 	@$(ENV) $(PY) -m bot.cli add-agent "$(USERNAME)" --name "$(NAME)" --role "$(or $(ROLE),agent)"
 
-backend-demo: $(STAMP) ## a reference receiver for the ticket-event push on :8099 (BACKEND_SECRET, default dev secret)
-	@$(ENV) $(PY) scripts/backend_demo.py --port $(or $(PORT),8099) --secret "$${BACKEND_SECRET:-dev-secret-change-me-please}"
+backend-demo: $(STAMP) ## a reference receiver for the ticket-event push on :8099 (BACKEND_SECRET, e.g. in .env)
+	@$(ENV) $(PY) scripts/backend_demo.py --port $(or $(PORT),8099) --secret "$${BACKEND_SECRET:?set BACKEND_SECRET (README: The backend ticketing system)}"
 
 clean: ## remove trained models and local databases (keeps .venv)
 	rm -rf models data

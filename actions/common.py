@@ -90,7 +90,11 @@ def latest_text(tracker: Tracker) -> str:
 
 
 def idempotency_key(tracker: Tracker, purpose: str) -> str:
-    """Same tracker state -> same key, so a retried action call finds what the first one made."""
+    """Same tracker state -> same key, so a retried action call finds what the first one made.
+
+    The message id is the channel's where it has a stable one (the Telegram update, a REST client's
+    own id): a message redelivered after its turn died mid-way is then the same message, and a ticket
+    that turn filed is found instead of filed again (channels/telegram.py, channels/rest.py)."""
     message_id = (tracker.latest_message or {}).get("message_id")
     if not message_id:
         user_events = [e for e in tracker.events if e.get("event") == "user"]

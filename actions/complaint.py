@@ -22,7 +22,7 @@ from actions.forms import (
     is_payload,
     prompted,
 )
-from bot import answers
+from bot import answers, logs
 from bot.answers import reply_kind
 from actions.handover import hand_over
 from bot.categories import Category
@@ -314,7 +314,7 @@ class ActionFileComplaint(Action):
                 idempotency_key(tracker, "complaint"),
             )
         except StoreUnavailable:
-            logger.error("complaint of %s not filed: ticket store unavailable", tracker.sender_id)
+            logger.error("complaint of %s not filed: ticket store unavailable", logs.conversation_ref(tracker.sender_id))
             dispatcher.utter_message(response="utter_complaint_retry")
             # Keep everything; the form asks for the confirmation again.
             return [SlotSet("complaint_confirmed", None), FollowupAction("complaint_form")]

@@ -29,6 +29,7 @@ from actions.handover import agents_available, hand_over
 from bot.categories import Category
 from bot.errors import StoreUnavailable
 from bot.tickets import TicketService
+from bot.text import is_blank
 
 logger = logging.getLogger(__name__)
 NOT_UNDERSTOOD_TWICE = "客户连续两次未被理解，转人工"
@@ -98,7 +99,7 @@ class ActionHandleFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         loop = (tracker.active_loop or {}).get("name")
-        if not latest_text(tracker).strip():
+        if is_blank(latest_text(tracker)):  # also zero-width / bidi-only messages, not only whitespace
             dispatcher.utter_message(response="utter_empty_message")
             return [FollowupAction(loop)] if loop else [FollowupAction("action_listen")]
         if loop:

@@ -37,7 +37,14 @@ ALREADY_TEXT = "您的{label}申请（编号 {id}）已在处理中，请耐心�
 DELETE_EXTRA = "删除后，您的联系电话、问题描述和对话记录将无法恢复；已有工单只保留不含身份信息的统计数据。"
 WRONG_PHONE_TEXT = "这个号码与我们登记的联系电话不一致，请再核对一下（还可以尝试{left}次）。"
 INVALID_PHONE_TEXT = "请输入11位手机号码，例如 138 0000 0000。"
-FAILED_TEXT = "抱歉，联系电话核对未通过，为保护您的信息，本次申请未能受理。您可以携带身份证件到营业厅办理，或拨打客服热线。"
+FAILED_TEXT = (
+    "抱歉，联系电话核对未通过，今天的核对次数已经用完。为保护您的信息，本次申请未能受理。"
+    "您可以明天再试，也可以携带身份证件到营业厅办理，或拨打客服热线。"
+)
+LOCKED_TEXT = (
+    "今天核对联系电话的次数已经用完，为保护您的信息，今天暂时不能再受理查看或删除个人信息的申请。"
+    "您可以明天再试，也可以携带身份证件到营业厅办理，或拨打客服热线。"
+)
 CANCELLED_TEXT = "好的，已取消本次个人信息申请。"
 CONFIRM_TEXT = "您是要申请{verb}我们保存的您的个人信息，对吗？{extra}确认后我们会在15个工作日内处理。"
 UNAVAILABLE_TEXT = "抱歉，系统暂时繁忙，您的申请没有记录成功，请稍后再发一次。"
@@ -63,10 +70,16 @@ class ActionStartPrivacyRequest(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         kind = _kind(tracker)
+        customer = customer_of(tracker)
         try:
-            phones = await call(PrivacyRequests.phones_on_file, customer_of(tracker))
+            phones = await call(PrivacyRequests.phones_on_file, customer)
+            # Failed checks count per customer and day in the store: starting again gives no new tries.
+            locked = bool(phones) and await call(PrivacyRequests.tries_left, customer) == 0
         except IntakeError:
             dispatcher.utter_message(text=UNAVAILABLE_TEXT)
+            return [*RESET, FollowupAction("action_listen")]
+        if locked:
+            dispatcher.utter_message(text=LOCKED_TEXT)
             return [*RESET, FollowupAction("action_listen")]
         # With no phone on file, everything we hold was written from this channel account.
         return [*RESET, SlotSet("privacy_kind", kind.value), SlotSet("privacy_needs_phone", bool(phones))]
@@ -124,17 +137,18 @@ class ValidatePrivacyForm(ReadingForm):
 
     async def _verify(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> Dict[Text, Any]:
         try:
-            ok = await call(PrivacyRequests.verify, customer_of(tracker), text)
+            check = await call(PrivacyRequests.check_phone, customer_of(tracker), text)
         except IntakeError:
             dispatcher.utter_message(text=UNAVAILABLE_TEXT)
             return {"privacy_phone": "unavailable"}
-        if ok:
+        if check.ok:
             return {"privacy_phone": VERIFIED}
-        attempts = int(tracker.get_slot("privacy_attempts") or 0) + 1
-        if attempts >= PrivacyRequests.MAX_ATTEMPTS:
-            logger.warning("privacy request of %s: phone verification failed %s times", tracker.sender_id, attempts)
+        attempts = PrivacyRequests.MAX_ATTEMPTS - check.tries_left  # failed today, this request or earlier ones
+        if check.tries_left <= 0:
+            # The line carries the conversation's pseudonym (bot/logs.py), never the sender id itself.
+            logger.warning("privacy request: phone verification failed %s times today", attempts)
             return {"privacy_phone": "failed", "privacy_attempts": attempts}
-        dispatcher.utter_message(text=WRONG_PHONE_TEXT.format(left=PrivacyRequests.MAX_ATTEMPTS - attempts))
+        dispatcher.utter_message(text=WRONG_PHONE_TEXT.format(left=check.tries_left))
         return {"privacy_phone": None, "privacy_attempts": attempts}
 
 

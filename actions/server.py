@@ -17,33 +17,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import time
-import zlib
 from typing import Any, Dict, List, Optional
 
 from sanic import Sanic, response
-from sanic.exceptions import InvalidUsage
+from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.calls import call_problem, read_call
 from bot import logs
 
 logger = logging.getLogger(__name__)
 
-
-def _action_call(request: Request) -> Optional[Dict[str, Any]]:
-    """The action call in the body of a webhook request, as rasa_sdk reads it (None if unreadable)."""
+def _body_unread(request: Request) -> bool:
+    """Whether sanic refused the body before reading it (larger than SANIC_REQUEST_MAX_SIZE). Sanic
+    then runs the request middleware again while it answers 413, with an empty body: a check of the
+    call's shape there would turn the 413 into a 400."""
     try:
-        if request.headers.get("Content-Encoding") == "deflate":
-            body = json.loads(zlib.decompress(request.body))
-        else:
-            body = request.json  # parsed once: rasa_sdk's handler gets the same cached object
-    except (ValueError, zlib.error, InvalidUsage):
-        return None
-    return body if isinstance(body, dict) else None
+        declared = int(request.headers.get("content-length") or 0)
+    except ValueError:
+        return False
+    return len(request.body or b"") < declared
+
+
+DEFAULT_ACTION_REQUEST_MAX_SIZE = 32_000_000
 
 
 def create_app(action_package: str, cors_origins: Any = None) -> Sanic:
@@ -54,6 +54,17 @@ def create_app(action_package: str, cors_origins: Any = None) -> Sanic:
     from bot.errors import IntakeError
 
     app = create_sdk_app(action_package, cors_origins=cors_origins)
+    # Rasa posts the whole conversation since the session started with every action call, and a
+    # customer may send 5,000-character messages (about 60 KB each in Rasa's JSON): the public 1 MB
+    # limit (SANIC_REQUEST_MAX_SIZE) would stop a long conversation for good. This server only
+    # listens to the Rasa processes (loopback, or a NetworkPolicy), so it has a limit of its own.
+    app.config.REQUEST_MAX_SIZE = int(os.environ.get("ACTION_REQUEST_MAX_SIZE") or DEFAULT_ACTION_REQUEST_MAX_SIZE)
+
+    @app.exception(SanicException)
+    async def refused(request: Request, error: SanicException) -> HTTPResponse:
+        # rasa_sdk's catch-all handler made sanic's own refusals (wrong method, body too large, no such
+        # route) a 500 that echoed the request body back: they keep their 4xx status, as JSON.
+        return response.json({"error": str(error)}, status=getattr(error, "status_code", None) or 500)
 
     @app.middleware("request")
     async def started(request: Request) -> None:
@@ -61,13 +72,22 @@ def create_app(action_package: str, cors_origins: Any = None) -> Sanic:
         request.ctx.started = time.perf_counter()
         request.ctx.action = None
         if request.path == "/webhook" and request.method == "POST":
-            call = _action_call(request) or {}
+            if _body_unread(request):
+                return None  # refused unread (413, SANIC_REQUEST_MAX_SIZE): that answer stands, not a shape check
+            raw = read_call(request)
+            call = raw or {}
             tracker = call.get("tracker") if isinstance(call.get("tracker"), dict) else {}
             sender, channel = tracker.get("sender_id"), tracker.get("latest_input_channel")
             logs.bind(sender_id=sender if isinstance(sender, str) else None,
                       channel=channel if isinstance(channel, str) else None)
             name = call.get("next_action")
             request.ctx.action = name if isinstance(name, str) and name else "none"
+            problem = call_problem(raw)
+            if problem is not None:
+                request.ctx.action = "invalid"  # never a client's string as a metrics label
+                # `action_name`: Rasa reads a 400 as a rejected action and expects the name in it.
+                action_name = name if isinstance(name, str) else None
+                return response.json({"error": problem, "action_name": action_name}, status=400)
 
     @app.middleware("response")
     async def finished(request: Request, answer: HTTPResponse) -> None:
@@ -121,6 +141,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
     _sanic_loggers(os.environ.get("LOG_LEVEL_LIBRARIES", "ERROR"))
     logs.configure(args.loglevel)
+    try:
+        logs.check_id_key()  # this process logs conversation ids too
+    except ValueError as error:
+        raise SystemExit(f"action server not started: {error}") from None
 
     app = create_app(args.actions or "actions", cors_origins=args.cors)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)

@@ -114,10 +114,15 @@ def main(argv: Optional[List[str]] = None) -> int:
                 staff.add("admin", "值班主管", password, Role.SUPERVISOR)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                # The mode given to open() only applies to a new file: a file left from an earlier
+                # install keeps its mode, so it is set again before the password goes in.
+                os.fchmod(fd, 0o600)
                 with os.fdopen(fd, "w") as out:
                     out.write(f"username: admin\npassword: {password}\n")
                 print(f"created the first console account 'admin'; its password is in {path}")
             elif path.exists():
+                if path.stat().st_mode & 0o077:
+                    path.chmod(0o600)  # readable by others (e.g. copied with cp): the password stays private
                 print(f"console accounts exist; the first one's credentials are in {path}")
     except IntakeError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,12 +1,14 @@
-"""Bookkeeping of channels: what came in (so a redelivered update is handled once) and what could
-not go out (so a reply that never reached the customer is kept for the agents, never silently lost)."""
+"""Bookkeeping of channels: what came in (so a redelivered update is handled, and once it was
+handled to the end, never again) and what could not go out (so a reply that never reached the
+customer is kept for the agents, never silently lost)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable, List
+from enum import Enum
+from typing import Any, Callable, List
 
 import sqlalchemy as sa
 
@@ -20,6 +22,9 @@ logger = logging.getLogger(__name__)
 
 # Telegram redelivers an unanswered update for up to a day; keep keys a little longer.
 KEEP_INBOUND = timedelta(days=2)
+# How long a claim on an update lasts without renewal: its holder renews it every third of this while
+# the turn runs, so only a dead (or stalled) process loses it.
+LEASE = timedelta(seconds=30)
 
 
 def _utcnow() -> datetime:
@@ -35,29 +40,108 @@ class DeliveryFailure:
     at: datetime
 
 
+class Claim(str, Enum):
+    """What a process got when it asked for an update."""
+
+    TAKEN = "taken"  # yours to handle (new, or a stale claim of a process that died)
+    DONE = "done"  # handled before: a redelivery
+    BUSY = "busy"  # another process is handling it right now (its lease is alive)
+
+
 class InboundLog:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow) -> None:
+    """At-least-once intake of redelivered updates (Telegram resends an update until it is answered).
+
+    An update is claimed with a lease that its holder renews while the turn runs, and marked done only
+    when the turn completed. A process that dies mid-turn leaves a claim that runs out, so the
+    redelivery is handled, not dropped; a redelivery during a live turn is told to wait. A turn may so
+    run twice (the dead process may have got far): what it files is keyed by the update, so a ticket
+    is still filed once (actions/common.py idempotency_key).
+    """
+
+    def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow, lease: timedelta = LEASE) -> None:
         self.db = db
         self.clock = clock
+        self.lease = lease
 
-    def first_time(self, channel: str, key: str) -> bool:
-        """Claim an update; False when it was already taken in (by this or another process)."""
+    @staticmethod
+    def _row(channel: str, key: str) -> Any:
+        return sa.and_(InboundUpdateRow.channel == channel, InboundUpdateRow.update_key == str(key)[:64])
+
+    def claim(self, channel: str, key: str, holder: str) -> Claim:
         now = self.clock()
         try:
             with self.db.transaction() as session:
-                session.add(InboundUpdateRow(channel=channel, update_key=str(key)[:64], received_at=now))
+                session.add(
+                    InboundUpdateRow(
+                        channel=channel, update_key=str(key)[:64], received_at=now, holder=holder,
+                        claimed_until=now + self.lease,
+                    )
+                )
+            return Claim.TAKEN
         except Conflict:
-            return False
-        return True
+            pass
+        with self.db.transaction() as session:
+            # One statement: of two processes taking over a stale claim, exactly one updates the row.
+            taken = session.execute(
+                sa.update(InboundUpdateRow)
+                .where(
+                    self._row(channel, key),
+                    InboundUpdateRow.done_at.is_(None),
+                    sa.or_(InboundUpdateRow.claimed_until.is_(None), InboundUpdateRow.claimed_until < now),
+                )
+                .values(holder=holder, claimed_until=now + self.lease)
+            ).rowcount
+            if taken:
+                logger.warning("%s update %s taken over from a claim that ran out", channel, key)
+                return Claim.TAKEN
+            done = session.execute(sa.select(InboundUpdateRow.done_at).where(self._row(channel, key))).first()
+        if done is None:  # pruned between the two statements: a very old redelivery
+            return Claim.DONE
+        return Claim.DONE if done[0] is not None else Claim.BUSY
 
-    def forget(self, channel: str, key: str) -> None:
-        """Processing failed: let a redelivery try again."""
+    def renew(self, channel: str, key: str, holder: str) -> bool:
+        """Keep the claim while the turn runs; False when it was lost (taken over after a long stall)."""
+        with self.db.transaction() as session:
+            return session.execute(
+                sa.update(InboundUpdateRow)
+                .where(self._row(channel, key), InboundUpdateRow.holder == holder, InboundUpdateRow.done_at.is_(None))
+                .values(claimed_until=self.clock() + self.lease)
+            ).rowcount == 1
+
+    def done(self, channel: str, key: str) -> None:
+        """The turn completed: every later redelivery is a duplicate."""
         with self.db.transaction() as session:
             session.execute(
-                sa.delete(InboundUpdateRow).where(
-                    InboundUpdateRow.channel == channel, InboundUpdateRow.update_key == str(key)[:64]
-                )
+                sa.update(InboundUpdateRow)
+                .where(self._row(channel, key), InboundUpdateRow.done_at.is_(None))
+                .values(done_at=self.clock(), claimed_until=None)
             )
+
+    def release(self, channel: str, key: str, holder: str) -> None:
+        """The turn failed: a redelivery (or the poller's next try) may take the update at once."""
+        with self.db.transaction() as session:
+            session.execute(
+                sa.update(InboundUpdateRow)
+                .where(self._row(channel, key), InboundUpdateRow.holder == holder, InboundUpdateRow.done_at.is_(None))
+                .values(claimed_until=None)
+            )
+
+    def give_up(self, channel: str, key: str, error: str) -> None:
+        """After repeated failures: stop trying, and keep why (the update is not silently dropped)."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            updated = session.execute(
+                sa.update(InboundUpdateRow)
+                .where(self._row(channel, key))
+                .values(done_at=now, claimed_until=None, error=error[:255])
+            ).rowcount
+            if not updated:
+                session.add(
+                    InboundUpdateRow(
+                        channel=channel, update_key=str(key)[:64], received_at=now, done_at=now, error=error[:255]
+                    )
+                )
+        logger.error("%s update %s given up after repeated failures: %s", channel, key, error)
 
     def prune(self) -> None:
         with self.db.transaction() as session:

@@ -18,7 +18,10 @@ A customer's conversation goes to a human as a *handoff session*:
   in the ticket history with who, when and why.
 
 Every change appends a row to ``handoff_events``: the feed consoles follow (across processes).
-Messages for the customer wait in ``handoff_messages`` until a channel claims and delivers them.
+Messages for the customer wait in ``handoff_messages`` until a channel delivers them: a process
+claims one for a while (a lease), sends it, and marks it delivered once the channel accepted it; a
+claim that runs out (its process died) offers the message again. At-least-once: a customer may get a
+message twice, never not at all, and the message id lets a client drop the repeat.
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ logger = logging.getLogger(__name__)
 SYSTEM = "system"
 DEFAULT_WAIT_PER_CUSTOMER = timedelta(minutes=2)
 CALLBACK_WITHIN = timedelta(hours=2)
+# How long a process holds a message it is sending; above the Bot API's 40 s timeout, so a slow send
+# is not offered to a second process meanwhile.
+DELIVERY_LEASE = timedelta(seconds=60)
 HISTORY_LIMIT = 40
 
 
@@ -283,6 +289,11 @@ class Routing:
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _unclaimed(now: datetime) -> sa.sql.ColumnElement:
+    """Held by no process: never claimed, given back, or the claim ran out (its process died)."""
+    return sa.or_(HandoffMessageRow.claimed_until.is_(None), HandoffMessageRow.claimed_until < now)
 
 
 def _clean_text(text: str) -> str:
@@ -528,7 +539,7 @@ class HandoffService:
         limit: int = 200,
         user_ids: Optional[Sequence[str]] = None,
     ) -> List[Message]:
-        """Messages for customers that no channel has delivered yet, oldest first.
+        """Messages for customers that no channel has delivered yet (nor holds right now), oldest first.
 
         `user_ids` limits the search to customers a process can reach, so messages for customers who
         are away never crowd out those for customers who are here.
@@ -541,6 +552,7 @@ class HandoffService:
                     HandoffMessageRow.to_customer.is_(True),
                     HandoffMessageRow.delivered_at.is_(None),
                     HandoffMessageRow.failed_at.is_(None),
+                    _unclaimed(self.clock()),
                 )
             )
             if channel is not None:
@@ -561,15 +573,32 @@ class HandoffService:
             notice(session, customer, text, buttons, self.clock())
         self._changed()
 
-    def claim_delivery(self, message_id: int) -> bool:
-        """Mark a message delivered; exactly one caller gets True (one process delivers it)."""
+    def claim_delivery(self, message_id: int, lease: timedelta = DELIVERY_LEASE) -> bool:
+        """Hold a message for sending; of processes claiming at once exactly one gets True. Not yet
+        delivered: `delivered` says so after the channel accepted it, and if that never comes (the
+        process died) the claim runs out and the message is offered again."""
+        now = self.clock()
         with self.db.transaction() as session:
             result = session.execute(
                 sa.update(HandoffMessageRow)
-                .where(HandoffMessageRow.id == message_id, HandoffMessageRow.delivered_at.is_(None))
-                .values(delivered_at=self.clock())
+                .where(
+                    HandoffMessageRow.id == message_id,
+                    HandoffMessageRow.delivered_at.is_(None),
+                    HandoffMessageRow.failed_at.is_(None),
+                    _unclaimed(now),
+                )
+                .values(claimed_until=now + lease)
             )
             return result.rowcount == 1
+
+    def delivered(self, message_id: int) -> None:
+        """The channel accepted the message: it is never offered again."""
+        with self.db.transaction() as session:
+            session.execute(
+                sa.update(HandoffMessageRow)
+                .where(HandoffMessageRow.id == message_id, HandoffMessageRow.delivered_at.is_(None))
+                .values(delivered_at=self.clock(), claimed_until=None)
+            )
 
     def delivery_failed(self, message_id: int, error: str) -> None:
         """The channel gave up (after its own retries): stop trying and show it to the agent."""
@@ -577,7 +606,7 @@ class HandoffService:
             row = session.get(HandoffMessageRow, message_id)
             if row is None:
                 return
-            row.delivered_at = None
+            row.delivered_at = row.claimed_until = None
             row.failed_at = self.clock()
             row.last_error = (error or "unknown")[:255]
             self._event(session, row.session_id, "delivery_failed", SYSTEM, str(row.id))
@@ -587,7 +616,9 @@ class HandoffService:
         """The channel could not deliver after claiming: keep the message for the next try."""
         with self.db.transaction() as session:
             session.execute(
-                sa.update(HandoffMessageRow).where(HandoffMessageRow.id == message_id).values(delivered_at=None)
+                sa.update(HandoffMessageRow)
+                .where(HandoffMessageRow.id == message_id, HandoffMessageRow.delivered_at.is_(None))
+                .values(claimed_until=None)
             )
 
     # -- agents: reading ------------------------------------------------------------------

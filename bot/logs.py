@@ -20,7 +20,10 @@ JSON object carrying the ids of the request and conversation it belongs to.
 
 Conversation ids are the Rasa sender id pseudonymised (`conversation_ref`): a REST integration may
 use a phone number as its sender, and a Telegram user id identifies a person. The same sender gives
-the same reference in every process (keyed with ``LOG_ID_KEY`` when set).
+the same reference in every process (keyed with ``LOG_ID_KEY``). The built-in key is public, and
+Telegram ids and phone numbers are few enough to try them all against it: the production profile
+(``LOG_FORMAT=json``, see `production_profile`) refuses to start without a key of its own
+(`check_id_key`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sys
 import time
 import uuid
@@ -50,6 +54,8 @@ _PERSONAL: contextvars.ContextVar[FrozenSet[str]] = contextvars.ContextVar("pers
 # model loads): imported first, so that their records go through our handler instead.
 OWN_HANDLER_LIBRARIES = ("jieba",)
 _RECORD_FIELDS = ("request_id", "conversation_id", "channel")
+# 32 lowercase hex digits standing alone: a web chat id (fixed length, no nesting: linear time).
+_CHAT_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
 _STRUCTLOG_KEYS = ("event", "level", "timestamp", "logger")
 
 
@@ -74,6 +80,9 @@ def scrub(text: str) -> str:
     for value in sorted(_PERSONAL.get(), key=len, reverse=True):
         if value in text:
             text = text.replace(value, "*" * min(len(value), 8))
+    # A web chat conversation id is the customer's credential (bot/chat_sessions.py): whatever logs
+    # one (ours, Rasa's, a library's) shows its pseudonym instead.
+    text = _CHAT_ID.sub(lambda m: conversation_ref(m.group(0)) or "", text)
     return mask_personal_data(text)
 
 
@@ -92,12 +101,40 @@ def _scrub_value(value: Any) -> Any:
     return scrub(str(value))
 
 
+BUILT_IN_ID_KEY = "intake-logs"
+MIN_ID_KEY_CHARS = 16
+
+
+def production_profile() -> bool:
+    """Whether this process runs in the production profile. ``make run-prod`` (deploy/local.py) and the
+    Kubernetes ConfigMap both set ``LOG_FORMAT=json``, and the embedded profile (scripts/env.sh) keeps
+    ``text``: that one setting tells them apart, so no second switch can disagree with it."""
+    return (os.environ.get("LOG_FORMAT") or "").strip().lower() == "json"
+
+
+def check_id_key() -> None:
+    """Refuse to start the production profile with the built-in pseudonym key (or none, or a short
+    one): logs are shipped elsewhere and kept, and anyone who has them could reverse the pseudonyms
+    of Telegram ids and phone-number senders by trying every candidate against a known key."""
+    if not production_profile():
+        return
+    key = os.environ.get("LOG_ID_KEY", "").strip()
+    if key == BUILT_IN_ID_KEY or len(key) < MIN_ID_KEY_CHARS:
+        raise ValueError(
+            f"LOG_ID_KEY must be set to a secret of {MIN_ID_KEY_CHARS}+ characters (the same in every process) "
+            "when LOG_FORMAT=json: with the built-in key the conversation ids in the logs can be traced back "
+            "to Telegram ids and phone numbers. Generate one with: openssl rand -hex 32"
+        )
+
+
 def conversation_ref(sender_id: Optional[str]) -> Optional[str]:
     """A stable pseudonym of a Rasa sender id for logs: ``c:`` and 12 hex digits."""
     if not sender_id:
         return None
-    key = os.environ.get("LOG_ID_KEY", "intake-logs").encode()
-    return "c:" + hashlib.blake2b(str(sender_id).encode(), digest_size=6, key=key[:64]).hexdigest()
+    key = (os.environ.get("LOG_ID_KEY") or BUILT_IN_ID_KEY).encode()
+    # surrogatepass: a sender id with a lone surrogate (JSON "\udc00") must not make logging raise.
+    raw = str(sender_id).encode("utf-8", "surrogatepass")
+    return "c:" + hashlib.blake2b(raw, digest_size=6, key=key[:64]).hexdigest()
 
 
 def new_request_id() -> str:

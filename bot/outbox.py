@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import random
 import re
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -36,9 +38,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.chat_sessions import backend_customer_id
 from bot.storage.database import Database
 from bot.storage.models import ChangeCounterRow, OutboxEventRow, TicketEventRow, TicketRow
 from bot.text import iso
+from bot.urls import outbound_url
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +116,7 @@ def ticket_snapshot(ticket: TicketRow) -> Dict[str, Any]:
         "department": ticket.department,
         "responsible": ticket.responsible,
         "channel": ticket.channel,
-        "customer_id": ticket.channel_user_id,
+        "customer_id": backend_customer_id(ticket.channel, ticket.channel_user_id),
         "contact_phone": ticket.contact_phone,
         "description": ticket.description,
         "created_at": iso(ticket.created_at),
@@ -208,15 +212,29 @@ class OutboxEvent:
         )
 
 
+# Secrets that have been printed in documentation: whoever read it knows them.
+PUBLISHED_SECRETS = frozenset({"dev-secret-change-me-please"})
+MIN_SECRET_CHARS = 16
+
+
 @dataclass(frozen=True)
 class Settings:
     url: str
     secret: str
-    timeout: float = 5.0
+    timeout: float = 5.0  # seconds one push may take in all (connect, send, answer), not per socket read
     max_attempts: int = 12
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
     batch: int = 50
+
+    def __post_init__(self) -> None:
+        """Checked once, at start: the push carries phones and descriptions, and its signature is only
+        as good as the secret (bot/urls.py says which addresses are refused)."""
+        outbound_url(self.url, "BACKEND_URL")
+        if len(self.secret) < MIN_SECRET_CHARS:
+            raise ValueError(f"BACKEND_SECRET must be set ({MIN_SECRET_CHARS} characters or more) when BACKEND_URL is")
+        if self.secret in PUBLISHED_SECRETS:
+            raise ValueError("BACKEND_SECRET is the example printed in the README: choose your own, e.g. openssl rand -hex 32")
 
 
 @dataclass
@@ -236,24 +254,103 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+class _Deadline:
+    """Shuts the sockets of one push down when its time is up.
+
+    urllib's timeout applies to each socket operation: a backend that answers one byte every few
+    seconds never trips it, and would hold a dispatcher (and its leased events) for as long as it
+    likes. Shutting the socket down wakes the blocked read at once, whatever it was waiting for."""
+
+    def __init__(self, seconds: float) -> None:
+        self._sockets: List[socket.socket] = []
+        self._lock = threading.Lock()
+        self.expired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "_Deadline":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self._timer.cancel()
+
+    def track(self, sock: socket.socket) -> socket.socket:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+        return sock
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _tracked(base: type, deadline: _Deadline) -> Callable[..., Any]:
+    """An http.client connection class whose sockets `deadline` can shut down."""
+
+    def connection(*args: Any, **kwargs: Any) -> Any:
+        made = base(*args, **kwargs)
+        made._create_connection = lambda *a, **k: deadline.track(socket.create_connection(*a, **k))
+        return made
+
+    return connection
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_tracked(http.client.HTTPConnection, self._deadline), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_tracked(http.client.HTTPSConnection, self._deadline), req,
+                            context=self._context, check_hostname=self._check_hostname)
+
 
 # Answers that say "not now" rather than "never": they never make an event dead.
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 def http_post(url: str, body: bytes, headers: Dict[str, str], timeout: float) -> Tuple[bool, str]:
-    """POST; (True, "") on a 2xx answer, else (False, why). Redirects are failures."""
+    """POST; (True, "") on a 2xx answer, else (False, why). Redirects are failures. The whole push,
+    connecting and reading the answer included, takes at most `timeout` seconds (and a little)."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with _OPENER.open(request, timeout=timeout) as answer:
-            answer.read()
-            return 200 <= answer.status < 300, f"HTTP {answer.status}"
-    except urllib.error.HTTPError as error:
-        return False, f"HTTP {error.code}"
-    except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        return False, f"{error.__class__.__name__}: {reason}"[:255]
+    with _Deadline(timeout) as deadline:
+        opener = urllib.request.build_opener(_NoRedirects, _HTTPHandler(deadline), _HTTPSHandler(deadline))
+        try:
+            with opener.open(request, timeout=timeout) as answer:
+                answer.read()
+                status = answer.status
+        except urllib.error.HTTPError as error:
+            return False, f"HTTP {error.code}"
+        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError,
+                http.client.HTTPException) as error:
+            if deadline.expired:
+                return False, f"deadline: no complete answer within {timeout:g} s"
+            reason = getattr(error, "reason", error)
+            return False, f"{error.__class__.__name__}: {reason}"[:255]
+        if deadline.expired:
+            return False, f"deadline: no complete answer within {timeout:g} s"
+        return 200 <= status < 300, f"HTTP {status}"
 
 
 class OutboxDispatcher:
@@ -372,12 +469,73 @@ class OutboxDispatcher:
             return "failed"
 
 
+# How long outbox rows stay once nobody needs them (they hold the phone and the description).
+OUTBOX_KEEP = timedelta(days=7)
+PRUNE_CHUNK = 500
+
+
 class OutboxAdmin:
-    """What supervisors see and do: parked (dead) events, retrying them, the backlog."""
+    """What supervisors see and do: parked (dead) events, retrying them, the backlog; and pruning."""
 
     def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow) -> None:
         self.db = db
         self.clock = clock
+
+    def prune(self, keep: timedelta = OUTBOX_KEEP) -> Dict[str, int]:
+        """Delete outbox rows that no dispatcher will ever need, older than `keep`.
+
+        Capture stays on whether or not push is configured: the change is recorded in the same
+        transaction in every process (action server and CLI too), and a process that wrongly
+        believed push was off would otherwise lose events for good. What is removed here instead:
+
+        * delivered events: the backend acknowledged them, and nothing reads them again (the pull
+          API reads tickets and their history, not the outbox);
+        * events never offered to any backend, while no dispatcher has touched any event for
+          `keep`: push is off, so turning it on later sends the last `keep` of changes, not years of
+          them (a backend catches up on older tickets through the pull API).
+
+        Dead events and every event behind one stay for the supervisor's retry."""
+        cutoff = self.clock() - keep
+        events = OutboxEventRow
+        delivered = self._delete(events.delivered_at.isnot(None), events.delivered_at < cutoff)
+        never_pushed = 0
+        if not self._push_active_since(cutoff):
+            dead = sa.orm.aliased(OutboxEventRow)
+            never_pushed = self._delete(
+                events.delivered_at.is_(None), events.dead_at.is_(None), events.attempts == 0,
+                events.locked_by.is_(None), events.created_at < cutoff,
+                ~sa.exists().where(dead.ticket_number == events.ticket_number, dead.dead_at.isnot(None)),
+            )
+        return {"delivered": delivered, "never_pushed": never_pushed}
+
+    def _push_active_since(self, cutoff: datetime) -> bool:
+        events = OutboxEventRow
+        with self.db.transaction() as session:
+            return session.execute(
+                sa.select(events.id).where(
+                    sa.or_(
+                        events.delivered_at >= cutoff,
+                        events.dead_at >= cutoff,
+                        events.locked_until >= cutoff,
+                        sa.and_(events.attempts > 0, events.next_attempt_at >= cutoff),
+                    )
+                ).limit(1)
+            ).first() is not None
+
+    def _delete(self, *conditions: Any) -> int:
+        """In chunks: short transactions, so pruning a long backlog never holds up the writers."""
+        total = 0
+        while True:
+            with self.db.transaction() as session:
+                ids = session.execute(
+                    sa.select(OutboxEventRow.id).where(*conditions).order_by(OutboxEventRow.id).limit(PRUNE_CHUNK)
+                ).scalars().all()
+                if not ids:
+                    return total
+                session.execute(
+                    sa.delete(OutboxEventRow).where(OutboxEventRow.id.in_(ids)).execution_options(synchronize_session=False)
+                )
+            total += len(ids)
 
     def dead(self, limit: int = 100) -> List[OutboxEvent]:
         with self.db.transaction() as session:

@@ -30,13 +30,15 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
+from bot.logs import production_profile
+from bot.outbox import OUTBOX_KEEP, OutboxAdmin
 from bot.notices import ANONYMISED_PREFIX, notice
 from bot.staff import StaffMember
 from bot.storage.conversations import ConversationLog, events as conversation_events
@@ -51,11 +53,13 @@ from bot.storage.models import (
     OutboxEventRow,
     PendingEvidenceRow,
     PrivacyNoticeRow,
+    PrivacyPhoneCheckRow,
     PrivacyRequestRow,
     TicketEventRow,
     TicketRow,
 )
 from bot.text import beijing_time, find_phone, iso, mask_personal_data, mask_phone
+from bot.ticket_numbers import BEIJING
 from bot.tickets import CUSTOMER, Customer, Status
 
 logger = logging.getLogger(__name__)
@@ -78,6 +82,17 @@ def details_url() -> str:
     if url:
         return url
     return f"http://localhost:{os.environ.get('RASA_PORT') or '5005'}/chat/privacy"
+
+
+def check_details_url() -> None:
+    """Refuse to start the production profile without PRIVACY_DETAILS_URL. The fallback points at
+    localhost, which only works on the machine the embedded profile runs on: every first-contact
+    notice would carry a dead link, and the notice is what 个人信息保护法 requires us to give."""
+    if production_profile() and not os.environ.get("PRIVACY_DETAILS_URL", "").strip():
+        raise ValueError(
+            "PRIVACY_DETAILS_URL must be set when LOG_FORMAT=json (production profile): the public address of "
+            "the privacy details page, e.g. https://bot.example.com/chat/privacy"
+        )
 
 
 def retention_days() -> int:
@@ -239,9 +254,6 @@ class AccessLog:
         with self._lock:
             if now - self._recent.get(key, -1e9) < self.DEDUPE_SECONDS:
                 return False
-            if len(self._recent) > 10_000:
-                self._recent = {k: v for k, v in self._recent.items() if now - v < self.DEDUPE_SECONDS}
-            self._recent[key] = now
         with self.db.transaction() as session:
             session.add(
                 AccessLogRow(
@@ -255,6 +267,12 @@ class AccessLog:
                     client=(client or "")[:64],
                 )
             )
+        # Only a read that is on record may silence the next ones: were the key set before the row
+        # was written, a failed write would let a retry read the data with no row at all.
+        with self._lock:
+            if len(self._recent) > 10_000:
+                self._recent = {k: v for k, v in self._recent.items() if now - v < self.DEDUPE_SECONDS}
+            self._recent[key] = now
         return True
 
     def entries(
@@ -284,8 +302,14 @@ DELETE_DONE_TEXT = (
 REJECTED_TEXT = "您的个人信息申请（编号 {id}）未能办理：{reason}。如有疑问请联系客服。"
 
 
+@dataclass(frozen=True)
+class PhoneCheck:
+    ok: bool
+    tries_left: int  # failed checks still allowed today (0: none, the request cannot be verified today)
+
+
 class PrivacyRequests:
-    MAX_ATTEMPTS = 3
+    MAX_ATTEMPTS = 3  # failed phone checks per customer and day
 
     def __init__(
         self, db: Database, log: Optional[ConversationLog] = None, clock: Callable[[], datetime] = _utcnow
@@ -298,21 +322,67 @@ class PrivacyRequests:
 
     def phones_on_file(self, customer: Customer) -> List[str]:
         with self.db.transaction() as session:
-            return sorted(
-                set(
-                    session.execute(
-                        sa.select(TicketRow.contact_phone).where(
-                            TicketRow.channel == customer.channel,
-                            TicketRow.channel_user_id == customer.user_id,
-                            TicketRow.contact_phone.isnot(None),
-                        )
-                    ).scalars()
-                )
+            return self._phones(session, customer)
+
+    @staticmethod
+    def _phones(session: Session, customer: Customer) -> List[str]:
+        return sorted(
+            set(
+                session.execute(
+                    sa.select(TicketRow.contact_phone).where(
+                        TicketRow.channel == customer.channel,
+                        TicketRow.channel_user_id == customer.user_id,
+                        TicketRow.contact_phone.isnot(None),
+                    )
+                ).scalars()
             )
+        )
 
     def verify(self, customer: Customer, text: str) -> bool:
-        phone = find_phone(text or "")
-        return phone is not None and phone in self.phones_on_file(customer)
+        return self.check_phone(customer, text).ok
+
+    def tries_left(self, customer: Customer) -> int:
+        """Phone checks the customer may still fail today."""
+        with self.db.transaction() as session:
+            row = session.get(PrivacyPhoneCheckRow, (customer.channel, customer.user_id, self._today()))
+            return max(0, self.MAX_ATTEMPTS - (row.failures if row is not None else 0))
+
+    def check_phone(self, customer: Customer, text: str) -> PhoneCheck:
+        """Compare what the customer wrote with the phones on file, counting failures per customer and
+        day in the store. The conversation's own count would start again with every new request,
+        and a masked phone (138****5678) leaves only 10,000 candidates to try."""
+        for attempt in (1, 2):
+            try:
+                return self._check_phone(customer, text)
+            except Conflict:  # two checks of the same customer inserted today's row at once
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _check_phone(self, customer: Customer, text: str) -> PhoneCheck:
+        key = (customer.channel, customer.user_id, self._today())
+        with self.db.transaction() as session:
+            query = sa.select(PrivacyPhoneCheckRow).where(
+                PrivacyPhoneCheckRow.channel == key[0], PrivacyPhoneCheckRow.channel_user_id == key[1],
+                PrivacyPhoneCheckRow.day == key[2],
+            )
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update()
+            row = session.execute(query).scalars().first()
+            failures = row.failures if row is not None else 0
+            if failures >= self.MAX_ATTEMPTS:
+                return PhoneCheck(ok=False, tries_left=0)  # not even compared: no oracle once used up
+            phone = find_phone(text or "")
+            if phone is not None and phone in self._phones(session, customer):
+                return PhoneCheck(ok=True, tries_left=self.MAX_ATTEMPTS - failures)
+            if row is None:
+                row = PrivacyPhoneCheckRow(channel=key[0], channel_user_id=key[1], day=key[2], failures=0)
+                session.add(row)
+            row.failures = failures + 1
+            return PhoneCheck(ok=False, tries_left=self.MAX_ATTEMPTS - row.failures)
+
+    def _today(self) -> date:
+        return self.clock().astimezone(BEIJING).date()
 
     def submit(self, customer: Customer, kind: Kind, verified_by: str) -> tuple:
         """Record a verified request; a pending one of the same kind is returned instead of a second.
@@ -685,9 +755,19 @@ class Retention:
             "pending_evidence": self._chunked(PendingEvidenceRow, PendingEvidenceRow.at < cutoff),
             "conversation_events": self._purge_conversations(cutoff),
         }
+        counts["privacy_phone_checks"] = self._purge_phone_checks()
+        # Outbox rows carry the phone and the description too: never kept longer than transcripts.
+        pruned = OutboxAdmin(self.db, self.clock).prune(min(OUTBOX_KEEP, timedelta(days=self.days)))
+        counts["outbox_events"] = pruned["delivered"] + pruned["never_pushed"]
         if any(counts.values()):
             logger.info("retention (%s days) purged %s", self.days, counts)
         return counts
+
+    def _purge_phone_checks(self) -> int:
+        """Yesterday's and today's counts are all the limit reads; older ones only name customers."""
+        oldest = self.clock().astimezone(BEIJING).date() - timedelta(days=1)
+        with self.db.transaction() as session:
+            return session.execute(sa.delete(PrivacyPhoneCheckRow).where(PrivacyPhoneCheckRow.day < oldest)).rowcount or 0
 
     def _chunked(self, model: Any, *conditions: Any) -> int:
         total = 0

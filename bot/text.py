@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Optional
 
@@ -69,6 +70,16 @@ def mask_personal_data(text: str) -> str:
     text = _ID_CARD.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], text)
     text = _PHONE.sub(lambda m: mask_phone("".join(m.groups())), text)
     return mask_names(text)
+
+
+# Nothing to see: controls, format characters (zero-width spaces, byte-order marks, bidirectional
+# overrides), lone surrogates, unassigned code points, separators, combining marks on nothing.
+_INVISIBLE = {"Cc", "Cf", "Cs", "Cn", "Zs", "Zl", "Zp", "Mn", "Mc", "Me"}
+
+
+def is_blank(text: Optional[str]) -> bool:
+    """True when a message shows nothing at all (str.strip() keeps U+200B, U+FEFF, U+202E, ...)."""
+    return all(unicodedata.category(c) in _INVISIBLE for c in text or "")
 
 
 def clean(text: Optional[str]) -> str:

@@ -8,9 +8,11 @@ if _os.environ.get("LOG_FORMAT") == "json":
     # Production: one JSON object per line from the first one, warnings raised while importing Rasa included.
     _logs.configure(import_first=_logs.OWN_HANDLER_LIBRARIES)
 
-from channels import metrics as _metrics  # noqa: E402 - after the logging
+from channels import action_calls as _action_calls  # noqa: E402 - after the logging
+from channels import metrics as _metrics  # noqa: E402
 from channels import tuning as _tuning  # noqa: E402
 
 _logs.install()
 _tuning.install()
 _metrics.install()
+_action_calls.install()

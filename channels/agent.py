@@ -187,7 +187,8 @@ def _body(request: Request) -> Dict[str, Any]:
         raise _TooLong("request body")
     try:
         body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    # RecursionError: JSON nested thousands deep (under the 64 KiB limit) is refused, not a 500.
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidInput("body is not JSON")
     if not isinstance(body, dict):
         raise InvalidInput("body must be a JSON object")

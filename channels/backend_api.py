@@ -20,6 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import logs
+from bot.chat_sessions import backend_customer_id
 from bot.errors import IntakeError, NotFound, StoreUnavailable
 from bot.text import iso
 from bot.tickets import Ticket
@@ -43,7 +44,7 @@ def ticket_document(t: Ticket) -> Dict[str, Any]:
         "department": t.department.value,
         "responsible": t.responsible,
         "channel": t.customer.channel,
-        "customer_id": t.customer.user_id,
+        "customer_id": backend_customer_id(t.customer.channel, t.customer.user_id),
         "contact_phone": t.contact_phone,
         "description": t.description,
         "created_at": iso(t.created_at),
@@ -112,6 +113,12 @@ class BackendApiInput(InputChannel):
                 return _error(400, "invalid", "updated_since must be an ISO 8601 time and limit an integer")
             if since.tzinfo is None:
                 return _error(400, "invalid", "updated_since needs a time zone (e.g. 2026-11-22T08:00:00Z)")
+            try:
+                # A time at the edge of the calendar (9999-12-31T23:59-23:59) has no UTC equivalent:
+                # refused here instead of failing in the database layer with a 500.
+                since = since.astimezone(timezone.utc)
+            except OverflowError:
+                return _error(400, "invalid", "updated_since is out of range")
             if not 1 <= limit <= MAX_LIMIT:
                 return _error(400, "invalid", f"limit must be between 1 and {MAX_LIMIT}")
             raw_cursor = request.args.get("cursor")

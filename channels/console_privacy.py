@@ -12,7 +12,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.errors import Forbidden, InvalidInput
+from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.handoff import masked_customer
 from bot.privacy import ACCESS_ACTIONS, Access, CustomerInChat, PrivacyRequest, RequestStatus
 from bot.staff import StaffMember
@@ -59,12 +59,18 @@ def access_json(a: Access) -> Dict[str, Any]:
 def _reason(request: Request, key: str = "reason") -> str:
     try:
         body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly nested JSON
         raise InvalidInput("body is not JSON")
     value = body.get(key, "") if isinstance(body, dict) else None
     if not isinstance(value, str):
         raise InvalidInput(f"'{key}' must be a string")
     return value.strip()[:500]
+
+
+def _existing_id(request_id: int) -> None:
+    # The route takes any digits; past 64 bits the database driver raised OverflowError (a 500).
+    if not 0 < request_id < 2**63:
+        raise NotFound(f"privacy request {request_id}")
 
 
 def register(blueprint: Blueprint, api: Callable[..., Any], hub: Any) -> None:
@@ -83,6 +89,7 @@ def register(blueprint: Blueprint, api: Callable[..., Any], hub: Any) -> None:
     async def execute(request: Request, request_id: int, me: StaffMember) -> HTTPResponse:
         if not me.is_supervisor:
             raise Forbidden("supervisors only")
+        _existing_id(request_id)
         pending = await hub.run(hub.privacy.get, request_id)
         await hub.run(
             hub.access.record, me, "execute_privacy_request", Customer(pending.channel, pending.channel_user_id),
@@ -102,6 +109,7 @@ def register(blueprint: Blueprint, api: Callable[..., Any], hub: Any) -> None:
     async def reject(request: Request, request_id: int, me: StaffMember) -> HTTPResponse:
         if not me.is_supervisor:
             raise Forbidden("supervisors only")
+        _existing_id(request_id)
         done = await hub.run(hub.privacy.reject, request_id, me.username, _reason(request))
         hub.changed()
         return response.json({"request": request_json(done)})

@@ -7,8 +7,10 @@
   whenever something changed here (an in-process pulse), when another Rasa process says so over the
   Redis wake-up bus (channels/bus.py, with REDIS_URL), and at least once a second (changes made by
   processes without the bus, e.g. the action server); the courier that holds the customer claims the
-  message in the database, so exactly one process sends it. Customers whose
-  channel cannot push (the REST channel) or who are not connected get them with their next message.
+  message in the database for a while (a lease), so one process sends it; it is marked delivered
+  once the channel accepted it, and offered again if that process died first (at-least-once).
+  Customers whose channel cannot push (the REST channel) or who are not connected get them with
+  their next message.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import asyncio
 import contextvars
 import logging
 import os
+import re
 import threading
 import time
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Protocol, TypeVar
@@ -24,10 +27,11 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Pro
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot import logs
+from bot.chat_sessions import ChatSessions
 from bot.delivery import FailedDeliveries, InboundLog
 from bot.lifecycle import SURVEY_CLOSED_TEXT, SURVEY_PAYLOAD, DeadlineWatch, Escalations, Feedback
 from bot.outbox import OutboxAdmin, OutboxDispatcher, Settings
-from bot.privacy import AccessLog, Notices, PrivacyRequests, Retention, notice_text
+from bot.privacy import AccessLog, Notices, PrivacyRequests, Retention, check_details_url, notice_text
 from bot.storage.conversations import ConversationLog
 from bot.errors import IntakeError, StoreUnavailable
 from bot.incidents import IncidentService
@@ -38,6 +42,8 @@ from bot.storage.database import Database
 from bot.tickets import Customer, TicketService
 from channels import metrics
 from channels.bus import RedisBus
+from channels.held_messages import HELD_TEXT, NOT_PASSED_TEXT, HeldMessages
+from channels.held_messages import RETRY_SECONDS as HELD_RETRY_SECONDS
 from channels.reply_guard import ReplyGuard
 
 logger = logging.getLogger(__name__)
@@ -54,6 +60,10 @@ NOT_WAITING = "您目前没有在等待人工客服。有问题可以直接问�
 SLOW_DOWN = "您发送得太快了，请{wait}后再发，我会继续为您处理。"
 STILL_WORKING = "您前面的消息还在处理中，请稍等片刻，收到回复后再发送。"
 OVERLOADED = "当前咨询的客户较多，系统繁忙，请稍后再发送一次。"
+NO_COMMANDS = "这个指令不能在这里使用。有什么问题请直接用文字告诉我。"
+# Rasa's own commands, which a customer could type or send as button data: they reset the
+# conversation silently (slots, an open complaint form) and none of our buttons sends them.
+_RASA_COMMANDS = re.compile(r"\s*/(restart|session_start|back)(?![A-Za-z0-9_])")
 
 
 def slow_down_text(refusal: Refusal) -> str:
@@ -139,6 +149,9 @@ class Hub:
         self.privacy = PrivacyRequests(db, self.conversations)
         self.retention = Retention(db, self.conversations)
         self.incidents = IncidentService(db)
+        self.chat_sessions = ChatSessions(db)
+        # Live chats seen by this process, and their messages held while the store is down.
+        self.held = HeldMessages()
         self.dispatcher: Optional[OutboxDispatcher] = None
         self._dispatch: Optional[asyncio.Task] = None
         self.couriers: Dict[str, Courier] = {}
@@ -150,6 +163,9 @@ class Hub:
 
     @classmethod
     def from_env(cls) -> "Hub":
+        # Settings the production profile cannot run without: refused before anything starts.
+        logs.check_id_key()
+        check_details_url()
         hub = cls(Database.from_env(), WorkingHours.parse(os.environ.get("HANDOFF_WORKING_HOURS")))
         hub.limits = Limits.from_env()
         url = os.environ.get("BACKEND_URL", "").strip()
@@ -243,6 +259,9 @@ class Hub:
                 )
                 return None
             try:
+                if _RASA_COMMANDS.match(message.text or ""):
+                    await message.output_channel.send_text_message(message.sender_id, NO_COMMANDS)
+                    return None
                 if await self.route(customer, message.text or "", message.output_channel):
                     metrics.routed_to_human()
                     return None
@@ -271,11 +290,11 @@ class Hub:
             await output.send_text_message(customer.user_id, reply or SURVEY_CLOSED_TEXT)
             return True
         try:
+            await self._pass_on_held(customer)  # what waited while the store was down goes first
             routing = await self.run(self.handoff.customer_message, customer, text)
         except IntakeError as error:
-            # The store is down: the bot answers (and tells the customer if it cannot file anything).
-            logger.error("handoff gate skipped: %s", error.__class__.__name__)
-            return False
+            return await self._store_down(customer, text, output, error)
+        self.held.confirm(customer, routing is not None and routing.session.status.value == "active")
         if routing is None:
             if text.strip() == "/cancel_handoff":  # a stale 取消等待 button: nothing to cancel
                 await output.send_text_message(customer.user_id, NOT_WAITING)
@@ -311,6 +330,52 @@ class Hub:
                 await output.send_text_message(customer.user_id, WAITING_RECEIPT)
         return True
 
+    # -- the gate while the store is down (channels/held_messages.py) ----------------------
+
+    async def _store_down(self, customer: Customer, text: str, output: OutputChannel, error: Exception) -> bool:
+        """The gate could not ask the store. A customer last seen talking to an agent stays with the
+        agent (fail closed): the bot does not answer in the agent's place, the message waits here for
+        the transcript and the customer is told so. Anyone else gets the bot, which says itself when
+        it cannot file anything."""
+        if not self.held.in_live_chat(customer):
+            logger.error("handoff gate skipped: %s", error.__class__.__name__)
+            return False
+        kept = self.held.hold(customer, text)
+        logger.error("handoff gate: store unavailable (%s); live-chat message %s", error.__class__.__name__,
+                     "held for the transcript" if kept else "not kept (no room)")
+        await output.send_text_message(customer.user_id, HELD_TEXT if kept else NOT_PASSED_TEXT)
+        if kept and (self.held.task is None or self.held.task.done()):
+            self.held.task = asyncio.get_running_loop().create_task(self._drain_held())
+        return True
+
+    async def _pass_on_held(self, customer: Customer) -> None:
+        """Hand the customer's held messages to the transcript, oldest first; raises IntakeError
+        (keeping the rest) while the store is still down."""
+        if not self.held.holds(customer):
+            return
+        async with self.held.lock:
+            while (text := self.held.first(customer)) is not None:
+                routing = await self.run(self.handoff.customer_message, customer, text)
+                self.held.passed(customer)
+                if routing is None:
+                    logger.warning("a held live-chat message arrived after the chat ended; not shown to an agent")
+
+    async def _drain_held(self) -> None:
+        """Offer held messages to the store every few seconds until none are left, also for
+        customers who write nothing more."""
+        while self.held.customers():
+            await asyncio.sleep(HELD_RETRY_SECONDS)
+            dropped = self.held.expire()
+            if dropped:
+                logger.error("%d held live-chat messages dropped: the store was down too long", dropped)
+            for customer in self.held.customers():
+                try:
+                    await self._pass_on_held(customer)
+                except IntakeError:
+                    break  # still down: try again later
+                except Exception:  # noqa: BLE001 - one customer's failure must not strand the others
+                    logger.exception("handing over held messages failed")
+
     async def first_contact(self, customer: Customer, output: OutputChannel) -> None:
         """The personal-data notice, once per customer and channel (个人信息保护法)."""
         try:
@@ -335,6 +400,8 @@ class Hub:
                 except Exception:
                     await self.run(self.handoff.unclaim_delivery, message.id)
                     raise
+                # Only now: a process dying before this leaves a claim that runs out, not a lost message.
+                await self.run(self.handoff.delivered, message.id)
 
     # -- the pump -------------------------------------------------------------------------
 
@@ -369,6 +436,7 @@ class Hub:
                 await self.run(self.handoff.delivery_failed, message.id, error.__class__.__name__)
                 continue
             if ok:
+                await self.run(self.handoff.delivered, message.id)  # after the channel accepted it
                 sent += 1
             else:
                 await self.run(self.handoff.unclaim_delivery, message.id)
@@ -402,6 +470,7 @@ class Hub:
                     next_prune = time.monotonic() + PRUNE_SECONDS
                     await self.run(self.inbound.prune)
                     await self.run(self.retention.purge)
+                    await self.run(self.chat_sessions.prune)
                 await self.deliver_pending()
             except asyncio.CancelledError:
                 raise

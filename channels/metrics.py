@@ -12,6 +12,8 @@ worker per process). Counters and histograms count what this process did:
                                               anything else, e.g. a typed "/something", as "other")
     intake_handoff_accepts_total              waiting sessions taken by an agent in the console
     intake_outbox_deliveries_total{outcome}   pushes to the backend: delivered, failed, dead
+    intake_action_call_retries_total          calls to the action server made again because it could
+                                              not be reached (restarting; channels/action_calls.py)
     intake_limited_total{kind, scope}         customer events refused by a traffic limit (bot/limits.py):
                                               kind message, session, session_request or turn; scope
                                               customer, address (or process: the in-flight cap)
@@ -75,6 +77,8 @@ OUTBOX_DELIVERIES = Counter("intake_outbox_deliveries", "Ticket events pushed to
                             ["outcome"], registry=REGISTRY)
 for _outcome in ("delivered", "failed", "dead"):
     OUTBOX_DELIVERIES.labels(_outcome)
+ACTION_CALL_RETRIES = Counter("intake_action_call_retries", "Calls to the action server made again because it "
+                              "could not be reached.", registry=REGISTRY)
 LIMITED = Counter("intake_limited", "Customer events refused by a traffic limit, by kind and scope.",
                   ["kind", "scope"], registry=REGISTRY)
 IN_FLIGHT = Gauge("intake_turns_in_flight", "Customer messages this process is working on now.", registry=REGISTRY)
@@ -135,6 +139,10 @@ def limited(kind: str, scope: str) -> None:
 def track_in_flight(read: Callable[[], int]) -> None:
     """The in-flight gauge reads the hub's count at scrape time."""
     IN_FLIGHT.set_function(read)
+
+
+def action_call_retried() -> None:
+    ACTION_CALL_RETRIES.inc()
 
 
 def outbox_round(delivered: int, failed: int, dead: int) -> None:

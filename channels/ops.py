@@ -55,6 +55,12 @@ class OpsInput(InputChannel):
             logs.configure(import_first=logs.OWN_HANDLER_LIBRARIES)
             app.register_middleware(_request_started, "request")
             app.register_middleware(_request_finished, "response")
+            # Sanic's own refusals (no such route, wrong method, unreadable JSON, oversized headers) in
+            # JSON like every other error here: its "auto" format answered clients that send no JSON
+            # content type (curl, integrations posting text) with an HTML page.
+            app.config.FALLBACK_ERROR_FORMAT = "json"
+            for route in app.router.routes:
+                route.ctx.error_format = "json"
 
         @blueprint.route("/metrics", methods=["GET"])
         async def prometheus(_: Request) -> HTTPResponse:

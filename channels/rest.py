@@ -1,6 +1,9 @@
 """Rasa's REST channel with input checks: malformed requests get a 4xx instead of being ignored.
 
-Registered under the name ``rest``, so the URL stays ``/webhooks/rest/webhook``.
+Registered under the name ``rest``, so the URL stays ``/webhooks/rest/webhook``. A client may give
+each message its own ``message_id`` (a string of at most 64 characters) and send it again with a
+retry: the retry is then the same message to the action server, so a ticket that the first try
+filed before its answer was lost (the process died) is found, not filed twice.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from bot.tickets import Customer
 from channels.hub import get_hub, slow_down_text
 
 MAX_SENDER_CHARS = 255
+MAX_MESSAGE_ID_CHARS = 64
+CLIENT_MESSAGE_ID = "message_id"
 
 
 class RateLimited(SanicException):
@@ -41,6 +46,14 @@ def client_address(req: Request) -> str:
     return req.remote_addr or req.ip or ""
 
 
+def _storable(sender: str) -> bool:
+    try:
+        sender.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not any(ord(c) < 32 or ord(c) == 127 for c in sender)
+
+
 def _body(req: Request) -> dict:
     body = req.json  # sanic answers 400 itself when the body is not JSON
     if not isinstance(body, dict):
@@ -57,7 +70,7 @@ class RestInput(RasaRestInput):
         # While a human has the conversation, messages go to the agent; their replies come back
         # with the customer's next request (REST cannot push).
         hub = get_hub()
-        blueprint = super().blueprint(hub.gated(on_new_message))
+        blueprint = super().blueprint(_client_message_id(hub.gated(on_new_message)))
 
         @blueprint.listener("after_server_start")
         async def start_hub(app: Any, loop: Any) -> None:
@@ -78,6 +91,10 @@ class RestInput(RasaRestInput):
         sender = _body(req).get("sender")
         if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
             raise InvalidUsage(f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters")
+        if not _storable(sender):
+            # A lone surrogate or a NUL cannot be a key in the tracker store: Rasa would answer from
+            # a tracker it never saves.
+            raise InvalidUsage("'sender' must be valid Unicode text without control characters")
         return sender
 
     def _extract_input_channel(self, req: Request) -> Text:
@@ -88,6 +105,13 @@ class RestInput(RasaRestInput):
         metadata = _body(request).get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
             raise InvalidUsage("'metadata' must be a JSON object")
+        message_id = _body(request).get(CLIENT_MESSAGE_ID)
+        if message_id is not None:
+            if not isinstance(message_id, str) or not message_id.strip() or len(message_id) > MAX_MESSAGE_ID_CHARS:
+                raise InvalidUsage(
+                    f"'message_id' must be a non-empty string of at most {MAX_MESSAGE_ID_CHARS} characters"
+                )
+            metadata = {**(metadata or {}), CLIENT_MESSAGE_ID: message_id}
         # The action server limits requests for a human per address: it gets a pseudonym, never the
         # address, and never the client's own word for it.
         return {**(metadata or {}), "address_ref": address_ref(client_address(request))}
@@ -105,3 +129,17 @@ class RestInput(RasaRestInput):
         if refusal is not None:
             raise RateLimited(sender, slow_down_text(refusal), refusal.retry_after)
         return message
+
+
+def _client_message_id(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+) -> Callable[[UserMessage], Awaitable[Any]]:
+    """The client's id of a message becomes Rasa's (whose own is random per request)."""
+
+    async def handle(message: UserMessage) -> Any:
+        client_id = (message.metadata or {}).get(CLIENT_MESSAGE_ID)
+        if isinstance(client_id, str) and 0 < len(client_id) <= MAX_MESSAGE_ID_CHARS:
+            message.message_id = f"rest-{client_id}"
+        return await on_new_message(message)
+
+    return handle

@@ -11,9 +11,14 @@ credentials.yml (``${VAR}`` substitution, see scripts/env.sh for the variables):
 
 Without a token the channel stays off: its webhook answers 503 and nothing is started.
 
-Updates are claimed by update_id in the database first, so a redelivered update is processed once
-(even by another process). Private chats only: in groups the bot answers only when addressed, and then
-only to ask for a private chat. Replies are HTML-escaped and split to Telegram's length limit; bot
+Updates are claimed by update_id in the database with a lease that is renewed while the turn runs,
+and marked done only when the turn completed: a redelivery of a handled update is answered as a
+duplicate, one of an update whose process died mid-turn is handled again (at-least-once; the update
+is the Rasa message_id, so the action server files its ticket once), and one that arrives while
+another process is still handling the update waits for it or is told to come back (503).
+
+Private chats only: in groups the bot answers only when addressed, and then only to ask for a
+private chat. Replies are HTML-escaped and split to Telegram's length limit; bot
 buttons become inline keyboards whose presses come back as the button payload. Rate limits (429 with
 retry_after) and server errors are retried with backoff; a reply that finally fails is logged (token
 and personal data masked) and kept for the agents (see bot/delivery.py).
@@ -26,6 +31,7 @@ import html
 import json
 import logging
 import time
+import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import aiohttp
@@ -38,10 +44,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import logs
-from bot.errors import IntakeError
+from bot.delivery import Claim
+from bot.errors import IntakeError, InvalidInput
 from bot.handoff import Message
 from bot.text import MAX_MESSAGE_CHARS
 from bot.tickets import Customer
+from bot.urls import outbound_url
 from channels.hub import Hub, Undeliverable, format_message, get_hub, slow_down_text
 
 logger = logging.getLogger(__name__)
@@ -51,7 +59,15 @@ CHUNK = 3500  # characters per message, well below Telegram's 4,096 (which count
 CALLBACK_DATA_LIMIT = 64
 MAX_ATTEMPTS = 5
 MAX_RETRY_AFTER = 60.0
+MAX_COURIER_PAUSE = 3600.0  # a retry_after beyond an hour is a broken server, not a rate limit
 ALLOWED_UPDATES = ["message", "callback_query"]
+# A redelivery that finds another process handling its update waits this long for it (a dead
+# process's claim runs out meanwhile) before Telegram is told to retry later.
+HOLD_SECONDS = 20.0
+HOLD_POLL = 0.5
+# Long polling retries an update whose turn raised this many times before it is recorded and skipped.
+POLL_ATTEMPTS = 3
+POLL_RETRY_PAUSE = 1.0  # seconds, times the number of tries so far
 
 START_TEXT = (
     "您好，我是在线客服助手。\n"
@@ -111,7 +127,8 @@ class TelegramApi:
 
     def __init__(self, token: str, api_base: str = DEFAULT_API_BASE, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self.token = token
-        self.api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
+        # The token travels in every request's path: never in clear text across a network.
+        self.api_base = outbound_url(api_base or DEFAULT_API_BASE, "TELEGRAM_API_BASE", plain_http="refuse").rstrip("/")
         self._sleep = sleep
         self._bot: Optional[Bot] = None
         self._me: Optional[types.User] = None
@@ -222,22 +239,36 @@ class TelegramCourier:
 
     channel = "telegram"
 
-    def __init__(self, api: TelegramApi) -> None:
+    def __init__(self, api: TelegramApi, clock: Callable[[], float] = time.monotonic) -> None:
         self.api = api
+        self.clock = clock
+        self._paused_until = 0.0
 
     def holds(self, user_id: str) -> bool:
-        return user_id.isdigit()
+        # While Telegram's retry_after runs, the pump leaves every message pending (unclaimed).
+        return user_id.isdigit() and self.clock() >= self._paused_until
 
     def connected(self) -> None:
         return None
 
     async def deliver(self, user_id: str, message: Message) -> bool:
         # One try per round of the delivery pump, so a rate limit or an outage never holds up the
-        # other channels: a transient failure leaves the message pending for the next round.
+        # other channels: a transient failure leaves the message pending for a later round.
+        if self.clock() < self._paused_until:
+            return False
         try:
             await self.api.send(int(user_id), format_message(message), list(message.buttons) or None, attempts=1)
         except Undeliverable as error:
-            if error.__cause__ is not None and _retryable(error.__cause__):
+            cause = error.__cause__
+            if isinstance(cause, exceptions.RetryAfter):
+                # A 429 names the wait; the pump's next round (a second later) would only earn another
+                # one, and Telegram lengthens the wait for bots that keep trying. It does not say which
+                # limit was hit (the chat's or the bot's), so every chat waits.
+                wait = min(float(cause.timeout), MAX_COURIER_PAUSE)
+                self._paused_until = max(self._paused_until, self.clock() + wait)
+                logger.warning("telegram rate limit: deliveries paused for %.0f s", wait)
+                return False
+            if cause is not None and _retryable(cause):
                 logger.warning("telegram delivery postponed: %s", error)
                 return False
             raise
@@ -327,13 +358,18 @@ class TelegramInput(InputChannel):
                 return response.json({"error": "forbidden"}, status=403)
             try:
                 data = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested absurdly deep
                 return response.json({"error": "body is not JSON"}, status=400)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) or isinstance(data.get("update_id"), bool):
                 return response.json({"error": "not a Telegram update"}, status=400)
             try:
                 status = await self.process(hub, handle, data)
             except _Malformed as error:
+                return response.json({"error": f"malformed update: {error}"}, status=400)
+            except _Busy:
+                # Another process is still on it: Telegram comes back later and then finds it done.
+                return response.json({"error": "update is being handled; retry later"}, status=503)
+            except InvalidInput as error:  # e.g. a file id the store cannot take: the update's fault, not an outage
                 return response.json({"error": f"malformed update: {error}"}, status=400)
             except IntakeError:
                 # The store is down: Telegram retries the update later, and nothing was claimed.
@@ -348,6 +384,9 @@ class TelegramInput(InputChannel):
         """Handle one update; returns what became of it (for the webhook's answer and the logs)."""
         assert self.api is not None
         received = time.monotonic()
+        problem = _shape_problem(data)
+        if problem is not None:
+            raise _Malformed(problem)
         try:
             update = types.Update.to_object(data)
         except Exception as error:  # aiogram raises assorted errors on shapes it does not expect
@@ -358,15 +397,47 @@ class TelegramInput(InputChannel):
         if sender is not None:
             # Customers' names come with every update: whatever is logged while it is handled masks them.
             logs.personal(sender.first_name, sender.last_name, sender.username, sender.full_name)
-        if not await hub.run(hub.inbound.first_time, self.name(), update_id):
-            return "duplicate"
+        holder = uuid.uuid4().hex
+        held_until = time.monotonic() + HOLD_SECONDS
+        while True:
+            claim = await hub.run(hub.inbound.claim, self.name(), update_id, holder)
+            if claim is Claim.DONE:
+                return "duplicate"
+            if claim is Claim.TAKEN:
+                break
+            if time.monotonic() >= held_until:
+                raise _Busy(update_id)
+            await asyncio.sleep(HOLD_POLL)
+        keeper = asyncio.get_running_loop().create_task(self._keep_claim(hub, update_id, holder))
         try:
             status = await self._dispatch(hub, handle, update)
         except BaseException:  # also a cancelled request (Telegram hung up): let a redelivery try again
-            await asyncio.shield(hub.run(hub.inbound.forget, self.name(), update_id))
+            keeper.cancel()
+            try:
+                await asyncio.shield(hub.run(hub.inbound.release, self.name(), update_id, holder))
+            except IntakeError:
+                pass  # the claim runs out by itself
             raise
+        keeper.cancel()
+        try:
+            await hub.run(hub.inbound.done, self.name(), update_id)
+        except IntakeError as error:  # answered all the same; a redelivery after the lease runs it again
+            logger.warning("telegram update %s handled but not marked done: %s", update_id, error.__class__.__name__)
         logger.debug("telegram update %s %s in %.0f ms", update_id, status, (time.monotonic() - received) * 1000)
         return status
+
+    async def _keep_claim(self, hub: Hub, update_id: str, holder: str) -> None:
+        """Renew the claim while the turn runs: only a process that died (or stalled for a whole
+        lease) loses it, however long the turn takes."""
+        every = hub.inbound.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if not await hub.run(hub.inbound.renew, self.name(), update_id, holder):
+                    logger.warning("claim on telegram update %s lost; a redelivery may handle it again", update_id)
+                    return
+            except IntakeError as error:
+                logger.warning("claim on telegram update %s not renewed: %s", update_id, error.__class__.__name__)
 
     async def _dispatch(self, hub: Hub, handle: Callable[[UserMessage], Awaitable[Any]], update: types.Update) -> str:
         api = self.api
@@ -385,7 +456,7 @@ class TelegramInput(InputChannel):
             )
             if await self._limited(hub, str(query.from_user.id), TelegramOutput(api, hub, message.chat.id)):
                 return "limited"
-            await self._to_assistant(hub, handle, query.data, query.from_user.id, message.chat.id)
+            await self._to_assistant(hub, handle, query.data, query.from_user.id, message.chat.id, update.update_id)
             return "button"
         message = update.message
         if message is None or message.from_user is None or message.chat is None:
@@ -421,7 +492,7 @@ class TelegramInput(InputChannel):
             if len(text) > MAX_MESSAGE_CHARS:
                 await output.send_text_message(sender, TOO_LONG)
                 return "too-long"
-            await self._to_assistant(hub, handle, text, message.from_user.id, chat_id)
+            await self._to_assistant(hub, handle, text, message.from_user.id, chat_id, update.update_id)
             return "text"
         if message.photo or message.document:
             return await self._evidence(hub, handle, message, output, sender)
@@ -439,11 +510,15 @@ class TelegramInput(InputChannel):
         return True
 
     async def _to_assistant(
-        self, hub: Hub, handle: Callable[[UserMessage], Awaitable[Any]], text: str, user_id: int, chat_id: int
+        self, hub: Hub, handle: Callable[[UserMessage], Awaitable[Any]], text: str, user_id: int, chat_id: int,
+        update_id: int,
     ) -> None:
         output = TelegramOutput(self.api, hub, chat_id)
+        # The update is the message's id: a redelivery after a crash is the same message to the action
+        # server, whose idempotency key then finds the ticket the first try filed.
         await handle(
-            UserMessage(text, output, str(user_id), input_channel=self.name(), metadata={"chat_id": chat_id})
+            UserMessage(text, output, str(user_id), input_channel=self.name(), metadata={"chat_id": chat_id},
+                        message_id=f"telegram-{chat_id}-{update_id}")
         )
 
     async def _evidence(
@@ -492,6 +567,7 @@ class TelegramInput(InputChannel):
         api = self.api
         await _quietly(api.call("deleteWebhook", api.bot.delete_webhook))
         offset: Optional[int] = None
+        failures: Dict[int, int] = {}
         logger.info("telegram long polling started")
         while True:
             try:
@@ -508,18 +584,95 @@ class TelegramInput(InputChannel):
                         await self.process(hub, handle, update.to_python())
                 except asyncio.CancelledError:
                     raise
-                except IntakeError as error:
-                    # The store is down: do not confirm this update; getUpdates returns it again.
+                except (IntakeError, _Busy) as error:
+                    # The store is down (or another poller is on it): do not confirm this update;
+                    # getUpdates returns it again.
                     logger.warning("telegram update %s not taken (%s); retrying", update.update_id, error.__class__.__name__)
                     await asyncio.sleep(3)
                     break
-                except Exception:  # noqa: BLE001 - a broken update must not block the ones after it
-                    logger.exception("telegram update %s failed", update.update_id)
+                except Exception as error:  # noqa: BLE001 - retried a few times, then recorded and skipped
+                    failures[update.update_id] = tries = failures.get(update.update_id, 0) + 1
+                    if tries < POLL_ATTEMPTS:
+                        logger.exception(
+                            "telegram update %s failed (try %d of %d)", update.update_id, tries, POLL_ATTEMPTS
+                        )
+                        await asyncio.sleep(POLL_RETRY_PAUSE * tries)
+                        break  # not confirmed: getUpdates returns it again
+                    logger.exception("telegram update %s failed %d times; skipped", update.update_id, tries)
+                    try:
+                        reason = f"failed {tries} times: {error.__class__.__name__}"
+                        await hub.run(hub.inbound.give_up, self.name(), str(update.update_id), reason)
+                    except IntakeError:
+                        await asyncio.sleep(3)
+                        break
+                failures.pop(update.update_id, None)
                 offset = update.update_id + 1
 
 
 class _Malformed(ValueError):
     pass
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) < value < 2**63
+
+
+def _is_file_id(value: Any) -> bool:
+    # What TicketService.add_evidence takes (1 to 255 characters); refused here, before the update is claimed.
+    return isinstance(value, str) and 0 < len(value.strip()) and len(value) <= 255
+
+
+def _shape_problem(data: Dict[str, Any]) -> Optional[str]:
+    """What makes an update unusable, found before aiogram reads it. aiogram builds its objects from
+    any JSON without checking types, so a string where a message belongs, a number as the text or a
+    non-integer id used to fail deep inside the turn (a 500) or be sent on to the Bot API."""
+    if not _is_id(data.get("update_id")):
+        return "update_id out of range"
+    query = data.get("callback_query")
+    if query is not None:
+        if not isinstance(query, dict) or not isinstance(query.get("id"), str):
+            return "callback_query needs a string id"
+        if not isinstance(query.get("from"), dict) or not _is_id(query["from"].get("id")):
+            return "callback_query.from needs an integer id"
+        if not isinstance(query.get("data"), (str, type(None))):
+            return "callback_query.data is not a string"
+        if query.get("message") is not None:
+            return _message_problem(query["message"], "callback_query.message")
+    if data.get("message") is not None:
+        return _message_problem(data["message"], "message")
+    return None
+
+
+def _message_problem(message: Any, where: str) -> Optional[str]:
+    if not isinstance(message, dict):
+        return f"{where} is not an object"
+    for key in ("from", "chat"):
+        part = message.get(key)
+        if part is not None and (not isinstance(part, dict) or not _is_id(part.get("id"))):
+            return f"{where}.{key} needs an integer id"
+    user = message.get("from") or {}
+    if not all(isinstance(user.get(key), (str, type(None))) for key in ("first_name", "last_name", "username")):
+        return f"{where}.from has a name that is not a string"
+    if message.get("chat") is not None and not isinstance(message["chat"].get("type"), str):
+        return f"{where}.chat.type is not a string"
+    for key in ("text", "caption"):
+        if not isinstance(message.get(key), (str, type(None))):
+            return f"{where}.{key} is not a string"
+    photo, document = message.get("photo"), message.get("document")
+    if photo is not None and not (
+        isinstance(photo, list) and all(isinstance(p, dict) and _is_file_id(p.get("file_id")) for p in photo)
+    ):
+        return f"{where}.photo is not a list of photo sizes"
+    if document is not None and not (isinstance(document, dict) and _is_file_id(document.get("file_id"))):
+        return f"{where}.document has no file id"
+    reply = message.get("reply_to_message")
+    if reply is not None and (not isinstance(reply, dict) or not isinstance(reply.get("from"), (dict, type(None)))):
+        return f"{where}.reply_to_message is not a message"
+    return None
+
+
+class _Busy(Exception):
+    """Another process holds a live claim on the update."""
 
 
 def _same(given: str, expected: str) -> bool:

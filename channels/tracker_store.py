@@ -12,12 +12,14 @@ about a seventh of a Rasa process's main-thread time under load.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections import OrderedDict
 from typing import Any, Iterator, Optional, Text, Tuple
 
-from rasa.core.tracker_store import SQLTrackerStore as RasaSQLTrackerStore
+import rasa.shared.utils.cli
+from rasa.core.tracker_store import SQLTrackerStore as RasaSQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -30,6 +32,23 @@ class SQLTrackerStore(RasaSQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._stored: "OrderedDict[Text, Tuple[int, float]]" = OrderedDict()
+
+    @contextlib.contextmanager
+    def session_scope(self) -> Iterator[Any]:
+        """Rasa's, except that only a missing PostgreSQL schema ends the process. Rasa took every
+        ValueError raised while a session was open for that and exited: a REST sender id with a lone
+        surrogate (its UnicodeEncodeError is a ValueError) stopped the whole server with one request."""
+        session = self.sessionmaker()
+        try:
+            try:
+                ensure_schema_exists(session)
+            except ValueError as error:
+                rasa.shared.utils.cli.print_error_and_exit(
+                    f"Requested PostgreSQL schema '{error}' was not found in the database. Exiting application."
+                )
+            yield session
+        finally:
+            session.close()
 
     def _remember(self, sender_id: Text, count: int) -> None:
         self._stored[sender_id] = (count, time.monotonic())

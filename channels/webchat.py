@@ -6,6 +6,9 @@ Protocol (compatible with the rasa-webchat widget):
   server -> client  ``bot_uttered``    {text, quick_replies?: [{title, payload}]}
 
 The session id is kept by the page in localStorage, so a reload continues the same conversation.
+It is issued by the server and is the customer's credential (bot/chat_sessions.py): an id the server
+did not issue, that was ended (新对话 sends ``session_request`` {session_id: null, end: old id}) or that
+was idle too long is answered with a fresh id.
 Differences from Rasa's own SocketIOInput: the room join is awaited (python-socketio 5 made
 `enter_room` a coroutine, which the stock channel forgets), and malformed, empty or oversized
 messages get a clear answer instead of an exception.
@@ -15,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -44,6 +46,8 @@ TOO_LONG = f"您的消息太长了（超过{MAX_MESSAGE_CHARS}字），请分几
 EMPTY = "您好像发送了一条空消息。请用文字描述您的问题，我来帮您处理。"
 NOT_TEXT = "暂时只能处理文字消息，请用文字描述您的问题。"
 GREETING_PAYLOAD = "/greet"
+UNAVAILABLE = "系统暂时无法连接，请稍后刷新页面重试。"
+RESTARTED = "之前的对话已结束，已为您开始新的对话。"
 
 _CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml"}
 
@@ -109,7 +113,7 @@ class WebChatInput(InputChannel):
             if not request.path.endswith("/"):
                 # relative asset links need the trailing slash
                 return response.redirect(request.path + "/")
-            return await response.file(STATIC / "index.html", headers=_security_headers())
+            return await response.file(STATIC / "index.html", headers=_security_headers(request.host))
 
         @blueprint.route("/privacy", methods=["GET"])
         async def privacy(_: Request) -> HTTPResponse:
@@ -136,7 +140,8 @@ class WebChatInput(InputChannel):
             await sio.save_session(sid, {"address": address_ref(address)})
 
         @sio.on("session_request")
-        async def session_request(sid: Text, data: Any) -> None:
+        async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
+            # No argument or extra ones (a hand-written client): answered like a malformed payload.
             session = await sio.get_session(sid)
             refusal = hub.admit_event(SESSION_REQUEST, sid, session.get("address"))
             if refusal is not None:
@@ -144,18 +149,25 @@ class WebChatInput(InputChannel):
                 if refusal.notify:
                     await sio.emit("error_message", {"text": slow_down_text(refusal)}, room=sid)
                 return
-            requested = _valid_session_id(data.get("session_id")) if isinstance(data, dict) else None
-            session_id = requested or uuid.uuid4().hex
+            data = data if isinstance(data, dict) else {}
+            requested = _valid_session_id(data.get("session_id"))
             previous = session.get("session_id")
-            if previous and previous != session_id:
-                await sio.leave_room(sid, previous)
-            await sio.enter_room(sid, session_id)
-            await sio.save_session(sid, {**session, "session_id": session_id})
-            await sio.emit("session_confirm", session_id, room=sid)
+            try:
+                if requested is None:
+                    # 新对话: the conversation this page had is ended, so its id opens nothing any more
+                    # (named by the page, or the one this socket was in).
+                    for ended in {previous, _valid_session_id(data.get("end"))} - {None}:
+                        await hub.run(hub.chat_sessions.end, ended)
+                        await sio.close_room(ended)
+                session_id, resumed = await hub.run(hub.chat_sessions.start, requested)
+            except IntakeError:
+                await sio.emit("error_message", {"text": UNAVAILABLE}, room=sid)
+                return
+            await self._join(sio, sid, session, session_id)
             # Replay what an agent or the system said since the last message this page shows (it
             # may have been pushed to a connection that was already dead); the page drops repeats.
-            last_seen = data.get("last_message_id") if isinstance(data, dict) else None
-            if isinstance(last_seen, int) and not isinstance(last_seen, bool) and 0 <= last_seen < 2**63:
+            last_seen = data.get("last_message_id")
+            if resumed and isinstance(last_seen, int) and not isinstance(last_seen, bool) and 0 <= last_seen < 2**63:
                 try:
                     missed = await hub.run(hub.handoff.messages_for_customer, Customer(self.name(), session_id), last_seen)
                 except IntakeError:
@@ -165,13 +177,22 @@ class WebChatInput(InputChannel):
             hub.pulse.fire()  # and deliver what is still pending
 
         @sio.on(self.user_message_evt)
-        async def handle_message(sid: Text, data: Any) -> None:
+        async def handle_message(sid: Text, data: Any = None, *_: Any) -> None:
             logs.start_request()  # one id per message, not one per socket
             session = await sio.get_session(sid)
             session_id = session.get("session_id")
             if not session_id:
                 await sio.emit("error_message", {"text": "会话未建立，请刷新页面后重试。"}, room=sid)
                 return
+            # The conversation may have been ended meanwhile (新对话 in another tab) or gone idle:
+            # the message then opens a new one instead of reaching the old one.
+            try:
+                if not await hub.run(hub.chat_sessions.resume, session_id):
+                    session_id, _ = await hub.run(hub.chat_sessions.start, None)
+                    session = await self._join(sio, sid, session, session_id)
+                    await sio.emit("error_message", {"text": RESTARTED}, room=sid)
+            except IntakeError:
+                pass  # the store is down: the gate and the bot say so; the id was valid when joined
             # Messages belong to the session this socket joined in session_request.
             output = SocketIOOutput(sio, self.bot_message_evt)
             text = data.get("message") if isinstance(data, dict) else None
@@ -200,6 +221,18 @@ class WebChatInput(InputChannel):
             )
 
         return blueprint
+
+    @staticmethod
+    async def _join(sio: AsyncServer, sid: Text, session: Dict[str, Any], session_id: str) -> Dict[str, Any]:
+        """Move the socket into the conversation's room and tell the page its id."""
+        previous = session.get("session_id")
+        if previous and previous != session_id:
+            await sio.leave_room(sid, previous)
+        await sio.enter_room(sid, session_id)
+        session = {**session, "session_id": session_id}
+        await sio.save_session(sid, session)
+        await sio.emit("session_confirm", session_id, room=sid)
+        return session
 
 
 class WebChatCourier:
@@ -233,9 +266,18 @@ def message_payload(message: Message) -> Dict[str, Any]:
     return payload
 
 
-def _security_headers() -> Dict[str, str]:
+_HOST = re.compile(r"^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$")
+
+
+def _security_headers(host: str = "") -> Dict[str, str]:
+    # No other site may frame the chat (clickjacking: a hidden 删除我的个人信息 under a decoy button), and
+    # the page talks only to its own origin. 'self' covers the socket there in current browsers (CSP
+    # Level 3), Safari only since 16: the page's own host is named for ws:/wss: as well, never any host.
+    sockets = f" ws://{host} wss://{host}" if host and _HOST.match(host) else ""
     return {
-        "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
+        "Content-Security-Policy": f"default-src 'self'; connect-src 'self'{sockets}; img-src 'self' data:; "
+                                   "frame-ancestors 'none'",
+        "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
     }

@@ -6,8 +6,10 @@ nginx in front of them. Everything is configured through environment variables (
 multi-machine deployment sets, deploy/DEPLOYMENT.md); when DATABASE_URL / TRACKER_STORE_URL are
 PostgreSQL URLs or REDIS_URL is set, those servers are used instead of starting local ones.
 
-Prints ``READY <url> <seconds>`` once every process answers its readiness check, ``PIDS`` and
-``DATABASE_URL`` lines for tools (make bench), and stops everything on SIGINT/SIGTERM.
+Prints ``READY <url> <seconds>`` once every process answers its readiness check, ``PIDS``,
+``DATABASE_URL`` and ``METRICS`` lines for tools (make bench), and stops everything on SIGINT/SIGTERM.
+While it runs, a supervisor restarts the action server, a Rasa process or nginx when it dies (with
+backoff, logged, counted on its own /metrics), as Kubernetes would, and the others keep serving.
 The servers' binaries come from Debian packages (scripts/system-deps.sh installs them).
 """
 
@@ -16,15 +18,17 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 from urllib.error import URLError
 from urllib.request import urlopen
 
@@ -118,6 +122,8 @@ class Service:
     name: str
     process: subprocess.Popen
     ready_url: str
+    args: List[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)  # of the current process
 
 
 @dataclass
@@ -199,14 +205,27 @@ class ProductionStack:
             SQL_MAX_OVERFLOW=env.get("SQL_MAX_OVERFLOW", "20"),
             # The first-contact notice links to the details page behind nginx, not a single process.
             PRIVACY_DETAILS_URL=env.get("PRIVACY_DETAILS_URL") or f"http://localhost:{self.port}/chat/privacy",
+            # JSON logs refuse the built-in pseudonym key (bot/logs.py): one of this installation's own.
+            LOG_ID_KEY=env.get("LOG_ID_KEY") or self._log_id_key(),
         )
         for name, default in (("HANDOFF_WORKING_HOURS", ""), ("TELEGRAM_BOT_TOKEN", ""), ("TELEGRAM_WEBHOOK_URL", ""),
                               ("TELEGRAM_WEBHOOK_SECRET", ""), ("TELEGRAM_API_BASE", "https://api.telegram.org"),
                               ("TELEGRAM_MODE", "webhook"), ("BACKEND_URL", ""), ("BACKEND_SECRET", ""),
-                              ("BACKEND_API_KEY", ""), ("REDIS_DB", "1"), ("REDIS_PASSWORD", "")):
+                              ("BACKEND_API_KEY", ""), ("REDIS_DB", "1"), ("REDIS_PASSWORD", ""),
+                              ("SANIC_REQUEST_MAX_SIZE", "1000000")):
             env.setdefault(name, default)
         env.update(self.extra_env)
         return env
+
+    def _log_id_key(self) -> str:
+        """A random key kept in the work folder (mode 600): the same pseudonyms in every process and
+        across restarts, since the logs there are appended to, and never the public built-in key."""
+        path = self.workdir / "log-id-key"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+        return path.read_text().strip()
 
     def _start_servers(self) -> None:
         tickets, tracker = self.env.get("DATABASE_URL", ""), self.env.get("TRACKER_STORE_URL", "")
@@ -231,10 +250,22 @@ class ProductionStack:
             _wait_for_port(port, self.redis, "redis-server")
 
     def _spawn(self, name: str, args: List[str], ready_url: str) -> None:
-        log = open(self.workdir / "logs" / f"{name}.log", "ab")
-        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        self.services.append(Service(name, process, ready_url))
+        self.services.append(Service(name, self._launch(name, args), ready_url, list(args)))
+
+    def _launch(self, name: str, args: List[str]) -> subprocess.Popen:
+        with open(self.workdir / "logs" / f"{name}.log", "ab") as log:
+            return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+
+    def restart(self, service: Service) -> None:
+        """Start an exited service again as it was started: same command, port and environment."""
+        try:
+            # What the dead process left in its group (nginx's workers hold the port) goes with it.
+            os.killpg(service.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        service.process = self._launch(service.name, service.args)
+        service.started = time.monotonic()
 
     def _start_nginx(self) -> None:
         binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -313,6 +344,113 @@ def terminate(process: subprocess.Popen, grace: float = 20) -> None:
             process.wait()
 
 
+@dataclass
+class _Backoff:
+    wait: float
+    due: Optional[float] = None  # when the exited process is to be started again
+    restarts: int = 0
+
+
+class Supervisor:
+    """Keeps the stack's processes running, as Kubernetes keeps a pod's containers: when the action
+    server, a Rasa process or nginx exits, it is started again (same command, port and environment)
+    while the others go on serving. A process that keeps dying waits longer each time before its
+    next start (1 s, 2 s, 4 s ... at most 60 s), and once it has run for a minute the pause starts at
+    1 s again (Kubernetes' CrashLoopBackOff, on a shorter scale). Every exit and restart is logged;
+    restarts are counted on the supervisor's own ``/metrics`` (``intake_process_restarts_total`` and
+    ``intake_process_up`` by process): the Rasa processes' registries start from zero with each
+    process, so only the supervisor can count how often that happened.
+
+    PostgreSQL and Redis are not restarted here: servers of their own in a real deployment (managed
+    database, Redis with its own supervision), and the Rasa processes report them on /readyz.
+    """
+
+    def __init__(self, stack: ProductionStack, first_wait: float = 1.0, longest_wait: float = 60.0,
+                 stable_after: float = 60.0, say: Optional[Callable[[str], None]] = None) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge
+
+        self.stack = stack
+        self.first_wait = first_wait
+        self.longest_wait = longest_wait
+        self.stable_after = stable_after
+        self.say = say or _say
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.restarts = Counter("intake_process_restarts", "Processes of the stack started again after they exited.",
+                                ["process"], registry=self.registry)
+        self.up = Gauge("intake_process_up", "1 while the process runs, 0 while it waits to be restarted.",
+                        ["process"], registry=self.registry)
+        self._state = {service.name: _Backoff(first_wait) for service in stack.services}
+        for name in self._state:
+            self.restarts.labels(name)
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._server: Any = None
+        self.metrics_port = 0
+
+    def serve_metrics(self, port: int = 0) -> int:
+        """Prometheus text on http://127.0.0.1:<port>/metrics; returns the port."""
+        from prometheus_client import start_http_server
+
+        self.metrics_port = port or free_port()
+        self._server, _ = start_http_server(self.metrics_port, addr="127.0.0.1", registry=self.registry)
+        return self.metrics_port
+
+    def check(self) -> None:
+        """One look at every process: note the ones that exited, start those whose pause is over."""
+        now = time.monotonic()
+        for service in list(self.stack.services):
+            state = self._state.setdefault(service.name, _Backoff(self.first_wait))
+            code = service.process.poll()
+            self.up.labels(service.name).set(1 if code is None else 0)
+            if code is None:
+                continue
+            if state.due is None:
+                ran = now - service.started
+                if ran >= self.stable_after:
+                    state.wait = self.first_wait
+                state.due = now + state.wait
+                self.say(f"{service.name} (pid {service.process.pid}) exited with code {code} after {ran:.0f} s; "
+                         f"restarting in {state.wait:.0f} s (log: {self.stack.workdir / 'logs' / service.name}.log)")
+                state.wait = min(state.wait * 2, self.longest_wait)
+            elif now >= state.due:
+                try:
+                    self.stack.restart(service)
+                except OSError as error:  # e.g. out of processes: try again after the next pause
+                    self.say(f"{service.name} could not be started ({error}); trying again in {state.wait:.0f} s")
+                    state.due = now + state.wait
+                    state.wait = min(state.wait * 2, self.longest_wait)
+                    continue
+                state.due = None
+                state.restarts += 1
+                self.restarts.labels(service.name).inc()
+                self.up.labels(service.name).set(1)
+                self.say(f"{service.name} restarted (pid {service.process.pid}, restart {state.restarts})")
+
+    def run(self, interval: float = 0.5) -> None:
+        """Watch until `stop` (the caller's thread)."""
+        while not self._stop.wait(interval):
+            self.check()
+
+    def start(self, interval: float = 0.5) -> "Supervisor":
+        """Watch from a thread of its own (tests)."""
+        self._thread = threading.Thread(target=self.run, args=(interval,), name="supervisor", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def _say(line: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} supervisor: {line}", file=sys.stderr, flush=True)
+
+
 def _wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -334,6 +472,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--workdir", default=os.environ.get("PROD_DIR") or str(ROOT / "data" / "prod"),
                         help="PostgreSQL data, logs, nginx config (PROD_DIR)")
     parser.add_argument("--model", default=os.environ.get("RASA_MODEL"), help="model file (RASA_MODEL; default: train if needed)")
+    parser.add_argument("--metrics-port", type=int, default=int(os.environ.get("PROD_METRICS_PORT") or 0),
+                        help="port of the supervisor's /metrics (process restarts) on 127.0.0.1 "
+                             "(PROD_METRICS_PORT; default: a free port)")
     args = parser.parse_args(argv)
 
     model = args.model or subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py")], cwd=ROOT, check=True,
@@ -346,28 +487,31 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGINT, interrupted)
+    supervisor: Optional[Supervisor] = None
     try:
         stack.start()
+        supervisor = Supervisor(stack)
+        metrics_port = supervisor.serve_metrics(args.metrics_port)
         print(f"READY {stack.url} {stack.ready_seconds:.1f}", flush=True)
         print("PIDS " + ",".join(f"{name}={pid}" for name, pid in stack.pids().items()), flush=True)
         print(f"DATABASE_URL {stack.env['DATABASE_URL']}", flush=True)
-        print(_banner(stack), flush=True)
-        while all(service.process.poll() is None for service in stack.services):
-            time.sleep(1)
-        dead = [service.name for service in stack.services if service.process.poll() is not None]
-        print(f"{', '.join(dead)} exited; stopping everything (logs in {stack.workdir / 'logs'})", file=sys.stderr)
-        return 1
+        print(f"METRICS http://127.0.0.1:{metrics_port}/metrics", flush=True)
+        print(_banner(stack, metrics_port), flush=True)
+        supervisor.run()  # until Ctrl-C or SIGTERM: a process that dies is started again
+        return 0
     except KeyboardInterrupt:
         return 0
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("stopping ...", file=sys.stderr)
+        if supervisor is not None:
+            supervisor.stop()
         stack.stop()
         print("stopped.", file=sys.stderr)
 
 
-def _banner(stack: ProductionStack) -> str:
+def _banner(stack: ProductionStack, metrics_port: int = 0) -> str:
     processes = ", ".join(f":{port}" for port in stack.rasa_ports)
     return f"""
   The assistant is running (production profile, ready in {stack.ready_seconds:.1f} s):
@@ -379,6 +523,7 @@ def _banner(stack: ProductionStack) -> str:
   Tickets: {_masked(stack.env['DATABASE_URL'])}   Conversations: {_masked(stack.env['TRACKER_STORE_URL'])}
   Redis: {_masked(stack.env['REDIS_URL'])} (lock store + wake-up bus)   Logs: {stack.workdir / 'logs'}
   Console accounts: {stack.admin_note or 'see README'}
+  A process that dies is restarted (backoff 1 s .. 60 s); restarts: http://127.0.0.1:{metrics_port}/metrics
   Press Ctrl-C to stop.
 """
 

@@ -16,8 +16,10 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot import escalation
+from bot.text import is_blank
 
 ESCALATE = "escalate"
+FALLBACK = "nlu_fallback"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -34,7 +36,13 @@ class EscalationRules(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            reason = escalation.signal(message.get(TEXT) or "")
+            text = message.get(TEXT) or ""
+            if text.strip() and is_blank(text):
+                # Only invisible characters (zero-width spaces, a BOM, bidi marks): the classifier sees
+                # no features and answers with its prior, "affirm" (0.51), which confirmed complaints.
+                message.set(INTENT, {"name": FALLBACK, "confidence": 1.0, "rule": "blank"}, add_to_output=True)
+                continue
+            reason = escalation.signal(text)
             if reason is None or (message.get(INTENT) or {}).get("name") == ESCALATE:
                 continue
             message.set(INTENT, {"name": ESCALATE, "confidence": 1.0, "rule": reason}, add_to_output=True)

@@ -95,6 +95,7 @@ class _LinearComponent(GraphComponent):
         self.model_storage = model_storage
         self.resource = resource
         self.model = model
+        self._informative_columns: Any = None
 
     @classmethod
     def create(
@@ -136,15 +137,37 @@ class _LinearComponent(GraphComponent):
             model = None
         return cls(config, model_storage, resource, model)
 
+    def _informative(self) -> Any:
+        """Indices of the features that say something: every word n-gram, and every character n-gram
+        with more than the spaces the character vectorizer pads words with (known to any text)."""
+        if self._informative_columns is None:
+            import numpy as np
+
+            columns, offset = [], 0
+            for name, vectorizer in self.model[0].transformer_list:
+                vocabulary = vectorizer.vocabulary_
+                for term, index in vocabulary.items():
+                    if term.strip():
+                        columns.append(offset + index)
+                offset += len(vocabulary)
+            self._informative_columns = np.array(sorted(columns))
+        return self._informative_columns
+
     def ranked(self, messages: Sequence[Message]) -> List[List[Tuple[str, float]]]:
         """Labels by probability, best first, for each message."""
         if self.model is None or not messages:
             return [[] for _ in messages]
-        probabilities = self.model.predict_proba([feature_input(m) for m in messages])
+        features = self.model[:-1].transform([feature_input(m) for m in messages])
+        probabilities = self.model[-1].predict_proba(features)
         labels = list(self.model.classes_)
         length = int(self.config["ranking_length"]) or len(labels)
         out = []
-        for row in probabilities:
+        for row, known in zip(probabilities, features[:, self._informative()].getnnz(axis=1)):
+            if not known:
+                # Not one character or word the model has seen (another script, emoji only): the
+                # classifier would answer with its bias alone, "affirm" at 0.51, which confirmed
+                # complaints on "нет". Every label equally likely lets the fallback take it.
+                row = [1.0 / len(labels)] * len(labels)
             order = sorted(range(len(labels)), key=lambda i: -row[i])[:length]
             out.append([(labels[i], float(row[i])) for i in order])
         return out

@@ -18,9 +18,15 @@ export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://localhost:${ACTION_POR
 export RASA_TELEMETRY_ENABLED=false
 # The action server trusts whatever tracker it is sent: it listens on loopback only.
 export SANIC_HOST="${SANIC_HOST:-127.0.0.1}"
+# Largest request body (bytes) the Rasa server reads: a larger one is answered 413 from its
+# Content-Length, before it is buffered (Sanic's default is 100 MB). The action server has its own,
+# larger limit (ACTION_REQUEST_MAX_SIZE, actions/server.py): it gets the whole conversation per call.
+export SANIC_REQUEST_MAX_SIZE="${SANIC_REQUEST_MAX_SIZE:-1000000}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
 # Logs (bot/logs.py): readable lines for people at a terminal; json (one object per line) in production.
+# json marks the production profile: it needs LOG_ID_KEY (the log pseudonyms' key, 16+ characters, a
+# secret: set it in .env or the deployment, never here) and PRIVACY_DETAILS_URL.
 export LOG_FORMAT="${LOG_FORMAT:-text}"
 export LOG_LEVEL="${LOG_LEVEL:-INFO}"
 export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"
@@ -35,6 +41,7 @@ export TELEGRAM_MODE="${TELEGRAM_MODE:-webhook}"
 export BACKEND_URL="${BACKEND_URL:-}"
 export BACKEND_SECRET="${BACKEND_SECRET:-}"
 export BACKEND_API_KEY="${BACKEND_API_KEY:-}"
-# Personal data (个人信息保护法): how long transcripts are kept, where the first-contact notice links to.
+# Personal data (个人信息保护法): how long transcripts are kept, where the first-contact notice links to
+# (empty: the page next to the web chat on localhost, which is why LOG_FORMAT=json requires a value).
 export TRANSCRIPT_RETENTION_DAYS="${TRANSCRIPT_RETENTION_DAYS:-180}"
 export PRIVACY_DETAILS_URL="${PRIVACY_DETAILS_URL:-}"

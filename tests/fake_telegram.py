@@ -129,9 +129,11 @@ class FakeTelegram:
                 "text": params.get("text", ""),
             }
         if method == "getUpdates":
+            # As Telegram: an update is returned until a call's offset confirms it.
+            offset = int(params.get("offset") or 0)
             with self._lock:
-                updates, self.updates = self.updates, []
-            return updates
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                return list(self.updates)
         return True
 
     def start(self) -> "FakeTelegram":

@@ -33,6 +33,7 @@ def fresh_service(monkeypatch, tmp_path):
     url = f"sqlite:///{tmp_path / 'actions.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setattr(actions.common, "_services", {})
+    monkeypatch.setattr(actions.common, "_limits", {})  # each test is a new customer history
     yield Database(url)
 
 

@@ -30,6 +30,7 @@ DOMAIN = yaml.safe_load((ROOT / "bot" / "dialogue" / "domain" / "main.yml").read
 def store(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'forms.db'}")
     monkeypatch.setattr(actions.common, "_services", {})
+    monkeypatch.setattr(actions.common, "_limits", {})  # each test is a new customer history
 
 
 def turn(form, loop: str, text: str, intent: str, slots: Dict[str, Any], confidence: float = 0.95):
@@ -184,3 +185,35 @@ def test_a_personal_data_request_waits_for_an_explicit_yes():
     t = Tracker("c1", {**asking, **values}, {"intent": {"name": "deny"}, "text": "不用了"}, [], False, None, {}, "privacy_form")
     asyncio.run(ActionRecordPrivacyRequest().run(messages, t, DOMAIN))
     assert "已取消" in messages.messages[0]["text"]
+
+
+def test_restarting_a_personal_data_request_gives_no_new_phone_checks():
+    from rasa_sdk.events import FollowupAction
+
+    from actions.common import _service_of
+    from actions.privacy import LOCKED_TEXT, ActionStartPrivacyRequest
+    from bot.categories import Category
+    from bot.tickets import Customer
+
+    _service_of("TicketService").open_complaint(Customer("rest", "c1"), Category.NETWORK, "家里宽带断网", "13912345678")
+    checking = {"privacy_kind": "delete", "privacy_needs_phone": True, "privacy_confirmed": True,
+                "requested_slot": "privacy_phone", "privacy_attempts": 0}
+    guesses = iter(["13800000001", "13800000002", "13800000003"])
+
+    def guess(slots):
+        return turn(ValidatePrivacyForm(), "privacy_form", next(guesses), "inform", slots)
+
+    values, said, _ = guess(checking)
+    values, said, _ = guess({**checking, **values})
+    assert values == {"privacy_phone": None, "privacy_attempts": 2} and "还可以尝试1次" in said[0]
+    # 删除我的个人信息 again: the conversation's count starts at 0, the store's does not.
+    values, said, _ = guess(checking)
+    assert values == {"privacy_phone": "failed", "privacy_attempts": 3}
+    start = Tracker("c1", {}, {"intent": {"name": "privacy_delete"}, "text": "删除我的个人信息"},
+                    [{"event": "user", "text": "删除我的个人信息", "input_channel": "rest"}], False, None, {}, "action_listen")
+    messages = CollectingDispatcher()
+    events = asyncio.run(ActionStartPrivacyRequest().run(messages, start, DOMAIN))
+    assert messages.messages[0]["text"] == LOCKED_TEXT and FollowupAction("action_listen") in events
+    # Even the right number is not compared any more today.
+    values, _, _ = turn(ValidatePrivacyForm(), "privacy_form", "13912345678", "inform", checking)
+    assert values["privacy_phone"] == "failed"

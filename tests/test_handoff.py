@@ -11,6 +11,7 @@ import pytest
 from bot.categories import Category
 from bot.errors import Forbidden, InvalidInput, NotFound, Taken, WrongState
 from bot.handoff import (
+    DELIVERY_LEASE,
     HandoffService,
     Outcome,
     SessionStatus,
@@ -242,6 +243,31 @@ def test_agent_messages_wait_for_delivery_and_count_as_progress_updates(handoff,
     assert pending[-1].text == "<b>您好</b>，正在为您查询" and pending[-1].agent_name == "小王"
     assert handoff.claim_delivery(pending[-1].id) and not handoff.claim_delivery(pending[-1].id)
     assert [t.number for t in handoff.progress_due(wang)] == [ticket.number]
+
+
+def test_a_message_held_by_a_process_that_died_is_offered_again(handoff, staff, alice, clock):
+    """Claiming holds a message for a while; only the channel's acceptance marks it delivered."""
+    wang = login(staff, "wang")
+    session = handoff.request(alice, "转人工").session
+    handoff.accept(wang, session.id)
+    message = handoff.post(wang, session.id, "您好，请讲")
+
+    def offered():
+        return [m.id for m in handoff.pending_deliveries("rest", "alice")]
+
+    assert message.id in offered()
+    assert handoff.claim_delivery(message.id)  # a process takes it ... and dies before sending it
+    assert message.id not in offered() and not handoff.claim_delivery(message.id)  # held meanwhile
+    clock.now += DELIVERY_LEASE + timedelta(seconds=1)
+    assert message.id in offered()  # the claim ran out: not lost
+    assert handoff.claim_delivery(message.id)
+    handoff.unclaim_delivery(message.id)  # the channel could not reach the customer right now
+    assert message.id in offered() and handoff.claim_delivery(message.id)
+    handoff.delivered(message.id)
+    clock.now += DELIVERY_LEASE * 2
+    assert message.id not in offered() and not handoff.claim_delivery(message.id)
+    replay = handoff.messages_for_customer(alice, 0)
+    assert [m.id for m in replay if m.id == message.id] == [message.id]  # the id clients drop repeats by
 
 
 def test_release_hands_the_customer_back_to_the_bot(handoff, staff, tickets, alice):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import List, Set, Tuple
 
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from bot.handoff import WorkingHours
+from bot.handoff import DELIVERY_LEASE, WorkingHours
 from bot.staff import StaffService
 from bot.tickets import Customer
 from channels.hub import WAITING_RECEIPT, Hub
@@ -77,6 +78,73 @@ def test_a_failed_delivery_stays_pending(hubs):
     hub.handoff.accept(wang, session.id)
     assert asyncio.run(hub.deliver_pending()) == 0
     assert len(hub.handoff.pending_deliveries("webchat", "c1")) == 1
+
+
+class HangingCourier(RecordingCourier):
+    """Takes the message and never comes back: the process stops mid-send."""
+
+    def __init__(self, channel: str, here: Set[str]) -> None:
+        super().__init__(channel, here)
+        self.entered = asyncio.Event()
+
+    async def deliver(self, user_id: str, message) -> bool:
+        self.entered.set()
+        await asyncio.sleep(3600)
+        return True
+
+
+def test_a_message_is_not_lost_when_its_process_stops_mid_send(hubs, clock):
+    first, second = hubs
+    for hub in hubs:
+        hub.handoff.clock = clock
+    stuck, here = HangingCourier("webchat", {"c1"}), RecordingCourier("webchat", {"c1"})
+    first.register(stuck)
+    second.register(here)
+    wang = agent_on(second)
+    session = second.handoff.request(Customer("webchat", "c1"), "转人工").session
+    second.handoff.accept(wang, session.id)  # "客服小王已接入": one message for the customer
+
+    async def scenario():
+        sending = asyncio.get_running_loop().create_task(first.deliver_pending())
+        await asyncio.wait_for(stuck.entered.wait(), 10)
+        sending.cancel()  # the first process stops with the message in hand
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        held = await second.deliver_pending()  # its claim still holds: nobody sends it twice meanwhile
+        clock.now += DELIVERY_LEASE + timedelta(seconds=1)
+        again = await second.deliver_pending()
+        clock.now += DELIVERY_LEASE * 2  # delivered for good: never offered again
+        return held, again, await second.deliver_pending()
+
+    assert asyncio.run(scenario()) == (0, 1, 0)
+    assert here.sent == [("c1", "客服小王已接入，正在为您服务。")]
+
+
+def test_a_flushed_message_is_not_lost_when_the_turn_stops_mid_send(hubs, clock):
+    """Messages handed over with the customer's next message (REST) follow the same rule."""
+    hub, _ = hubs
+    hub.handoff.clock = clock
+    wang = agent_on(hub)
+    alice = Customer("rest", "alice")
+    session = hub.handoff.request(alice, "转人工").session
+    hub.handoff.accept(wang, session.id)
+
+    class Stopping(CollectingOutputChannel):
+        async def _persist_message(self, message) -> None:
+            raise asyncio.CancelledError  # the process stops while the reply is being written
+
+    async def scenario():
+        with pytest.raises(asyncio.CancelledError):
+            await hub.flush(alice, Stopping())
+        output = CollectingOutputChannel()
+        await hub.flush(alice, output)  # held by the stopped turn
+        clock.now += DELIVERY_LEASE + timedelta(seconds=1)
+        await hub.flush(alice, output)
+        clock.now += DELIVERY_LEASE * 2  # delivered for good: never handed over again
+        await hub.flush(alice, output)
+        return [m["text"] for m in output.messages]
+
+    assert asyncio.run(scenario()) == ["客服小王已接入，正在为您服务。"]
 
 
 def test_customers_who_are_away_do_not_block_those_who_are_here(hubs):
@@ -151,3 +219,44 @@ def test_survey_buttons_are_answered_even_during_a_live_chat(hubs):
     assert reached == [] and any("感谢您的评价" in t for t in told)
     assert hub.tickets.get(alice, ticket.number).status is Status.CLOSED
     assert gate(hub, alice, "/rate_1")[1][-1].startswith("这次满意度调查已经结束")  # answered once
+
+
+def test_a_live_chat_stays_with_the_agent_while_the_store_is_down(hubs, monkeypatch):
+    from contextlib import contextmanager
+
+    from bot.errors import StoreUnavailable
+    from channels import held_messages
+    from channels.held_messages import HELD_TEXT
+
+    hub, _ = hubs
+    wang = agent_on(hub)
+    alice, bob = Customer("rest", "alice"), Customer("rest", "bob")
+    gate(hub, bob, "你好")
+    session = hub.handoff.request(alice, "转人工").session
+    hub.handoff.accept(wang, session.id)
+    assert gate(hub, alice, "我家宽带断了")[0] == []  # the gate sees alice with the agent
+
+    @contextmanager
+    def down():
+        raise StoreUnavailable("OperationalError")
+        yield
+
+    monkeypatch.setattr(hub.db, "transaction", down)
+    assert gate(hub, alice, "现在连手机热点也上不了") == ([], [HELD_TEXT])  # not the bot in the agent's place
+    assert gate(hub, alice, "还在吗") == ([], [HELD_TEXT])
+    assert gate(hub, bob, "查话费")[0] == ["查话费"]  # not in a live chat: the bot answers as before
+    monkeypatch.undo()
+
+    # Back: the held messages reach the transcript first, in order, then the new one.
+    assert gate(hub, alice, "好了吗")[0] == []
+    said = [m.text for m in hub.handoff.transcript(wang, session.id) if m.sender == "customer"]
+    assert said[-4:] == ["我家宽带断了", "现在连手机热点也上不了", "还在吗", "好了吗"]
+
+    # A customer who writes nothing more gets their held message handed over all the same.
+    monkeypatch.setattr(hub.db, "transaction", down)
+    assert gate(hub, alice, "我先去忙了") == ([], [HELD_TEXT])
+    monkeypatch.undo()
+    monkeypatch.setattr(held_messages, "RETRY_SECONDS", 0.0)
+    monkeypatch.setattr("channels.hub.HELD_RETRY_SECONDS", 0.0)
+    asyncio.run(hub._drain_held())
+    assert [m.text for m in hub.handoff.transcript(wang, session.id) if m.sender == "customer"][-1] == "我先去忙了"

@@ -59,3 +59,13 @@ def test_other_messages_skip_the_response_selector(agent):
     parsed = asyncio.run(agent.parse_message("家里宽带这两天老是断网，晚上根本没法用"))
     assert parsed["intent"]["name"] == "complain_network"
     assert "consult" not in parsed.get("response_selector", {})
+
+
+@pytest.mark.parametrize("text", ["нет", "Привет", "😡😡", "ไม่ใช่"])
+def test_text_the_model_has_no_features_for_falls_back(agent, text):
+    """A message with nothing the model knows is not read as its most common class (it was "affirm",
+    which confirmed a complaint on "нет")."""
+    import asyncio
+
+    parsed = asyncio.run(agent.parse_message(text))
+    assert parsed["intent"]["name"] == "nlu_fallback", parsed["intent"]

@@ -391,7 +391,10 @@ def test_a_polled_update_leaves_no_ids_behind_for_the_next_one():
 # -- the action server ---------------------------------------------------------------------------
 
 
-def start_action_server(tmp_path, database_url: str):
+ACTION_LOG_ID_KEY = "action-server-log-key-for-tests"
+
+
+def start_action_server(tmp_path, database_url: str, base_env=None):
     import os
     import subprocess
     import sys
@@ -401,8 +404,8 @@ def start_action_server(tmp_path, database_url: str):
     from tests.e2e.servers import ROOT
 
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=database_url, SANIC_HOST="127.0.0.1", LOG_FORMAT="json", LOG_LEVEL="INFO",
-               PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore")
+    env = dict(base_env or os.environ, DATABASE_URL=database_url, SANIC_HOST="127.0.0.1", LOG_FORMAT="json",
+               LOG_LEVEL="INFO", LOG_ID_KEY=ACTION_LOG_ID_KEY, PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore")
     log = open(tmp_path / f"actions-{port}.log", "wb")
     process = subprocess.Popen([sys.executable, "-m", "actions.server", "--actions", "actions", "--port", str(port)],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -418,8 +421,10 @@ def start_action_server(tmp_path, database_url: str):
     raise AssertionError("action server did not start")
 
 
-def test_the_action_server_counts_calls_returns_request_ids_and_reports_readiness(tmp_path):
+def test_the_action_server_counts_calls_returns_request_ids_and_reports_readiness(tmp_path, monkeypatch):
     import requests
+
+    monkeypatch.setenv("LOG_ID_KEY", ACTION_LOG_ID_KEY)  # the server's pseudonyms, computed here
 
     process, url = start_action_server(tmp_path, f"sqlite:///{tmp_path / 'tickets.db'}")
     try:
@@ -459,3 +464,59 @@ def test_the_action_server_is_not_ready_without_its_store(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+# -- request size ------------------------------------------------------------------------------
+
+
+def configured_environment() -> dict:
+    """The environment `make run` starts the servers with: scripts/env.sh over ours, without any
+    request-size setting of our own."""
+    import os
+    import subprocess
+
+    from tests.e2e.servers import ROOT
+
+    given = {k: v for k, v in os.environ.items() if k != "SANIC_REQUEST_MAX_SIZE"}
+    dump = subprocess.run(["bash", "-c", "source scripts/env.sh >/dev/null && env -0"], cwd=ROOT, env=given,
+                          capture_output=True, check=True).stdout.decode()
+    return dict(item.split("=", 1) for item in dump.split("\0") if "=" in item)
+
+
+def test_a_body_over_the_limit_is_refused_from_its_length_before_it_is_read(tmp_path):
+    process, url = start_action_server(tmp_path, f"sqlite:///{tmp_path / 'tickets.db'}", configured_environment())
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                               b"Content-Length: 40000000\r\n\r\n" + b"{" + b" " * 65535)
+            # Only the first 64 KB of the 40 MB were sent (over the action server's own 32 MB limit,
+            # ACTION_REQUEST_MAX_SIZE): the answer comes without waiting for the rest.
+            answer = connection.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        # A long conversation (Rasa sends all of it with every call) is still read: 2 MB of events.
+        import requests
+
+        events = [{"event": "user", "text": "网" * 5000, "timestamp": i} for i in range(60)]
+        call = {"next_action": "action_check_ticket_status", "sender_id": "long",
+                "tracker": {"sender_id": "long", "slots": {}, "latest_message": {"text": "查询"}, "events": events},
+                "domain": {}}
+        long = requests.post(f"{url}/webhook", json=call, timeout=60)
+        assert long.status_code != 413 and len(long.request.body) > 1_500_000
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_the_rasa_server_reads_the_same_limit():
+    import subprocess
+    import sys
+
+    from tests.e2e.servers import ROOT
+
+    # Both ways Rasa makes its Sanic app (rasa run, rasa run --enable-api) read SANIC_* from the environment.
+    code = ("from rasa.core.run import _create_app_without_api; from rasa.server import create_app; "
+            "print(_create_app_without_api().config.REQUEST_MAX_SIZE, create_app().config.REQUEST_MAX_SIZE)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=configured_environment(), capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.split() == ["1000000", "1000000"], done.stderr[-2000:]

@@ -289,3 +289,113 @@ def test_a_redirect_is_not_a_delivery(tmp_path):
     finally:
         server.shutdown()
     assert not ok and why == "HTTP 302" and seen == [("POST", "/events")]
+
+
+def test_a_backend_that_answers_a_byte_at_a_time_is_cut_off_at_the_deadline():
+    import socket
+
+    from bot.outbox import http_post
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def drip():
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            # Each byte comes well within the per-read timeout: only an overall deadline ends this.
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Padding: " + b"x" * 200 + b"\r\n\r\nok":
+                if stop.wait(0.2):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    try:
+        ok, why = http_post(f"http://127.0.0.1:{listener.getsockname()[1]}/events", b"{}", {}, 1.0)
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - started < 3
+    assert not ok and why.startswith("deadline")
+
+
+def test_only_http_backends_with_an_unpublished_secret_are_accepted(caplog):
+    import logging
+
+    import pytest
+
+    for url in ("file:///etc/passwd", "ftp://backend.example.com/events", "gopher://x", "https:///events", "backend:8099"):
+        with pytest.raises(ValueError, match="BACKEND_URL"):
+            Settings(url, SECRET)
+    with pytest.raises(ValueError, match="README"):
+        Settings("https://backend.example.com/events", "dev-secret-change-me-please")
+    with pytest.raises(ValueError, match="16"):
+        Settings("https://backend.example.com/events", "short")
+    with caplog.at_level(logging.WARNING, logger="bot.urls"):
+        Settings("https://backend.example.com/events", SECRET)
+        Settings("http://127.0.0.1:8099/events", SECRET)  # the demo receiver on this machine
+        assert not caplog.records
+        Settings("http://backend.example.com/events", SECRET)  # allowed on a trusted network, but said
+    assert "unencrypted" in caplog.text
+
+
+def test_the_rasa_server_does_not_start_with_a_file_url_as_backend(monkeypatch):
+    import pytest
+
+    from channels.hub import Hub
+
+    monkeypatch.setenv("BACKEND_URL", "file:///var/lib/intake/events")
+    monkeypatch.setenv("BACKEND_SECRET", SECRET)
+    with pytest.raises(ValueError, match="http:// or https://"):
+        Hub.from_env()
+
+
+def test_the_outbox_keeps_only_what_a_dispatcher_may_still_need(db):
+    from datetime import datetime, timedelta, timezone
+
+    from bot.privacy import Retention
+
+    def later(days):
+        return lambda: datetime.now(timezone.utc) + timedelta(days=days)
+
+    def pending(number):
+        with db.transaction() as session:
+            return session.execute(sa.select(sa.func.count()).select_from(OutboxEventRow).where(
+                OutboxEventRow.ticket_number == number, OutboxEventRow.delivered_at.is_(None))).scalar_one()
+
+    tickets = TicketService(db)
+    # Push off: nothing is ever offered; a week later the events are gone, the tickets and their history stay.
+    quiet = file(tickets, "quiet")
+    captured = pending(quiet.number)
+    assert captured and OutboxAdmin(db, later(1)).prune() == {"delivered": 0, "never_pushed": 0}
+    assert Retention(db, None, days=180, clock=later(8)).purge()["outbox_events"] == captured  # the hourly purge
+    assert pending(quiet.number) == 0 and OutboxAdmin(db).backlog() == {"pending": 0, "dead": 0}
+    assert tickets.by_number(quiet.number).events
+
+    # Push on: delivered events go after a week; events a down backend keeps failing stay, however old.
+    backend = RecordingBackend()
+    sent = file(tickets, "sent")
+    assert OutboxDispatcher(db, Settings("http://127.0.0.1:9/events", SECRET), sender=backend).drain().delivered
+    backend.failing = True
+    failing = file(tickets, "failing")
+    waiting = pending(failing.number)
+    OutboxDispatcher(db, Settings("http://127.0.0.1:9/events", SECRET), sender=backend, clock=later(8)).run_once()
+    assert OutboxAdmin(db, later(8)).prune() == {"delivered": len(backend.calls) - 1, "never_pushed": 0}
+    assert pending(failing.number) == waiting and pending(sent.number) == 0
+
+    # A dead event and the events behind it wait for the supervisor's retry, even with push off since.
+    parked = file(tickets, "parked")
+    tickets.add_customer_note(Customer("rest", "parked"), "补充：路由器灯一直闪红灯", parked.number)
+    stuck = pending(parked.number)
+    with db.transaction() as session:
+        first = session.execute(sa.select(sa.func.min(OutboxEventRow.id)).where(
+            OutboxEventRow.ticket_number == parked.number)).scalar_one()
+        session.get(OutboxEventRow, first).dead_at = datetime.now(timezone.utc)
+    OutboxAdmin(db, later(30)).prune()
+    assert stuck > 1 and pending(parked.number) == stuck

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from bot.categories import Category
-from bot.errors import Forbidden, WrongState
+from bot.errors import Forbidden, StoreUnavailable, WrongState
 from bot.notices import notice
 from bot.outbox import OutboxAdmin
-from bot.privacy import REMOVED, AccessLog, Kind, Notices, PrivacyRequests, Retention
+from bot.privacy import REMOVED, AccessLog, Kind, Notices, PrivacyRequests, Retention, check_details_url
 from bot.staff import Role, StaffMember
 from bot.storage.conversations import ConversationLog, events, metadata
 from bot.storage.models import (
@@ -25,6 +27,7 @@ from bot.storage.models import (
     TicketRow,
 )
 from bot.tickets import Customer, TicketService
+from channels.hub import Hub
 
 PHONE = "13912345678"
 SUPERVISOR = StaffMember("boss", "主管", Role.SUPERVISOR, True)
@@ -217,6 +220,28 @@ def test_access_log_records_reads_once_per_window_and_only_supervisors_read_it(d
         assert session.execute(sa.select(sa.func.count()).select_from(AccessLogRow)).scalar() == 2
 
 
+def test_a_read_whose_access_row_failed_is_recorded_when_it_is_retried(db, clock, alice):
+    class StoreDownOnce:
+        """The ticket store failing the first write (the console then answers 503 and is retried)."""
+
+        def __init__(self) -> None:
+            self.down = True
+
+        @contextmanager
+        def transaction(self):
+            with db.transaction() as session:
+                yield session
+                if self.down:
+                    self.down = False
+                    raise StoreUnavailable("OperationalError")
+
+    access = AccessLog(StoreDownOnce(), clock)
+    with pytest.raises(StoreUnavailable):
+        access.record(AGENT, "view_transcript", alice, "12", "127.0.0.1")
+    assert access.record(AGENT, "view_transcript", alice, "12", "127.0.0.1") is True  # not taken for a repeat
+    assert [e.action for e in AccessLog(db, clock).entries(SUPERVISOR)] == ["view_transcript"]
+
+
 def test_notices_for_an_anonymised_customer_are_records_not_deliveries(db, clock, alice):
     tickets, requests = TicketService(db, clock), PrivacyRequests(db, None, clock)
     ticket, _ = tickets.open_complaint(alice, Category.NETWORK, "宽带断网了", PHONE)
@@ -298,3 +323,43 @@ def test_a_refused_deletion_deletes_nothing(db, clock, alice, log):
     with pytest.raises(WrongState):
         requests.carry_out(request.id, "boss")
     assert senders(log) == [alice.user_id]
+
+
+def test_the_production_profile_does_not_start_without_the_privacy_details_address(monkeypatch):
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    monkeypatch.setenv("LOG_ID_KEY", "privacy-test-log-id-key")
+    monkeypatch.delenv("PRIVACY_DETAILS_URL", raising=False)
+    with pytest.raises(ValueError, match="PRIVACY_DETAILS_URL"):
+        Hub.from_env()  # else every first-contact notice would link to localhost
+    monkeypatch.setenv("PRIVACY_DETAILS_URL", "https://bot.example.com/chat/privacy")
+    check_details_url()
+    monkeypatch.setenv("LOG_FORMAT", "text")  # the embedded profile: the page next to its web chat
+    monkeypatch.delenv("PRIVACY_DETAILS_URL")
+    check_details_url()
+
+
+def test_the_deployments_set_the_privacy_details_address(monkeypatch, tmp_path):
+    import yaml
+
+    from deploy.local import ProductionStack
+
+    root = Path(__file__).resolve().parent.parent
+    config = yaml.safe_load((root / "deploy" / "k8s" / "configmap.yaml").read_text())["data"]
+    assert config["LOG_FORMAT"] == "json" and config["PRIVACY_DETAILS_URL"].startswith("https://")
+    monkeypatch.delenv("PRIVACY_DETAILS_URL", raising=False)
+    stack = ProductionStack(tmp_path, tmp_path / "model.tar.gz", port=8123)  # make run-prod, not started
+    assert stack._environment()["PRIVACY_DETAILS_URL"] == "http://localhost:8123/chat/privacy"
+
+
+def test_failed_phone_checks_count_per_customer_and_day_in_the_store(db, clock, alice, bob):
+    TicketService(db, clock).open_complaint(alice, Category.NETWORK, "宽带断网了", PHONE)
+    first, restarted = PrivacyRequests(db, None, clock), PrivacyRequests(db, None, clock)  # e.g. two action servers
+    assert first.check_phone(alice, "13800000001").tries_left == 2
+    assert restarted.check_phone(alice, "13800000002").tries_left == 1
+    assert first.check_phone(alice, "13800000003").tries_left == 0
+    assert first.check_phone(alice, PHONE).ok is False  # used up: not even compared
+    assert first.tries_left(bob) == 3 and first.check_phone(bob, PHONE).ok is False  # bob's own count
+    clock.now += timedelta(days=1)
+    assert first.tries_left(alice) == 3 and first.check_phone(alice, PHONE).ok is True
+    clock.now += timedelta(days=2)
+    assert Retention(db, None, days=180, clock=clock).purge()["privacy_phone_checks"] == 2  # old counts go

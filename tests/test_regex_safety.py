@@ -24,7 +24,7 @@ BUDGET_SECONDS = 0.050
 def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
     """(name, compiled pattern) for every regex that reads what customers or agents write."""
     from actions import complaint, handoff
-    from bot import answers, escalation, handoff as handoff_domain, lifecycle, severity, text, ticket_numbers
+    from bot import answers, escalation, handoff as handoff_domain, lifecycle, logs, severity, text, ticket_numbers
     import yaml
 
     from bot.incident_rules import DEFAULT_RULES, Rules
@@ -44,6 +44,7 @@ def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
         (ticket_numbers, "bot.ticket_numbers"),
         (handoff_domain, "bot.handoff"),
         (lifecycle, "bot.lifecycle"),
+        (logs, "bot.logs"),
         (complaint, "actions.complaint"),
         (handoff, "actions.handoff"),
     ):

@@ -140,6 +140,19 @@ def test_cli_adds_accounts_and_bootstraps_a_first_supervisor(db, monkeypatch, tm
     assert "agent-pass-1" not in capsys.readouterr().out
 
 
+def test_the_admin_password_file_is_private_even_when_a_file_was_there(db, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    credentials = tmp_path / "admin.txt"
+    credentials.write_text("left from an earlier install\n")
+    credentials.chmod(0o644)
+    assert cli.main(["bootstrap", "--credentials-file", str(credentials)]) == 0
+    assert "password: " in credentials.read_text()
+    assert oct(credentials.stat().st_mode & 0o777) == "0o600"
+    credentials.chmod(0o644)  # made readable later (copied, restored from a backup)
+    assert cli.main(["bootstrap", "--credentials-file", str(credentials)]) == 0
+    assert oct(credentials.stat().st_mode & 0o777) == "0o600"
+
+
 def test_concurrent_guesses_cannot_pass_the_limit(staff):
     import threading
     from concurrent.futures import ThreadPoolExecutor

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -47,6 +48,28 @@ def _pragma(connection, statement: str) -> None:
         cursor.close()
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value):
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {key: _storable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_storable(item) for item in value)
+    return value
+
+
+def _storable_text(connection, cursor, statement, parameters, context, executemany):
+    # A lone surrogate (a client's JSON "\ud800") cannot be encoded for either database, nor can
+    # PostgreSQL keep a NUL character: the write raised UnicodeEncodeError or ValueError, which is no
+    # StoreUnavailable, so the turn or request failed (a 500 from the action server filing such a
+    # complaint). They are stored as U+FFFD instead, on both databases alike. Identifiers never carry
+    # one: web chat ids are hex, Telegram ids numbers, and a REST sender must be refused.
+    return statement, _storable(parameters)
+
+
 def create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -57,8 +80,10 @@ def create_engine(url: str) -> Engine:
         # BEGIN IMMEDIATE takes the write lock up front: a transaction that read and then writes can
         # never fail with "database is locked" because another writer committed in between; it waits.
         sa.event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, future=True)
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, future=True)
+    sa.event.listen(engine, "before_cursor_execute", _storable_text, retval=True)
+    return engine
 
 
 class Database:

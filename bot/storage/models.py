@@ -207,6 +207,9 @@ class HandoffMessageRow(Base):
     # Messages for the customer wait here until a channel delivers them (the outbox of the chat).
     to_customer = sa.Column(sa.Boolean, nullable=False, default=False)
     delivered_at = sa.Column(UTCDateTime)
+    # A process sending the message holds it until then (a lease): if it dies before the channel
+    # accepted the message, the lease runs out and the message is offered again (at-least-once).
+    claimed_until = sa.Column(UTCDateTime)
     # A channel that finally could not deliver (e.g. the customer blocked the bot) marks it failed:
     # it stops being retried and the console shows it.
     failed_at = sa.Column(UTCDateTime)
@@ -233,13 +236,21 @@ class HandoffEventRow(Base):
 
 
 class InboundUpdateRow(Base):
-    """Updates a channel has taken in (e.g. Telegram update_id): a redelivered one is processed once."""
+    """Updates a channel has taken in (e.g. Telegram update_id): a redelivered one is processed once.
+
+    A row is first a claim with a lease (`holder`, `claimed_until`), renewed while the turn runs, and
+    becomes done (`done_at`) only when the turn completed; a claim whose process died expires and a
+    redelivery takes it over. `error` records an update given up after repeated failures."""
 
     __tablename__ = "inbound_updates"
 
     channel = sa.Column(sa.String(32), primary_key=True)
     update_key = sa.Column(sa.String(64), primary_key=True)
     received_at = sa.Column(UTCDateTime, nullable=False, index=True)
+    holder = sa.Column(sa.String(32))
+    claimed_until = sa.Column(UTCDateTime)
+    done_at = sa.Column(UTCDateTime)
+    error = sa.Column(sa.String(255))
 
 
 class DeliveryFailureRow(Base):
@@ -384,6 +395,19 @@ class PrivacyRequestRow(Base):
     )
 
 
+class PrivacyPhoneCheckRow(Base):
+    """Failed phone checks of a customer's requests to see or delete their data, per day (Beijing
+    date). Kept here rather than in the conversation, where starting the request again would reset
+    it: the limit holds per customer and day, however often the request is restarted."""
+
+    __tablename__ = "privacy_phone_checks"
+
+    channel = sa.Column(sa.String(32), primary_key=True)
+    channel_user_id = sa.Column(sa.String(255), primary_key=True)
+    day = sa.Column(sa.Date, primary_key=True)
+    failures = sa.Column(sa.Integer, nullable=False, default=0)
+
+
 class PrivacyNoticeRow(Base):
     """The customer has been shown the personal-data notice on this channel (at first contact)."""
 
@@ -392,6 +416,19 @@ class PrivacyNoticeRow(Base):
     channel = sa.Column(sa.String(32), primary_key=True)
     channel_user_id = sa.Column(sa.String(255), primary_key=True)
     shown_at = sa.Column(UTCDateTime, nullable=False)
+
+
+class ChatSessionRow(Base):
+    """A web chat conversation id the server issued (bot/chat_sessions.py): the id is the customer's
+    whole identity on that channel, so only ids issued here, not ended and not idle too long, are
+    accepted from a page."""
+
+    __tablename__ = "chat_sessions"
+
+    session_id = sa.Column(sa.String(32), primary_key=True)
+    issued_at = sa.Column(UTCDateTime, nullable=False)
+    last_seen_at = sa.Column(UTCDateTime, nullable=False)
+    ended_at = sa.Column(UTCDateTime)
 
 
 class AccessLogRow(Base):

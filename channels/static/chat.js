@@ -134,11 +134,13 @@
   });
 
   document.getElementById("new-session").addEventListener("click", function () {
+    var ended = sessionId;
     history = [];
     save(HISTORY_KEY, history);
     sessionId = null;
     save(SESSION_KEY, null);
     log.textContent = "";
-    socket.emit("session_request", { session_id: null });
+    // The old conversation is ended on the server too: its id no longer opens anything.
+    socket.emit("session_request", { session_id: null, end: ended });
   });
 })();

@@ -13,6 +13,8 @@ from typing import Dict, List, Optional
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+# The production profile (LOG_FORMAT=json) needs a key of its own for the log pseudonyms.
+LOG_ID_KEY = "e2e-stack-log-id-key"
 
 
 def free_port() -> int:
@@ -49,6 +51,9 @@ class Stack:
             TF_CPP_MIN_LOG_LEVEL="2",
             LOG_FORMAT="json",
             LOG_LEVEL="INFO",
+            # JSON logs mark the production profile, which refuses to start without these two.
+            LOG_ID_KEY=LOG_ID_KEY,
+            PRIVACY_DETAILS_URL=f"http://127.0.0.1:{self.rasa_port}/chat/privacy",
             PYTHONWARNINGS="ignore",
             HANDOFF_WORKING_HOURS="",
             TELEGRAM_BOT_TOKEN="",

@@ -141,6 +141,39 @@ def test_the_same_update_twice_is_handled_once(stack, fake_telegram):
     assert "个人信息保护提示" in notice and "个人信息保护提示" not in answer
 
 
+def test_a_confirmation_redelivered_after_its_turn_died_files_no_second_ticket(stack, fake_telegram):
+    """The state a process leaves when it dies after the action server filed the ticket but before
+    the turn was saved: the conversation as before the update, the update's claim ran out. Telegram
+    redelivers; the update is the same Rasa message, so the action server finds the ticket it filed."""
+    user = new_user()
+    say(stack, text_update(user, "我家宽带断网三天了，一直连不上"))
+    say(stack, text_update(user, "13812345678"))
+    tracker = Database(stack.tracker_db)
+    try:
+        with tracker.transaction() as session:
+            saved = session.execute(sa.text("SELECT max(id) FROM events WHERE sender_id = :s"),
+                                    {"s": str(user)}).scalar()
+        confirm = button_update(user, "/affirm", message_id=7)
+        assert say(stack, confirm)["status"] == "button"
+        [ticket] = tickets_of(stack, user)
+        with tracker.transaction() as session:  # the dead turn saved nothing of its own
+            session.execute(sa.text("DELETE FROM events WHERE sender_id = :s AND id > :i"),
+                            {"s": str(user), "i": saved})
+    finally:
+        tracker.dispose()
+    tickets = Database(stack.ticket_db)
+    try:
+        with tickets.transaction() as session:  # and never got to mark the update done
+            session.execute(sa.update(InboundUpdateRow).where(InboundUpdateRow.update_key == str(confirm["update_id"]))
+                            .values(done_at=None, claimed_until=None))
+    finally:
+        tickets.dispose()
+    assert say(stack, confirm)["status"] == "button"  # handled again, not taken for a duplicate
+    assert [t.number for t in tickets_of(stack, user)] == [ticket.number]
+    told = [text for text in fake_telegram.texts(user) if "登记成功" in text]
+    assert len(told) == 2 and all(ticket.number in text for text in told)
+
+
 def test_rate_limited_reply_is_delivered_once_after_the_wait(stack, fake_telegram):
     user = new_user()
     fake_telegram.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)

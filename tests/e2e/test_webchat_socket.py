@@ -68,3 +68,48 @@ def test_the_rasa_webchat_widgets_null_init_payload_is_a_greeting(stack):
     texts = [r["text"] for r in replies]
     assert not any("文字消息" in t for t in texts), texts
     assert any("您好，我是在线客服助手" in t for t in texts), texts
+
+
+def test_an_id_the_server_did_not_issue_opens_nothing(stack):
+    """Review M8: a well-formed id the server never issued (guessed, or taken from a log line of an
+    older version) gets a fresh conversation, never someone else's."""
+    import uuid
+
+    made_up = uuid.uuid4().hex
+    given, _ = conversation(stack.url, [], session_id=made_up)
+    assert given != made_up and len(given) == 32
+
+
+def test_a_new_conversation_ends_the_old_id(stack):
+    """新对话 ends the old conversation on the server: its id no longer resumes it, and a second
+    tab still on it is moved to a new conversation when it writes."""
+    old, _ = conversation(stack.url, ["你好"])
+    other_tab = socketio.Client()
+    confirmed, errors, replies = [], [], []
+    other_tab.on("session_confirm", confirmed.append)
+    other_tab.on("error_message", errors.append)
+    other_tab.on("bot_uttered", replies.append)
+    other_tab.connect(stack.url, transports=["polling"], socketio_path="/socket.io")
+    try:
+        other_tab.emit("session_request", {"session_id": old})
+        _until(lambda: confirmed, 20)
+        assert confirmed == [old]
+        # The first tab presses 新对话.
+        client = socketio.Client()
+        fresh: list = []
+        client.on("session_confirm", fresh.append)
+        client.connect(stack.url, transports=["polling"], socketio_path="/socket.io")
+        try:
+            client.emit("session_request", {"session_id": None, "end": old})
+            _until(lambda: fresh, 20)
+        finally:
+            client.eio.disconnect(abort=True)
+        assert fresh[0] != old
+        other_tab.emit("user_uttered", {"message": "你好", "session_id": old})
+        _until(lambda: len(confirmed) > 1 and replies, 20)
+        assert confirmed[-1] not in (old, fresh[0])
+        assert any("对话已结束" in e["text"] for e in errors)
+    finally:
+        other_tab.eio.disconnect(abort=True)
+    again, _ = conversation(stack.url, [], session_id=old)
+    assert again != old
