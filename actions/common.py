@@ -9,7 +9,7 @@ import logging
 import os
 import threading
 from datetime import datetime
-from typing import Any, Callable, Dict, TypeVar
+from typing import Any, Callable, Dict, Optional, TypeVar
 
 from rasa_sdk import Tracker
 
@@ -83,6 +83,20 @@ def database() -> Database:
 
 def customer_of(tracker: Tracker) -> Customer:
     return Customer(channel=tracker.get_latest_input_channel() or "unknown", user_id=tracker.sender_id)
+
+
+def address_of(tracker: Tracker) -> Optional[str]:
+    """The pseudonym of the client address the latest message came from (set by the channel, see
+    bot/limits.address_ref); None when the channel has none (Telegram)."""
+    value = ((tracker.latest_message or {}).get("metadata") or {}).get("address_ref")
+    return value if isinstance(value, str) and value else None
+
+
+def origin_of(tracker: Tracker) -> Optional[str]:
+    """Where a complaint came from, for outage detection: the web chat's client address. A REST
+    client is an integration serving many customers from one address, and Telegram has none: there
+    the channel account is the source (bot/incidents.distinct_customers)."""
+    return address_of(tracker) if tracker.get_latest_input_channel() == "webchat" else None
 
 
 def latest_text(tracker: Tracker) -> str:

@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, customer_of, idempotency_key, latest_text, ticket_vars
+from actions.common import call, customer_of, idempotency_key, latest_text, origin_of, ticket_vars
 from actions.forms import (
     RECATEGORISE_CONFIDENCE,
     AskForSlot,
@@ -312,6 +312,7 @@ class ActionFileComplaint(Action):
                 tracker.get_slot("complaint_description") or latest_text(tracker),
                 tracker.get_slot("contact_phone"),
                 idempotency_key(tracker, "complaint"),
+                origin_of(tracker),
             )
         except StoreUnavailable:
             logger.error("complaint of %s not filed: ticket store unavailable", logs.conversation_ref(tracker.sender_id))

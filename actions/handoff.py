@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import metrics
-from actions.common import call, customer_of, idempotency_key, latest_text, limits
+from actions.common import address_of, call, customer_of, idempotency_key, latest_text, limits, origin_of
 from actions.complaint import reset_complaint
 from actions.forms import ReadingForm, intent_of, is_interruption, is_payload, prompted
 from actions.handover import agents_available, hand_over
@@ -108,8 +108,7 @@ class ActionRequestHuman(Action):
         customer = customer_of(tracker)
         # Each request files a ticket and puts someone in front of the agents: bounded per customer
         # and per address (bot/limits.py), so a script cannot bury the people really waiting.
-        address = ((tracker.latest_message or {}).get("metadata") or {}).get("address_ref")
-        refusal = limits().admit(HUMAN, f"{customer.channel}:{customer.user_id}", address)
+        refusal = limits().admit(HUMAN, f"{customer.channel}:{customer.user_id}", address_of(tracker))
         if refusal is not None:
             metrics.HANDOFF_REQUESTS.labels("limited").inc()
             dispatcher.utter_message(text=TOO_MANY_REQUESTS.format(wait=describe_retry(refusal.retry_after)))
@@ -130,6 +129,7 @@ class ActionRequestHuman(Action):
                     description,
                     phone,
                     idempotency_key(tracker, "complaint-before-human"),
+                    origin_of(tracker),
                 )
                 number = complaint.number
             ticket, _created = await call(

@@ -89,16 +89,33 @@ class Incident:
         return self.status == "open"
 
 
+PHONES_PER_SOURCE = 2
+
+
 def distinct_customers(tickets: Sequence[TicketRow]) -> Set[str]:
-    """The customers behind complaints, as far as the threshold is concerned: one per contact phone.
+    """The customers behind complaints, as far as the threshold is concerned: one per contact phone,
+    and at most `PHONES_PER_SOURCE` phones from one source.
 
     Tickets, sessions and channel accounts cost an attacker nothing (a fresh web-chat session is a new
     account); a phone number is the one thing each real customer brings. Complaints without a phone do
     not count toward opening an incident, and one phone counts once however often it complains. The
-    phone is not verified by SMS here, so this raises the cost of forging an incident from five
-    messages to five phone numbers; it does not make it impossible.
+    phone is not verified by SMS here, so one client could still make up numbers: a source (the
+    pseudonym of the network address a complaint came from, or the channel account where there is no
+    address, as on Telegram) adds at most two. Two, not one: neighbours on one mobile carrier's NAT
+    share an address, and a family reports from one home.
     """
-    return {t.contact_phone for t in tickets if t.contact_phone}
+    counted: Set[str] = set()
+    per_source: Dict[str, int] = {}
+    for ticket in sorted(tickets, key=lambda t: (t.created_at, t.id or 0)):
+        phone = ticket.contact_phone
+        if not phone or phone in counted:
+            continue
+        source = ticket.origin or f"{ticket.channel}:{ticket.channel_user_id}"
+        if per_source.get(source, 0) >= PHONES_PER_SOURCE:
+            continue
+        per_source[source] = per_source.get(source, 0) + 1
+        counted.add(phone)
+    return counted
 
 
 @dataclass(frozen=True)

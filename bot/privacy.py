@@ -638,6 +638,7 @@ def anonymise(session: Session, customer: Customer, now: datetime, actor: str) -
     for ticket in tickets:
         ticket.channel_user_id = token
         ticket.contact_phone = None
+        ticket.origin = None
         ticket.description = REMOVED
         ticket.rating_comment = None
         ticket.anonymised_at = now

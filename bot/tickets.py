@@ -169,15 +169,17 @@ class TicketService:
         description: str,
         contact_phone: Optional[str],
         idempotency_key: Optional[str] = None,
+        origin: Optional[str] = None,
     ) -> Tuple[Ticket, bool]:
-        """File a complaint; returns (ticket, created). A repeated idempotency key returns the first ticket."""
+        """File a complaint; returns (ticket, created). A repeated idempotency key returns the first ticket.
+        `origin`: a pseudonym of the client's address (outage detection counts per source)."""
         description = description_from(description)
         if not description:
             raise InvalidInput("empty complaint description")
         if contact_phone is not None and not is_valid_phone(contact_phone):
             raise InvalidInput("contact phone is not a mainland mobile number")
         try:
-            return self._file(customer, category, description, contact_phone, idempotency_key)
+            return self._file(customer, category, description, contact_phone, idempotency_key, origin)
         except Conflict:
             if not idempotency_key:
                 raise
@@ -201,6 +203,7 @@ class TicketService:
         description: str,
         contact_phone: Optional[str],
         idempotency_key: Optional[str],
+        origin: Optional[str] = None,
     ) -> Tuple[Ticket, bool]:
         with self.db.transaction() as session:
             if idempotency_key:
@@ -236,6 +239,7 @@ class TicketService:
                 idempotency_key=idempotency_key,
                 repeat_of=earlier[0] if earlier else None,
                 repeat_count=len(earlier),
+                origin=origin[:24] if origin else None,
             )
             session.add(row)
             row.events.append(TicketEventRow(at=now, actor=CUSTOMER, kind="created", detail=description))

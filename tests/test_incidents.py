@@ -371,3 +371,35 @@ def test_one_phone_through_fresh_sessions_cannot_open_an_incident(db, tickets, i
     for i in range(4):
         complain(tickets, incidents, 100 + i, f"阳光花园小区手机没信号了（{i}号楼）")
     assert incident_rows(db) and incident_rows(db)[0].status == "open"
+
+
+def test_one_source_cannot_forge_an_outage_with_made_up_phones(db, tickets, incidents, clock):
+    """Review M1: one client (one address) files five complaints, each from a fresh web chat and
+    with a different made-up phone. At most two phones count from one source: no incident. Five
+    sources do open one."""
+    for i in range(5):
+        ticket = tickets.open_complaint(
+            Customer("webchat", f"forger-{i}"), Category.NETWORK, "阳光花园小区手机没信号了", f"1370000{i:04d}",
+            origin="a:forger",
+        )[0]
+        assert not incidents.consider(ticket.number).linked
+        clock.now += timedelta(minutes=1)
+    assert not incident_rows(db)
+    # The same estate reported from three more places: two from the forger plus three real ones.
+    for i in range(3):
+        ticket = tickets.open_complaint(
+            Customer("webchat", f"neighbour-{i}"), Category.NETWORK, "阳光花园没信号", f"1360000{i:04d}",
+            origin=f"a:home-{i}",
+        )[0]
+        outcome = incidents.consider(ticket.number)
+    assert outcome.opened
+
+
+def test_a_telegram_account_is_its_own_source(db, tickets, incidents, clock):
+    """Without an address the channel account is the source: one account with many phones counts two."""
+    for i in range(5):
+        ticket = tickets.open_complaint(
+            Customer("telegram", "4242"), Category.NETWORK, "阳光花园小区手机没信号了", f"1350000{i:04d}"
+        )[0]
+        assert not incidents.consider(ticket.number).linked
+    assert not incident_rows(db)

@@ -76,6 +76,10 @@ class TicketRow(Base):
     incident_id = sa.Column(sa.Integer, sa.ForeignKey("incidents.id", name="fk_tickets_incident"))
     # Personal data removed on the customer's request or by retention: facts stay, identity is gone.
     anonymised_at = sa.Column(UTCDateTime)
+    # Where the complaint came from: a keyed pseudonym of the client's network address
+    # (bot/limits.address_ref), null when the channel account itself is the source (Telegram).
+    # Outage detection counts at most a few phones per source (bot/incidents.py).
+    origin = sa.Column(sa.String(24))
     # Position of the ticket's latest change in commit order (bot/outbox.py): what pulling backends page on.
     change_seq = sa.Column(sa.BigInteger)
 
