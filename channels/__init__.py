@@ -10,9 +10,11 @@ if _os.environ.get("LOG_FORMAT") == "json":
 
 from channels import action_calls as _action_calls  # noqa: E402 - after the logging
 from channels import metrics as _metrics  # noqa: E402
+from channels import nlu_offload as _nlu_offload  # noqa: E402
 from channels import tuning as _tuning  # noqa: E402
 
 _logs.install()
 _tuning.install()
+_nlu_offload.install()  # before metrics, which wraps parse_message
 _metrics.install()
 _action_calls.install()
