@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Protocol, TypeVar
 
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from bot import logs
 from bot.chat_sessions import ChatSessions
@@ -258,24 +258,42 @@ class Hub:
                     message.sender_id, STILL_WORKING if full == "customer" else OVERLOADED
                 )
                 return None
+            unsent = _UNSENT.set([])
             try:
-                if _RASA_COMMANDS.match(message.text or ""):
-                    await message.output_channel.send_text_message(message.sender_id, NO_COMMANDS)
-                    return None
-                if await self.route(customer, message.text or "", message.output_channel):
-                    metrics.routed_to_human()
-                    return None
-                # The bot's reply is checked on its way out: never empty, no repeats (channels/reply_guard.py).
-                guard = ReplyGuard(message.output_channel)
-                message.output_channel = guard
-                result = await on_new_message(message)
-                await guard.finish(message.sender_id)
-                return result
+                result = await self._turn(customer, message, on_new_message)
             finally:
                 self.limits.leave(key)
+                handed = _UNSENT.get() or []
+                _UNSENT.reset(unsent)
+            if handed:
+                # Reached only when the turn completed: its answer is returned now. A turn cut off
+                # before (the client hung up, the process died) leaves the claims to run out, and
+                # the messages come again with the next request.
+                await self.run(self._delivered_all, handed)
+            return result
 
         # Every channel passes here: the place to count turns and give their logs the ids.
         return metrics.observe_turns(handle)
+
+    async def _turn(
+        self, customer: Customer, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Any:
+        if _RASA_COMMANDS.match(message.text or ""):
+            await message.output_channel.send_text_message(message.sender_id, NO_COMMANDS)
+            return None
+        if await self.route(customer, message.text or "", message.output_channel):
+            metrics.routed_to_human()
+            return None
+        # The bot's reply is checked on its way out: never empty, no repeats (channels/reply_guard.py).
+        guard = ReplyGuard(message.output_channel)
+        message.output_channel = guard
+        result = await on_new_message(message)
+        await guard.finish(message.sender_id)
+        return result
+
+    def _delivered_all(self, ids: List[int]) -> None:
+        for message_id in ids:
+            self.handoff.delivered(message_id)
 
     async def route(self, customer: Customer, text: str, output: OutputChannel) -> bool:
         """True when the message belongs to a human conversation (the bot must stay silent)."""
@@ -401,7 +419,13 @@ class Hub:
                     await self.run(self.handoff.unclaim_delivery, message.id)
                     raise
                 # Only now: a process dying before this leaves a claim that runs out, not a lost message.
-                await self.run(self.handoff.delivered, message.id)
+                # A collecting output (REST) sends nothing until the turn's answer is returned: the
+                # message counts as delivered when the turn ends, not when it joined the answer.
+                deferred = _UNSENT.get()
+                if isinstance(output, CollectingOutputChannel) and deferred is not None:
+                    deferred.append(message.id)
+                else:
+                    await self.run(self.handoff.delivered, message.id)
 
     # -- the pump -------------------------------------------------------------------------
 
@@ -479,6 +503,15 @@ class Hub:
             except Exception:  # noqa: BLE001
                 logger.exception("delivery round failed")
             await self.pulse.wait(POLL_SECONDS)
+
+
+# Agent messages a turn put into a collecting output (REST), to be marked delivered when it ends.
+_UNSENT: contextvars.ContextVar[Optional[List[int]]] = contextvars.ContextVar("unsent", default=None)
+
+
+def _cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0 if hasattr(task, "cancelling") else False
 
 
 _hub: Optional[Hub] = None

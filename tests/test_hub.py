@@ -147,6 +147,41 @@ def test_a_flushed_message_is_not_lost_when_the_turn_stops_mid_send(hubs, clock)
     assert asyncio.run(scenario()) == ["客服小王已接入，正在为您服务。"]
 
 
+def test_a_rest_answer_counts_as_delivered_only_when_the_turn_ends(hubs, clock):
+    """REST sends nothing until the turn's answer is returned: an agent message put into that answer
+    by a turn that was then cut off (the client hung up) is handed over again, not lost."""
+    hub, _ = hubs
+    hub.handoff.clock = clock
+    wang = agent_on(hub)
+    alice = Customer("rest", "alice")
+    session = hub.handoff.request(alice, "转人工").session
+    hub.handoff.accept(wang, session.id)
+    hub.handoff.close(wang, session.id)  # the bot answers again; the agent's messages still wait
+
+    async def hangs_up(message):
+        raise asyncio.CancelledError
+
+    async def answers(message):
+        await message.output_channel.send_text_message(message.sender_id, "好的")
+
+    async def scenario():
+        cut = CollectingOutputChannel()
+        with pytest.raises(asyncio.CancelledError):
+            await hub.gated(hangs_up)(UserMessage("在吗", cut, "alice", input_channel="rest"))
+        assert any("小王" in m["text"] for m in cut.messages)  # in the answer that was never returned
+        clock.now += DELIVERY_LEASE + timedelta(seconds=1)
+        first = CollectingOutputChannel()
+        await hub.gated(answers)(UserMessage("在吗", first, "alice", input_channel="rest"))
+        clock.now += DELIVERY_LEASE * 2
+        second = CollectingOutputChannel()
+        await hub.gated(answers)(UserMessage("在吗", second, "alice", input_channel="rest"))
+        return [m["text"] for m in first.messages], [m["text"] for m in second.messages]
+
+    first, second = asyncio.run(scenario())
+    assert any("小王" in t for t in first), first
+    assert not any("小王" in t for t in second), second
+
+
 def test_customers_who_are_away_do_not_block_those_who_are_here(hubs):
     hub, _ = hubs
     courier = RecordingCourier("webchat", {"here"})
