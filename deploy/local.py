@@ -53,9 +53,13 @@ def postgres_binaries() -> Optional[Path]:
 
 
 class LocalPostgres:
-    """A PostgreSQL cluster in a folder of ours, listening on loopback only (trust auth there)."""
+    """A PostgreSQL cluster in a folder of ours, listening on loopback only.
 
-    def __init__(self, directory: Path, port: int, fsync: bool = True) -> None:
+    With a password, TCP connections must give it (scram-sha-256): any local user could otherwise
+    connect as the superuser (review L10). The Unix socket stays trusted: it lives in our own folder,
+    which only the postgres user can reach."""
+
+    def __init__(self, directory: Path, port: int, fsync: bool = True, password: Optional[str] = None) -> None:
         binaries = postgres_binaries()
         if binaries is None:
             raise SystemExit("PostgreSQL server binaries not found: run scripts/system-deps.sh (as root)")
@@ -63,6 +67,7 @@ class LocalPostgres:
         self.dir = directory
         self.port = port
         self.fsync = fsync
+        self.password = password
 
     @property
     def data(self) -> Path:
@@ -82,15 +87,42 @@ class LocalPostgres:
                 raise SystemExit(f"the postgres system user cannot reach {self.dir} (a parent folder is private): "
                                  "set PROD_DIR to a folder it can reach, e.g. PROD_DIR=/var/tmp/intake-prod")
         if not (self.data / "PG_VERSION").exists():
-            self._run([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
+            self._initdb()
+        elif self.password and "trust" in self._host_rules():
+            print(f"note: the PostgreSQL cluster in {self.data} was made without a password (trust); "
+                  "remove that folder to have one made with password authentication", file=sys.stderr)
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=300"
         if not self.fsync:
             options += " -c fsync=off -c synchronous_commit=off"
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", "-t", "60",
                    "-l", str(self.dir / "server.log"), "start"])
 
+    def _initdb(self) -> None:
+        command = [str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-E", "UTF8"]
+        if not self.password:
+            self._run(command + ["--auth=trust"])
+            return
+        secret = self.dir / "initdb-password"
+        fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(self.password)
+        if os.geteuid() == 0:
+            shutil.chown(secret, "postgres", "postgres")
+        try:
+            self._run(command + ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={secret}"])
+        finally:
+            secret.unlink()
+
+    def _host_rules(self) -> str:
+        try:
+            return "\n".join(line for line in (self.data / "pg_hba.conf").read_text().splitlines()
+                             if line.startswith("host"))
+        except OSError:
+            return ""
+
     def url(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        login = f"postgres:{self.password}" if self.password else "postgres"
+        return f"postgresql://{login}@127.0.0.1:{self.port}/{database}"
 
     def ensure_database(self, name: str) -> str:
         import psycopg2
@@ -220,7 +252,11 @@ class ProductionStack:
     def _log_id_key(self) -> str:
         """A random key kept in the work folder (mode 600): the same pseudonyms in every process and
         across restarts, since the logs there are appended to, and never the public built-in key."""
-        path = self.workdir / "log-id-key"
+        return self._secret("log-id-key")
+
+    def _secret(self, name: str) -> str:
+        """A random secret of this installation, made once and kept in the work folder (mode 600)."""
+        path = self.workdir / name
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as out:
@@ -231,7 +267,8 @@ class ProductionStack:
         tickets, tracker = self.env.get("DATABASE_URL", ""), self.env.get("TRACKER_STORE_URL", "")
         if not (tickets.startswith("postgresql") and tracker.startswith("postgresql")):
             port = int(self.env.get("PG_PORT") or 0) or free_port()
-            self.postgres = LocalPostgres(self.workdir / "postgres", port, fsync=self.durable)
+            self.postgres = LocalPostgres(self.workdir / "postgres", port, fsync=self.durable,
+                                          password=self._secret("postgres-password"))
             self.postgres.start()
             self.env["DATABASE_URL"] = self.postgres.ensure_database("intake")
             self.env["TRACKER_STORE_URL"] = self.postgres.ensure_database("rasa_tracker")
@@ -242,11 +279,17 @@ class ProductionStack:
             port = int(self.env.get("LOCAL_REDIS_PORT") or 0) or free_port()
             log = open(self.workdir / "logs" / "redis.log", "ab")
             # Redis holds only locks and wake-up notes: nothing to persist.
+            # A password, so that other local users cannot take the conversation locks (review L10);
+            # given in a config read from stdin, never on the command line where `ps` shows it.
+            password = self._secret("redis-password")
             self.redis = subprocess.Popen(
-                [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                [binary, "-", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                  "--dir", str(self.workdir), "--maxclients", "2000"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            self.env.update(REDIS_URL=f"redis://127.0.0.1:{port}/0", REDIS_HOST="127.0.0.1", REDIS_PORT=str(port))
+                stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.redis.stdin.write(f"requirepass {password}\n".encode())
+            self.redis.stdin.close()
+            self.env.update(REDIS_URL=f"redis://:{password}@127.0.0.1:{port}/0", REDIS_HOST="127.0.0.1",
+                            REDIS_PORT=str(port), REDIS_PASSWORD=password)
             _wait_for_port(port, self.redis, "redis-server")
 
     def _spawn(self, name: str, args: List[str], ready_url: str) -> None:

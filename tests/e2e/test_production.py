@@ -85,6 +85,28 @@ def test_every_process_is_ready_and_nginx_balances(production):
     assert len(served) == 2, served  # least_conn over two idle processes alternates
 
 
+def test_the_local_servers_want_a_password(production):
+    """Review L10: other local users cannot log in to the local PostgreSQL as its superuser, nor
+    take Redis's conversation locks."""
+    from urllib.parse import urlsplit
+
+    import psycopg2
+    import redis
+
+    database = urlsplit(production.env["DATABASE_URL"])
+    assert database.password and len(database.password) >= 32
+    with pytest.raises(psycopg2.OperationalError):
+        psycopg2.connect(host="127.0.0.1", port=database.port, user="postgres", dbname="intake",
+                         password="wrong", connect_timeout=5)
+    psycopg2.connect(production.env["DATABASE_URL"]).close()
+    locks = urlsplit(production.env["REDIS_URL"])
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(host="127.0.0.1", port=locks.port, socket_timeout=5).ping()
+    assert redis.Redis.from_url(production.env["REDIS_URL"], socket_timeout=5).ping()
+    for name in ("postgres-password", "redis-password"):
+        assert (production.workdir / name).stat().st_mode & 0o077 == 0
+
+
 def test_a_conversation_continues_on_the_other_process(production, store):
     sender = uuid.uuid4().hex
     first, _ = say(production.rasa_url(0), sender, "家里宽带这两天老是断网，晚上根本没法用")
