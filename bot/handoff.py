@@ -843,24 +843,31 @@ class HandoffService:
         reason = (reason or "").strip()[:255]
         if not reason:
             raise InvalidInput("an escalation needs a reason")
-        now = self.clock()
-        with self.db.transaction() as session:
-            row = self._session_row(session, session_id)
-            if row.status != SessionStatus.ACTIVE.value:
-                raise WrongState(f"session {row.id} is {row.status}, not active")
-            if not (viewer.is_supervisor or viewer.username in (row.agent, row.owner)):
-                raise Forbidden("only the agent, the responsible owner or a supervisor escalates")
-            row.escalated_at = row.escalated_at or now
-            row.updated_at = now
-            numbers = [t.number for t in self._customer_tickets(session, Customer(row.channel, row.channel_user_id))]
-            self._event(session, row.id, "escalated", viewer.username, reason)
-            snapshot = self._snapshot(session, row)
-        # Each open ticket of the customer goes to the supervisors' escalation queue.
         from bot.lifecycle import Escalations
 
         escalations = Escalations(self.db, self.clock)
-        for number in numbers:
-            escalations.request(number, "agent", viewer.username, reason)
+        for attempt in range(2):
+            now = self.clock()
+            try:
+                # One transaction: the session and every open ticket of the customer in the
+                # supervisors' queue, or none of it (a failure part-way left a partial escalation).
+                with self.db.transaction() as session:
+                    row = self._session_row(session, session_id)
+                    if row.status != SessionStatus.ACTIVE.value:
+                        raise WrongState(f"session {row.id} is {row.status}, not active")
+                    if not (viewer.is_supervisor or viewer.username in (row.agent, row.owner)):
+                        raise Forbidden("only the agent, the responsible owner or a supervisor escalates")
+                    row.escalated_at = row.escalated_at or now
+                    row.updated_at = now
+                    customer = Customer(row.channel, row.channel_user_id)
+                    for ticket in self._customer_tickets(session, customer):
+                        escalations.request_in(session, ticket.number, "agent", viewer.username, reason, now)
+                    self._event(session, row.id, "escalated", viewer.username, reason)
+                    snapshot = self._snapshot(session, row)
+                break
+            except Conflict:
+                if attempt:  # a concurrent request for one of the tickets committed first: once more
+                    raise
         self._changed()
         return snapshot
 

@@ -318,26 +318,8 @@ class Escalations:
         now = self.clock()
         try:
             with self.db.transaction() as session:
-                ticket = session.execute(
-                    sa.select(TicketRow).where(TicketRow.number == canonical).with_for_update()
-                ).scalar_one_or_none()
-                if ticket is None:
-                    raise NotFound(number)
-                pending = self._pending_of(session, ticket)
-                if pending is not None:
-                    return Escalation.from_row(pending), False
-                if not Status(ticket.status).is_open:
-                    raise WrongState(f"ticket {ticket.number} is {ticket.status}")
-                row = EscalationRow(
-                    ticket=ticket, source=source, requested_by=requested_by[:64], reason=reason, status="pending",
-                    requested_at=now,
-                )
-                session.add(row)
-                _event(ticket, now, requested_by[:64], "escalation_requested", f"（{source}）{reason}")
-                _feed(session, now, "escalation_requested", requested_by, ticket.number)
-                notice(session, _customer(ticket), ESCALATION_REQUESTED_TEXT.format(number=ticket.number), (), now)
-                session.flush()
-                return Escalation.from_row(row), True
+                row, created = self.request_in(session, canonical, source, requested_by, reason, now)
+                return Escalation.from_row(row), created
         except Conflict:  # a concurrent request for the same ticket committed first
             with self.db.transaction() as session:
                 ticket = session.execute(sa.select(TicketRow).where(TicketRow.number == canonical)).scalar_one()
@@ -345,6 +327,32 @@ class Escalations:
                 if pending is None:  # and was decided in the meantime
                     raise WrongState(f"escalation of {ticket.number} was just decided")
                 return Escalation.from_row(pending), False
+
+    def request_in(
+        self, session: Session, number: str, source: str, requested_by: str, reason: str, now: datetime
+    ) -> Tuple[EscalationRow, bool]:
+        """`request` inside the caller's transaction (one that escalates several tickets at once
+        commits all of them or none); the caller checked `source` and canonicalised `number`."""
+        ticket = session.execute(
+            sa.select(TicketRow).where(TicketRow.number == number).with_for_update()
+        ).scalar_one_or_none()
+        if ticket is None:
+            raise NotFound(number)
+        pending = self._pending_of(session, ticket)
+        if pending is not None:
+            return pending, False
+        if not Status(ticket.status).is_open:
+            raise WrongState(f"ticket {ticket.number} is {ticket.status}")
+        row = EscalationRow(
+            ticket=ticket, source=source, requested_by=requested_by[:64], reason=reason, status="pending",
+            requested_at=now,
+        )
+        session.add(row)
+        _event(ticket, now, requested_by[:64], "escalation_requested", f"（{source}）{reason}")
+        _feed(session, now, "escalation_requested", requested_by, ticket.number)
+        notice(session, _customer(ticket), ESCALATION_REQUESTED_TEXT.format(number=ticket.number), (), now)
+        session.flush()
+        return row, True
 
     def pending(self, viewer: StaffMember) -> List[Escalation]:
         if not viewer.is_supervisor:

@@ -306,6 +306,36 @@ def test_escalation_keeps_the_agent_responsible(handoff, staff, tickets, alice):
     assert tickets.get(alice, ticket.number).events[-1].kind == "escalation_requested"  # to the supervisors' queue
 
 
+def test_an_escalation_is_all_or_nothing(handoff, staff, tickets, alice, monkeypatch):
+    """Review L12: the session and each of the customer's tickets used to be escalated in separate
+    transactions, so a failure part-way left half an escalation. Now nothing is kept."""
+    from bot.errors import StoreUnavailable
+    from bot.lifecycle import Escalations
+
+    wang = login(staff, "wang")
+    first = complaint(tickets, alice)
+    second = tickets.open_complaint(alice, Category.BILLING, "这个月话费多扣了五十块", "13812345678")[0]
+    session = handoff.request(alice, "转人工", first).session
+    handoff.accept(wang, session.id)
+    original, calls = Escalations.request_in, []
+
+    def fails_on_the_second(self, *args, **kwargs):
+        calls.append(args[1])
+        if len(calls) == 2:
+            raise StoreUnavailable("OperationalError")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Escalations, "request_in", fails_on_the_second)
+    with pytest.raises(StoreUnavailable):
+        handoff.escalate(wang, session.id, "客户要求赔偿，超出权限")
+    assert handoff.detail(wang, session.id)[0].escalated_at is None
+    for number in (first.number, second.number):
+        assert tickets.get(alice, number).events[-1].kind != "escalation_requested"
+    monkeypatch.setattr(Escalations, "request_in", original)
+    handoff.escalate(wang, session.id, "客户要求赔偿，超出权限")  # the retry does all of it
+    assert all(tickets.get(alice, n).events[-1].kind == "escalation_requested" for n in (first.number, second.number))
+
+
 def test_feed_reports_changes_in_order(handoff, staff, tickets, alice):
     start = handoff.latest_event_id()
     wang = login(staff, "wang")
