@@ -271,7 +271,7 @@ def socketio(run: str) -> List[Case]:
         ("unknown_sid_get", "GET", base + "?EIO=4&transport=polling&sid=nope", (), None),
         ("unknown_sid_post", "POST", base + "?EIO=4&transport=polling&sid=nope", (), b"40"),
         ("sid_sql", "GET", base + "?EIO=4&transport=polling&sid=%27%20OR%201%3D1--", (), None),
-        ("forged_origin", "GET", base + "?EIO=4&transport=polling", (("Origin", "https://evil.example"),), None),
+        ("forged_origin", "GET", base + "?EIO=4&transport=polling", (("Origin", "https://example.org"),), None),
         ("null_origin", "GET", base + "?EIO=4&transport=polling", (("Origin", "null"),), None),
         ("oversized_packet", "POST", base + "?EIO=4&transport=polling&sid={sid}", (),
          b'42["user_uttered",{"message":"' + b"x" * 2_000_000 + b'"}]'),

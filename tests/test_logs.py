@@ -55,7 +55,7 @@ def test_the_production_profile_refuses_the_built_in_pseudonym_key(monkeypatch):
 
 def test_neither_server_starts_in_production_with_the_built_in_pseudonym_key(monkeypatch, tmp_path):
     monkeypatch.setenv("LOG_FORMAT", "json")
-    monkeypatch.setenv("PRIVACY_DETAILS_URL", "https://bot.example.com/chat/privacy")
+    monkeypatch.setenv("PRIVACY_DETAILS_URL", "https://example.com/chat/privacy")
     monkeypatch.delenv("LOG_ID_KEY", raising=False)
     with pytest.raises(ValueError, match="LOG_ID_KEY"):
         Hub.from_env()  # the Rasa process builds its hub while loading the channels

@@ -330,18 +330,18 @@ def test_only_http_backends_with_an_unpublished_secret_are_accepted(caplog):
 
     import pytest
 
-    for url in ("file:///etc/passwd", "ftp://backend.example.com/events", "gopher://x", "https:///events", "backend:8099"):
+    for url in ("file:///etc/passwd", "ftp://example.com/events", "gopher://x", "https:///events", "backend:8099"):
         with pytest.raises(ValueError, match="BACKEND_URL"):
             Settings(url, SECRET)
     with pytest.raises(ValueError, match="README"):
-        Settings("https://backend.example.com/events", "dev-secret-change-me-please")
+        Settings("https://example.com/events", "dev-secret-change-me-please")
     with pytest.raises(ValueError, match="16"):
-        Settings("https://backend.example.com/events", "short")
+        Settings("https://example.com/events", "short")
     with caplog.at_level(logging.WARNING, logger="bot.urls"):
-        Settings("https://backend.example.com/events", SECRET)
+        Settings("https://example.com/events", SECRET)
         Settings("http://127.0.0.1:8099/events", SECRET)  # the demo receiver on this machine
         assert not caplog.records
-        Settings("http://backend.example.com/events", SECRET)  # allowed on a trusted network, but said
+        Settings("http://example.com/events", SECRET)  # allowed on a trusted network, but said
     assert "unencrypted" in caplog.text
 
 

@@ -331,7 +331,7 @@ def test_the_production_profile_does_not_start_without_the_privacy_details_addre
     monkeypatch.delenv("PRIVACY_DETAILS_URL", raising=False)
     with pytest.raises(ValueError, match="PRIVACY_DETAILS_URL"):
         Hub.from_env()  # else every first-contact notice would link to localhost
-    monkeypatch.setenv("PRIVACY_DETAILS_URL", "https://bot.example.com/chat/privacy")
+    monkeypatch.setenv("PRIVACY_DETAILS_URL", "https://example.com/chat/privacy")
     check_details_url()
     monkeypatch.setenv("LOG_FORMAT", "text")  # the embedded profile: the page next to its web chat
     monkeypatch.delenv("PRIVACY_DETAILS_URL")
