@@ -2,9 +2,9 @@
 
 Why: the NLU pipeline (Jieba, the character and word vectorizers, two linear models) is plain CPU
 work that Rasa 3.6 runs inside ``MessageProcessor.parse_message``, on the one event loop every
-customer of the process shares. A 20-character message takes about 8 ms, but the 5,000 characters a
-customer may send take about 120 ms, and while they are parsed no other customer's message, agent
-console request or delivery moves (issue 14, item 1). In a thread the loop keeps serving: the GIL is
+customer of the process shares. A short message takes a few milliseconds, but the 5,000 characters
+a customer may send take 45 ms here (120 ms with debug logging), and while they are parsed no other
+customer's message, agent console request or delivery moves (issue 14, item 1). In a thread the loop keeps serving: the GIL is
 handed over every few milliseconds, so other requests are delayed by a switch interval, not by the
 whole parse. The graph's components keep no per-message state, so parses may run side by side.
 

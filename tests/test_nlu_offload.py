@@ -24,34 +24,37 @@ def long_message() -> str:
 
 
 def test_a_long_parse_does_not_stop_the_loop(agent):
-    """Without the offload the loop is blocked for the whole parse (~120 ms for 5,000 characters);
-    with it, other coroutines keep running every few milliseconds."""
+    """Without the offload the loop stands still for a whole parse (~45 ms for 5,000 characters
+    here): a coroutine waking every 2 ms gets no turn until it ends. With it, that coroutine keeps
+    running during the parse. Counted in turns, not milliseconds, so the speed of the machine does
+    not decide the outcome."""
     from channels import nlu_offload
 
     assert nlu_offload._installed
+    text = long_message()
 
     async def scenario():
-        gaps = []
+        ticks = 0
         done = asyncio.Event()
 
         async def ticker():
-            last = time.perf_counter()
+            nonlocal ticks
             while not done.is_set():
                 await asyncio.sleep(0.002)
-                now = time.perf_counter()
-                gaps.append(now - last)
-                last = now
+                ticks += 1
 
         tick = asyncio.create_task(ticker())
         await asyncio.sleep(0.01)
-        started = time.perf_counter()
-        parsed = await asyncio.gather(*(agent.parse_message(long_message()) for _ in range(3)))
-        spent = time.perf_counter() - started
+        during = []
+        for _ in range(3):  # one at a time, as one customer sends them
+            before, started = ticks, time.perf_counter()
+            parsed = await agent.parse_message(text)
+            during.append((ticks - before, time.perf_counter() - started))
+            assert parsed["intent"]["name"]
         done.set()
         await tick
-        return parsed, spent, max(gaps)
+        return during
 
-    parsed, spent, longest_gap = asyncio.run(scenario())
-    assert all(p["intent"]["name"] for p in parsed)
-    assert spent > 0.05, "the parse was too quick to show anything"
-    assert longest_gap < spent / 3, (longest_gap, spent)
+    during = asyncio.run(scenario())
+    assert all(spent > 0.02 for _, spent in during), during  # long enough to show anything
+    assert min(turns for turns, _ in during) >= 3, during
