@@ -8,7 +8,8 @@ millisecond, and give probabilities the fallback and clarification thresholds ca
 
 Features (`TextFeatures`): TF-IDF (sublinear) of character 1–3-grams of the text, which carry typos,
 homophones and words Jieba splits badly, plus word 1–2-grams of the Jieba tokens the pipeline's
-tokenizer already made. Classifier: one-vs-rest logistic regression (liblinear), balanced classes.
+tokenizer already made, plus the pinyin of those tokens and of the text's syllables (pypinyin), so
+that a sound-alike written with other characters reads like the word that was meant. Classifier: one-vs-rest logistic regression (liblinear), balanced classes.
 
 * `LinearIntentClassifier` sets the intent and its ranking, like any Rasa intent classifier.
 * `LinearResponseSelector` picks the FAQ answer (`consult/<topic>`) and writes it where Rasa's own
@@ -64,6 +65,30 @@ def word_ngrams(packed: str) -> List[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
 
 
+def pinyin_words(packed: str) -> List[str]:
+    """Analyzer of the sound-alike vectorizer: the pinyin (no tones) of each token, unigrams and bigrams.
+
+    Speech recognition and pinyin input methods replace a word by another one that sounds the same
+    (刘亮 for 流量, 款待 for 宽带, 斜号转网 for 携号转网); the characters differ but the pinyin does not.
+    """
+    from pypinyin import Style, lazy_pinyin
+
+    raw = packed.split(_SEPARATOR, 1)[1] if _SEPARATOR in packed else ""
+    sounds = ["".join(lazy_pinyin(t, style=Style.NORMAL)).lower() for t in raw.split(_TOKEN) if t.strip()]
+    return [f"p:{s}" for s in sounds] + [f"p:{a} {b}" for a, b in zip(sounds, sounds[1:])]
+
+
+def pinyin_syllables(packed: str) -> List[str]:
+    """Analyzer of the syllable vectorizer: pinyin syllables of the text and their bigrams.
+
+    Unlike `pinyin_words` this does not depend on where Jieba cut a misspelt word.
+    """
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = lazy_pinyin(text_part(packed), style=Style.NORMAL, errors="ignore")
+    return [f"s:{s}" for s in syllables] + [f"s:{a}_{b}" for a, b in zip(syllables, syllables[1:])]
+
+
 def build_model(c: float) -> Any:
     """The feature union and classifier (built at training time; sklearn is imported lazily)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -73,6 +98,8 @@ def build_model(c: float) -> Any:
     features = make_union(
         TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), preprocessor=text_part, sublinear_tf=True),
         TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True),
+        TfidfVectorizer(analyzer=pinyin_words, sublinear_tf=True),
+        TfidfVectorizer(analyzer=pinyin_syllables, sublinear_tf=True),
     )
     return make_pipeline(features, LogisticRegression(C=c, solver="liblinear", class_weight="balanced"))
 
