@@ -74,7 +74,10 @@ def pinyin_words(packed: str) -> List[str]:
     from pypinyin import Style, lazy_pinyin
 
     raw = packed.split(_SEPARATOR, 1)[1] if _SEPARATOR in packed else ""
-    sounds = ["".join(lazy_pinyin(t, style=Style.NORMAL)).lower() for t in raw.split(_TOKEN) if t.strip()]
+    # Tokens without a Chinese character (latin, digits, emoji) have no sound to add: the word
+    # vectorizer has them already.
+    sounds = ["".join(lazy_pinyin(t, style=Style.NORMAL, errors="ignore")).lower() for t in raw.split(_TOKEN)]
+    sounds = [s for s in sounds if s]
     return [f"p:{s}" for s in sounds] + [f"p:{a} {b}" for a, b in zip(sounds, sounds[1:])]
 
 

@@ -61,7 +61,7 @@ def test_other_messages_skip_the_response_selector(agent):
     assert "consult" not in parsed.get("response_selector", {})
 
 
-@pytest.mark.parametrize("text", ["нет", "Привет", "😡😡", "ไม่ใช่"])
+@pytest.mark.parametrize("text", ["нет", "Привет", "ไม่ใช่", "Ｑｗｅｒｔｙ"])
 def test_text_the_model_has_no_features_for_falls_back(agent, text):
     """A message with nothing the model knows is not read as its most common class (it was "affirm",
     which confirmed a complaint on "нет")."""
@@ -69,3 +69,13 @@ def test_text_the_model_has_no_features_for_falls_back(agent, text):
 
     parsed = asyncio.run(agent.parse_message(text))
     assert parsed["intent"]["name"] == "nlu_fallback", parsed["intent"]
+
+
+@pytest.mark.parametrize("text", ["😡😡", "😭😭😭", "🙂"])
+def test_a_bare_mood_emoji_is_neither_an_answer_nor_a_complaint(agent, text):
+    """Emoji are known to the model (customers add them to real messages), so a bare one may be read
+    as off-topic; it must not confirm, cancel or file anything."""
+    import asyncio
+
+    parsed = asyncio.run(agent.parse_message(text))
+    assert parsed["intent"]["name"] in {"nlu_fallback", "out_of_scope"}, parsed["intent"]
