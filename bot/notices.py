@@ -11,10 +11,10 @@ from typing import Dict, Sequence
 
 from sqlalchemy.orm import Session
 
+from bot.customers import ANONYMISED_PREFIX, Customer
 from bot.storage.models import HandoffMessageRow
-from bot.tickets import Customer
 
-ANONYMISED_PREFIX = "anon-"
+__all__ = ["ANONYMISED_PREFIX", "notice"]
 
 
 def notice(
