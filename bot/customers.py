@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.errors import InvalidInput
 
-# A customer whose data was deleted keeps an ``anon-`` token as user id (bot/privacy.py).
+# A customer whose data was deleted keeps an ``anon-`` token as user id (`bot.privacy`).
 ANONYMISED_PREFIX = "anon-"
 
 

@@ -184,7 +184,7 @@ class TicketService:
         """Tickets whose latest change has a position after `cursor`, in commit order (for backends that pull).
 
         A page's last ticket's `change_seq` is the next page's cursor. Positions are handed out as
-        transactions commit (bot/outbox.py), so a change committed late still comes after the cursor
+        transactions commit (bot/storage/capture.py), so a change committed late still comes after the cursor
         a backend already holds; `since` narrows a first page to changes at or after a time."""
         condition = TicketRow.change_seq > cursor
         if since is not None:
