@@ -10,12 +10,12 @@ are logged as `bot.logs.conversation_ref`) or in what backends receive (`backend
 
 from __future__ import annotations
 
-import hashlib
 import os
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional
 
+from bot.customers import backend_customer_id  # noqa: F401  (moved; importers keep this path)
 from bot.errors import Conflict
 from bot.storage.database import Database
 from bot.storage.models import ChatSessionRow
@@ -91,14 +91,3 @@ class ChatSessions:
                 (ChatSessionRow.last_seen_at < cutoff) | (ChatSessionRow.ended_at < cutoff)
             )
             return query.delete(synchronize_session=False)
-
-
-def backend_customer_id(channel: str, user_id: str) -> str:
-    """What the operator's backend is told about the customer: a web chat id is a credential, so it
-    gets a stable keyed pseudonym of it ("w:" and 24 hex digits); other channels' ids are account
-    numbers the backend may need to reach the customer, and are passed as they are."""
-    if channel != "webchat":
-        return user_id
-    key = os.environ.get("LOG_ID_KEY", "intake-logs").encode()[:64]
-    digest = hashlib.blake2b(user_id.encode(), digest_size=12, key=key, person=b"backend-id")
-    return "w:" + digest.hexdigest()

@@ -7,6 +7,7 @@
      ├── Conflict            a concurrent write got there first (e.g. the same idempotency key)
      │    ├── Taken          another agent already holds the session
      │    └── WrongState     the session or ticket is not in a state that allows this (e.g. already ended)
+     │         └── CustomerInChat   a customer's data is not deleted while an agent is talking to them
      ├── Unauthenticated     no valid staff credentials or token
      │    └── RateLimited    too many failed logins; try again later
      ├── Forbidden           the staff member may not do this (not their session, not a supervisor)
@@ -55,6 +56,10 @@ class Taken(Conflict):
 
 class WrongState(Conflict):
     """The object moved on (ended, taken, released) before this request arrived."""
+
+
+class CustomerInChat(WrongState):
+    """A customer's data is not deleted while an agent is talking to them."""
 
 
 class Unauthenticated(IntakeError):

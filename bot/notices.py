@@ -11,17 +11,17 @@ from typing import Dict, Sequence
 
 from sqlalchemy.orm import Session
 
+from bot.customers import ANONYMISED_PREFIX, Customer
 from bot.storage.models import HandoffMessageRow
-from bot.tickets import Customer
 
-ANONYMISED_PREFIX = "anon-"
+__all__ = ["ANONYMISED_PREFIX", "notice"]
 
 
 def notice(
     session: Session, customer: Customer, text: str, buttons: Sequence[Dict[str, str]], now: datetime
 ) -> HandoffMessageRow:
     """Queue a message for the customer inside the caller's transaction. A customer whose data was
-    deleted (an ``anon-`` token, see bot/privacy.py) cannot be reached: the row is kept as a record only."""
+    deleted (an ``anon-`` token, see `bot.privacy`) cannot be reached: the row is kept as a record only."""
     reachable = not customer.user_id.startswith(ANONYMISED_PREFIX)
     row = HandoffMessageRow(
         session_id=None,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot.categories import Category
 from bot.errors import Forbidden, InvalidInput, WrongState
-from bot.incident_rules import DEFAULT_RULES, RuleBook
+from bot.incidents.rules import DEFAULT_RULES, RuleBook
 from bot.incidents import IncidentService
 from bot.staff import Role, StaffService
 from bot.storage.models import HandoffEventRow, HandoffMessageRow, IncidentRow, OutboxEventRow, TicketRow

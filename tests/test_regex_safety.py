@@ -24,10 +24,11 @@ BUDGET_SECONDS = 0.050
 def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
     """(name, compiled pattern) for every regex that reads what customers or agents write."""
     from actions import complaint, handoff
-    from bot import answers, escalation, handoff as handoff_domain, lifecycle, logs, severity, text, ticket_numbers
+    from bot import answers, escalation, handoff as handoff_domain, logs, severity, text, ticket_numbers
+    from bot.lifecycle import survey as lifecycle
     import yaml
 
-    from bot.incident_rules import DEFAULT_RULES, Rules
+    from bot.incidents.rules import DEFAULT_RULES, Rules
 
     found: List[Tuple[str, re.Pattern]] = []
 

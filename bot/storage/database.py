@@ -19,6 +19,7 @@ from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import Conflict, StoreUnavailable
+from bot.storage.capture import capture
 
 logger = logging.getLogger(__name__)
 # Alembic 1.19 announces each of its plugins at INFO on every migration run.
@@ -92,9 +93,7 @@ class Database:
         self.engine = create_engine(url)
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False, future=True)
         # Every ticket event also becomes an outbox event for the backend, in the same transaction.
-        from bot import outbox
-
-        outbox.capture(self._sessions)
+        capture(self._sessions)
 
     @classmethod
     def from_env(cls) -> "Database":
@@ -102,6 +101,8 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (safe to call on every start)."""
+        # Alembic is imported here, not at the top: only the process that migrates needs it, and
+        # every other one (action server, CLI, tests) would pay its import time on start.
         from alembic import command
         from alembic.config import Config
 

@@ -12,7 +12,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from bot.incident_rules import DEFAULT_RULES, RuleBook
+from bot.incidents.rules import DEFAULT_RULES, RuleBook
 from bot.staff import Role
 from bot.storage.database import Database
 from bot.storage.models import EscalationRow, HandoffEventRow, HandoffMessageRow, HandoffSessionRow, IncidentRow, TicketRow

@@ -6,157 +6,34 @@ so a failure never leaves half a ticket behind. Customers only ever see their ow
 
 from __future__ import annotations
 
-import enum
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, List, Optional, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot import deadlines, severity as severity_rules, ticket_numbers
-from bot.categories import Category, Department
+from bot.categories import Category
+from bot.clock import utcnow
+from bot.customers import Customer
 from bot.errors import Conflict, InvalidInput, NotFound, NotOwner
 from bot.severity import Assessment, Severity
 from bot.storage.database import Database
 from bot.storage.models import PendingEvidenceRow, TicketEventRow, TicketRow
-from bot.text import description_from, is_valid_phone, mask_phone
+from bot.text import description_from, is_valid_phone
+from bot.tickets.model import BOT, CUSTOMER, OPEN_STATUSES, Status, Ticket
+from bot.tickets.resolution import resolve_row
+from bot.tickets.rows import assign_row, find_row, latest_open_row, move_row, raise_severity_row
 
 logger = logging.getLogger(__name__)
 
 REPEAT_WINDOW = timedelta(days=30)
 EVIDENCE_HOLD = timedelta(days=1)
-CUSTOMER = "customer"
-BOT = "bot"
-
-
-class Status(str, enum.Enum):
-    NEW = "new"
-    ASSIGNED = "assigned"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    REOPENED = "reopened"
-
-    @property
-    def label(self) -> str:
-        return _STATUS_LABELS[self]
-
-    @property
-    def is_open(self) -> bool:
-        return self in OPEN_STATUSES
-
-
-OPEN_STATUSES = frozenset({Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED})
-
-# The lifecycle: new -> assigned -> in_progress -> resolved -> closed, and reopened from resolved or closed.
-TRANSITIONS = {
-    Status.NEW: {Status.ASSIGNED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED},
-    Status.ASSIGNED: {Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED},
-    Status.IN_PROGRESS: {Status.RESOLVED},
-    Status.RESOLVED: {Status.CLOSED, Status.REOPENED},
-    Status.CLOSED: {Status.REOPENED},
-    Status.REOPENED: {Status.ASSIGNED, Status.IN_PROGRESS, Status.RESOLVED},
-}
-
-_STATUS_LABELS = {
-    Status.NEW: "已受理，待处理",
-    Status.ASSIGNED: "已派单",
-    Status.IN_PROGRESS: "处理中",
-    Status.RESOLVED: "已解决",
-    Status.CLOSED: "已关闭",
-    Status.REOPENED: "重新处理中",
-}
-
-
-@dataclass(frozen=True)
-class Customer:
-    """A customer as a channel knows them."""
-
-    channel: str
-    user_id: str
-
-    def __post_init__(self) -> None:
-        if not self.channel or not self.user_id:
-            raise InvalidInput("customer needs a channel and a user id")
-
-
-@dataclass(frozen=True)
-class Event:
-    at: datetime
-    actor: str
-    kind: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """A snapshot of a ticket, safe to hand to adapters."""
-
-    number: str
-    customer: Customer
-    contact_phone: Optional[str]
-    category: Category
-    severity: Severity
-    severity_reason: str
-    department: Department
-    responsible: Optional[str]
-    status: Status
-    description: str
-    created_at: datetime
-    response_due: datetime
-    resolve_due: datetime
-    human_requested_at: Optional[datetime]
-    events: Tuple[Event, ...]
-    progress_due: Optional[datetime] = None
-    updated_at: Optional[datetime] = None
-    repeat_of: Optional[str] = None
-    repeat_count: int = 0
-    escalation_level: int = 0
-    handler: Optional[str] = None
-    rating: Optional[int] = None
-    change_seq: Optional[int] = None  # position of the latest change in commit order (pull API cursor)
-
-    @property
-    def masked_phone(self) -> str:
-        return mask_phone(self.contact_phone or "")
-
-    @classmethod
-    def from_row(cls, row: TicketRow) -> "Ticket":
-        return cls(
-            number=row.number,
-            customer=Customer(row.channel, row.channel_user_id),
-            contact_phone=row.contact_phone,
-            category=Category(row.category),
-            severity=Severity(row.severity),
-            severity_reason=row.severity_reason,
-            department=Department(row.department),
-            responsible=row.responsible,
-            status=Status(row.status),
-            description=row.description,
-            created_at=row.created_at,
-            response_due=row.response_due,
-            resolve_due=row.resolve_due,
-            human_requested_at=row.human_requested_at,
-            events=tuple(Event(e.at, e.actor, e.kind, e.detail) for e in row.events),
-            progress_due=row.progress_due,
-            updated_at=row.updated_at,
-            repeat_of=row.repeat_of,
-            repeat_count=row.repeat_count or 0,
-            escalation_level=row.escalation_level or 0,
-            handler=row.handler,
-            rating=row.rating,
-            change_seq=row.change_seq,
-        )
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class TicketService:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.clock = clock
 
@@ -307,7 +184,7 @@ class TicketService:
         """Tickets whose latest change has a position after `cursor`, in commit order (for backends that pull).
 
         A page's last ticket's `change_seq` is the next page's cursor. Positions are handed out as
-        transactions commit (bot/outbox.py), so a change committed late still comes after the cursor
+        transactions commit (bot/storage/capture.py), so a change committed late still comes after the cursor
         a backend already holds; `since` narrows a first page to changes at or after a time."""
         condition = TicketRow.change_seq > cursor
         if since is not None:
@@ -467,11 +344,10 @@ class TicketService:
         with self.db.transaction() as session:
             row = self._row(session, number)
             now = self.clock()
-            self._move(row, to, actor, now, note)
             if to is Status.RESOLVED:
-                from bot.lifecycle import send_result_and_survey  # the lifecycle builds on this module
-
-                send_result_and_survey(session, row, note or "已处理", now)
+                resolve_row(session, row, actor, now, note)
+            else:
+                self._move(row, to, actor, now, note)
             row.updated_at = now
             session.flush()
             return Ticket.from_row(row)
@@ -484,16 +360,7 @@ class TicketService:
 
     @staticmethod
     def _row(session: Session, number: str) -> TicketRow:
-        canonical = ticket_numbers.find(number)
-        row = None
-        if canonical is not None:
-            # Locked: every change of a ticket (and its outbox event) is serialised on its row.
-            row = session.execute(
-                sa.select(TicketRow).where(TicketRow.number == canonical).with_for_update()
-            ).scalar_one_or_none()
-        if row is None:
-            raise NotFound(number)
-        return row
+        return find_row(session, number)
 
     @classmethod
     def _owned_row(cls, session: Session, customer: Customer, number: str) -> TicketRow:
@@ -518,82 +385,6 @@ class TicketService:
         raise_severity_row(row, assessment, now)
 
 
-# -- row-level rules, shared with services that change tickets inside their own transactions ------
-
-
-def latest_open_row(session: Session, customer: Customer) -> Optional[TicketRow]:
-    """The customer's newest open ticket, if any."""
-    return session.execute(
-        sa.select(TicketRow)
-        .where(
-            TicketRow.channel == customer.channel,
-            TicketRow.channel_user_id == customer.user_id,
-            TicketRow.status.in_([s.value for s in OPEN_STATUSES]),
-        )
-        .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
-        .limit(1)
-        .with_for_update()
-    ).scalar_one_or_none()
-
-PROGRESS_INTERVAL = timedelta(hours=24)
-
-
-def move_row(row: TicketRow, to: Status, actor: str, now: datetime, note: str = "") -> None:
-    current = Status(row.status)
-    if to not in TRANSITIONS[current]:
-        raise InvalidInput(f"a {current.value} ticket cannot become {to.value}")
-    row.status = to.value
-    if to in (Status.IN_PROGRESS, Status.RESOLVED) and actor not in (CUSTOMER, BOT):
-        row.responded_at = row.responded_at or now
-    detail = f"{current.value} -> {to.value}" + (f": {note}" if note else "")
-    row.events.append(TicketEventRow(at=now, actor=actor, kind="status_changed", detail=detail))
-    if not to.is_open:
-        row.progress_due = None
-    row.updated_at = now
-
-
-RESPONSIBILITY_KINDS = ("assigned", "transferred", "reassigned")
-
-
-def assign_row(
-    row: TicketRow, person: str, actor: str, now: datetime, reason: str = "", kind: str = "assigned"
-) -> None:
-    """Make `person` responsible (责任人), with who, when and why in the history; `kind` says how
-    (first assignment, a transfer the receiver accepted, a supervisor's reassignment).
-
-    The new responsible person owes the customer a progress update within 24 hours.
-    """
-    assert kind in RESPONSIBILITY_KINDS
-    detail = f"{row.responsible or '-'} -> {person}" + (f": {reason}" if reason else "")
-    row.events.append(TicketEventRow(at=now, actor=actor, kind=kind, detail=detail))
-    row.responsible = person
-    row.responded_at = row.responded_at or now  # a named person has taken the complaint up
-    if Status(row.status) in (Status.NEW, Status.REOPENED):
-        move_row(row, Status.ASSIGNED, actor, now)
-    if Status(row.status).is_open:
-        row.progress_due = now + PROGRESS_INTERVAL
-    row.updated_at = now
-
-
 def _evidence_detail(kind: str, file_ref: str, caption: str) -> str:
     detail = f"{kind} file_id={file_ref}"
     return detail + (f" 说明：{caption}" if caption else "")
-
-
-def raise_severity_row(row: TicketRow, assessment: Assessment, now: datetime, actor: str = BOT) -> None:
-    """Raise (never lower) the severity and recompute the deadlines from the creation time."""
-    if assessment.severity.rank <= Severity(row.severity).rank:
-        return
-    due = deadlines.compute(row.created_at, Category(row.category), assessment.severity)
-    row.events.append(
-        TicketEventRow(
-            at=now,
-            actor=actor,
-            kind="severity_changed",
-            detail=f"{row.severity} -> {assessment.severity.value} ({assessment.reason})",
-        )
-    )
-    row.severity = assessment.severity.value
-    row.severity_reason = assessment.reason
-    row.response_due = min(row.response_due, due.response_due)
-    row.resolve_due = min(row.resolve_due, due.resolve_due)

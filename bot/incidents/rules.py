@@ -3,7 +3,7 @@ known areas with aliases, address patterns (…小区, …花园, …路…号),
 thresholds per kind of key, the window, the default recovery time, and the customer texts.
 
 `RuleBook` re-reads the file when it changes; a broken edit is logged and the last good rules stay.
-The path is bot/outage_rules.yml unless OUTAGE_RULES_FILE names another.
+The path is bot/incidents/outage_rules.yml unless OUTAGE_RULES_FILE names another.
 """
 
 from __future__ import annotations

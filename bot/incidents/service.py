@@ -1,8 +1,9 @@
 """Outage detection (故障聚合): many network complaints about one place or one symptom become one
 parent incident that supervisors handle and close for everyone at once.
 
-* **Rules** (bot/incident_rules.py) come from a YAML file (bot/outage_rules.yml, or OUTAGE_RULES_FILE),
-  re-read whenever it changes: areas, address patterns, symptoms, thresholds, window, texts.
+* **Rules** (bot/incidents/rules.py) come from a YAML file (bot/incidents/outage_rules.yml, or
+  OUTAGE_RULES_FILE), re-read whenever it changes: areas, address patterns, symptoms, thresholds,
+  window, texts.
 * **Intake** (`IncidentService.consider`), after a network ticket is filed: its area (from the text, else
   from the customer's latest earlier ticket) and symptom are stored on it. If an open incident matches,
   the ticket is linked and the customer is told the known fault and its expected recovery instead of
@@ -21,137 +22,43 @@ Ticket links and unlinks are ticket history rows, so the backend receives them t
 from __future__ import annotations
 
 import logging
-import re
-import secrets
-import zlib
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from datetime import datetime
+from typing import Callable, List, Optional, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot import ticket_numbers
 from bot.categories import Category
-from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
-from bot.incident_rules import RuleBook, Rules, match_key
+from bot.clock import utcnow
+from bot.errors import Conflict, InvalidInput, NotFound, WrongState
+from bot.feed import feed_event
+from bot.incidents.rows import (
+    customers_of,
+    incident_row,
+    incident_snapshot,
+    link_row,
+    linked_rows,
+    locked_incident,
+    require_supervisor,
+    serialise,
+)
+from bot.incidents.rules import RuleBook, Rules, match_key
+from bot.incidents.snapshots import Incident, Outcome, distinct_customers, new_incident_number, subject
 from bot.notices import notice
 from bot.staff import StaffMember
 from bot.storage.database import Database
-from bot.storage.models import HandoffEventRow, IncidentRow, TicketEventRow, TicketRow
+from bot.storage.models import IncidentRow, TicketEventRow, TicketRow
 from bot.text import beijing_time
-from bot.tickets import OPEN_STATUSES, Customer, Status, move_row
+from bot.tickets.model import SYSTEM, Status
+from bot.tickets.resolution import resolve_row
+from bot.tickets.rows import add_event, find_row
 
 logger = logging.getLogger(__name__)
-
-SYSTEM = "system"
-_OPEN_TICKETS = [s.value for s in OPEN_STATUSES]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-# -- snapshots ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LinkedTicket:
-    number: str
-    status: Status
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Incident:
-    id: int
-    number: str
-    status: str
-    area: Optional[str]
-    symptom: Optional[str]
-    symptom_label: str
-    match_key: str
-    title: str
-    opened_at: datetime
-    opened_by: str
-    eta: Optional[datetime]
-    note: Optional[str]
-    closed_at: Optional[datetime]
-    closed_by: Optional[str]
-    resolution: Optional[str]
-    linked: int
-    linked_open: int
-    customers: int
-    tickets: Tuple[LinkedTicket, ...] = ()
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == "open"
-
-
-PHONES_PER_SOURCE = 2
-
-
-def distinct_customers(tickets: Sequence[TicketRow]) -> Set[str]:
-    """The customers behind complaints, as far as the threshold is concerned: one per contact phone,
-    and at most `PHONES_PER_SOURCE` phones from one source.
-
-    Tickets, sessions and channel accounts cost an attacker nothing (a fresh web-chat session is a new
-    account); a phone number is the one thing each real customer brings. Complaints without a phone do
-    not count toward opening an incident, and one phone counts once however often it complains. The
-    phone is not verified by SMS here, so one client could still make up numbers: a source (the
-    pseudonym of the network address a complaint came from, or the channel account where there is no
-    address, as on Telegram) adds at most two. Two, not one: neighbours on one mobile carrier's NAT
-    share an address, and a family reports from one home.
-    """
-    counted: Set[str] = set()
-    per_source: Dict[str, int] = {}
-    for ticket in sorted(tickets, key=lambda t: (t.created_at, t.id or 0)):
-        phone = ticket.contact_phone
-        if not phone or phone in counted:
-            continue
-        source = ticket.origin or f"{ticket.channel}:{ticket.channel_user_id}"
-        if per_source.get(source, 0) >= PHONES_PER_SOURCE:
-            continue
-        per_source[source] = per_source.get(source, 0) + 1
-        counted.add(phone)
-    return counted
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What intake made of a network ticket."""
-
-    ticket_number: str
-    area: Optional[str]
-    symptom: Optional[str]
-    incident: Optional[Incident] = None
-    opened: bool = False  # this ticket's arrival opened the incident
-    customer_text: Optional[str] = None  # the known-fault notice, when linked
-
-    @property
-    def linked(self) -> bool:
-        return self.incident is not None
-
-
-def new_incident_number(now: datetime) -> str:
-    suffix = "".join(secrets.choice(ticket_numbers.ALPHABET) for _ in range(6))
-    return f"GZ{now.astimezone(ticket_numbers.BEIJING):%y%m%d}-{suffix}"
-
-
-def subject(area: Optional[str], symptom_label: str) -> str:
-    """How the fault is named to customers: 阳光花园一带的手机没信号问题."""
-    if area:
-        return f"{area}一带的{symptom_label}问题"
-    return f"多个地区的{symptom_label}问题"
-
-
-# -- the service -------------------------------------------------------------------------------
 
 
 class IncidentService:
     def __init__(
-        self, db: Database, clock: Callable[[], datetime] = _utcnow, rules: Optional[RuleBook] = None
+        self, db: Database, clock: Callable[[], datetime] = utcnow, rules: Optional[RuleBook] = None
     ) -> None:
         self.db = db
         self.clock = clock
@@ -166,7 +73,7 @@ class IncidentService:
         """
         rules = self.rules.current()
         with self.db.transaction() as session:
-            row = _ticket(session, number)
+            row = find_row(session, number)
             if row.category != Category.NETWORK.value:
                 return Outcome(row.number, None, None)
             if row.incident_id is not None:
@@ -195,11 +102,11 @@ class IncidentService:
         with self.db.transaction() as session:
             # Not locked yet: an opener locks the matching tickets in id order, and must not wait
             # for one that waits for it.
-            row = _ticket(session, number, lock=False)
+            row = find_row(session, number, lock=False)
             keys = rules.keys(row.area, row.symptom)
             # One intake at a time per key (PostgreSQL; SQLite has one writer anyway): each sees what
             # the one before committed, so the count is right and no two openers fight over rows.
-            _serialise(session, [key for _, key in keys])
+            serialise(session, [key for _, key in keys])
             session.refresh(row)
             if row.incident_id is not None:  # linked meanwhile by an incident opened elsewhere
                 return self._outcome(session, rules, row, session.get(IncidentRow, row.incident_id), False)
@@ -214,11 +121,11 @@ class IncidentService:
             for _, key in keys:
                 if key in open_incidents:
                     incident = open_incidents[key]
-                    row = _ticket(session, number)
+                    row = find_row(session, number)
                     if row.incident_id is not None:
                         return self._outcome(session, rules, row, session.get(IncidentRow, row.incident_id), False)
-                    _link(session, row, incident, SYSTEM, now)
-                    _feed(session, now, "incident_linked", SYSTEM, incident.number)
+                    link_row(session, row, incident, SYSTEM, now)
+                    feed_event(session, now, "incident_linked", SYSTEM, incident.number)
                     session.flush()
                     return self._outcome(session, rules, row, incident, False)
             since = now - rules.window
@@ -246,8 +153,8 @@ class IncidentService:
                 session.add(incident)
                 session.flush()  # the unique index decides here who opened it
                 for ticket in matching:
-                    _link(session, ticket, incident, SYSTEM, now)
-                _feed(session, now, "incident_opened", SYSTEM, f"{incident.number} {len(matching)}")
+                    link_row(session, ticket, incident, SYSTEM, now)
+                feed_event(session, now, "incident_opened", SYSTEM, f"{incident.number} {len(matching)}")
                 session.flush()
                 logger.warning(
                     "incident %s opened: %s, %d complaints in %s", incident.number, key, len(matching), rules.window
@@ -289,7 +196,7 @@ class IncidentService:
     ) -> Outcome:
         if incident is None:
             return Outcome(row.number, row.area, row.symptom)
-        snapshot = _snapshot(session, rules, incident)
+        snapshot = incident_snapshot(session, rules, incident)
         text = None
         if incident.status == "open":
             text = rules.text(
@@ -305,7 +212,7 @@ class IncidentService:
 
     def list(self, viewer: StaffMember, limit: int = 50) -> List[Incident]:
         """Open incidents first (newest first), then recently closed ones."""
-        _supervisor(viewer)
+        require_supervisor(viewer)
         rules = self.rules.current()
         with self.db.transaction() as session:
             rows = session.execute(
@@ -313,19 +220,19 @@ class IncidentService:
                 .order_by(sa.case((IncidentRow.status == "open", 0), else_=1), IncidentRow.opened_at.desc(), IncidentRow.id.desc())
                 .limit(limit)
             ).scalars().all()
-            return [_snapshot(session, rules, r) for r in rows]
+            return [incident_snapshot(session, rules, r) for r in rows]
 
     def get(self, viewer: StaffMember, number: str) -> Incident:
-        _supervisor(viewer)
+        require_supervisor(viewer)
         rules = self.rules.current()
         with self.db.transaction() as session:
-            return _snapshot(session, rules, _incident(session, number), with_tickets=True)
+            return incident_snapshot(session, rules, incident_row(session, number), with_tickets=True)
 
     def open(
         self, viewer: StaffMember, area: Optional[str], symptom: Optional[str], eta: Optional[datetime] = None, note: str = ""
     ) -> Incident:
         """A supervisor opens an incident by hand (e.g. a planned works or a fault reported by the network team)."""
-        _supervisor(viewer)
+        require_supervisor(viewer)
         rules = self.rules.current()
         area = (area or "").strip()[:64] or None
         symptom = (symptom or "").strip() or None
@@ -347,8 +254,8 @@ class IncidentService:
                 )
                 session.add(incident)
                 session.flush()
-                _feed(session, now, "incident_opened", viewer.username, incident.number)
-                return _snapshot(session, rules, incident)
+                feed_event(session, now, "incident_opened", viewer.username, incident.number)
+                return incident_snapshot(session, rules, incident)
         except Conflict as error:
             raise WrongState("an open incident with the same area and symptom exists") from error
 
@@ -356,7 +263,7 @@ class IncidentService:
         self, viewer: StaffMember, number: str, eta: Optional[datetime], note: Optional[str], notify: bool = False
     ) -> Tuple[Incident, int]:
         """Set the expected recovery and/or the public note; (incident, customers told)."""
-        _supervisor(viewer)
+        require_supervisor(viewer)
         rules = self.rules.current()
         now = self.clock()
         if eta is not None and eta <= now:
@@ -365,18 +272,17 @@ class IncidentService:
             raise InvalidInput("nothing to change")
         told = 0
         with self.db.transaction() as session:
-            incident = _locked_incident(session, number, open_only=True)
+            incident = locked_incident(session, number, open_only=True)
             if eta is not None:
                 incident.eta = eta
             if note is not None:
                 incident.note = note.strip()[:2000] or None
             incident.updated_at = now
             detail = f"预计恢复 {beijing_time(incident.eta)}" + (f"；{incident.note}" if incident.note else "")
-            tickets = _linked(session, incident)
+            tickets = linked_rows(session, incident)
             for row in tickets:
                 if Status(row.status).is_open:
-                    row.events.append(TicketEventRow(at=now, actor=viewer.username, kind="incident_updated", detail=f"{incident.number} {detail}"))
-                    row.updated_at = now
+                    add_event(row, now, viewer.username, "incident_updated", f"{incident.number} {detail}")
             if notify:
                 text = rules.text(
                     "eta_changed",
@@ -385,194 +291,82 @@ class IncidentService:
                     eta=beijing_time(incident.eta),
                     note=f"{incident.note}。" if incident.note and not incident.note.endswith(("。", "！", ".")) else (incident.note or ""),
                 )
-                for customer in _customers(t for t in tickets if Status(t.status).is_open):
+                for customer in customers_of(t for t in tickets if Status(t.status).is_open):
                     notice(session, customer, text, (), now)
                     told += 1
-            _feed(session, now, "incident_updated", viewer.username, incident.number)
+            feed_event(session, now, "incident_updated", viewer.username, incident.number)
             session.flush()
-            return _snapshot(session, rules, incident), told
+            return incident_snapshot(session, rules, incident), told
 
     def close(self, viewer: StaffMember, number: str, resolution: str) -> Tuple[Incident, int]:
         """Close the incident: linked open tickets resolved (result and survey as usual), every linked
         customer told once that service is back. Closing a closed incident is WrongState (nothing sent)."""
-        _supervisor(viewer)
+        require_supervisor(viewer)
         resolution = (resolution or "").strip()[:2000]
         if not resolution:
             raise InvalidInput("closing needs a resolution")
         rules = self.rules.current()
         now = self.clock()
-        from bot.lifecycle import send_result_and_survey  # the lifecycle builds on tickets, as we do
-
         with self.db.transaction() as session:
-            incident = _locked_incident(session, number, open_only=True)
+            incident = locked_incident(session, number, open_only=True)
             incident.status, incident.closed_at, incident.closed_by = "closed", now, viewer.username
             incident.resolution, incident.updated_at = resolution, now
-            tickets = _linked(session, incident)
+            tickets = linked_rows(session, incident)
             text = rules.text(
                 "recovered",
                 subject=subject(incident.area, rules.label_of(incident.symptom)),
                 incident=incident.number,
                 resolution=resolution.rstrip("。.！!"),
             )
-            customers = _customers(tickets)
+            customers = customers_of(tickets)
             for customer in customers:
                 notice(session, customer, text, (), now)
             for row in tickets:
                 row.events.append(TicketEventRow(at=now, actor=viewer.username, kind="incident_closed", detail=f"{incident.number}：{resolution}"))
                 if Status(row.status).is_open:
-                    move_row(row, Status.RESOLVED, viewer.username, now, f"故障 {incident.number} 已修复：{resolution}")
-                    send_result_and_survey(session, row, f"故障 {incident.number} 已修复，{resolution}", now)
+                    resolve_row(
+                        session, row, viewer.username, now,
+                        note=f"故障 {incident.number} 已修复：{resolution}",
+                        result=f"故障 {incident.number} 已修复，{resolution}",
+                    )
                 row.updated_at = now
-            _feed(session, now, "incident_closed", viewer.username, incident.number)
+            feed_event(session, now, "incident_closed", viewer.username, incident.number)
             session.flush()
             logger.info("incident %s closed by %s: %d tickets, %d customers", incident.number, viewer.username, len(tickets), len(customers))
-            return _snapshot(session, rules, incident), len(customers)
+            return incident_snapshot(session, rules, incident), len(customers)
 
     def link(self, viewer: StaffMember, number: str, ticket_number: str) -> Incident:
-        _supervisor(viewer)
+        require_supervisor(viewer)
         rules = self.rules.current()
         now = self.clock()
         with self.db.transaction() as session:
-            incident = _locked_incident(session, number, open_only=True)
-            row = _ticket(session, ticket_number)
+            incident = locked_incident(session, number, open_only=True)
+            row = find_row(session, ticket_number)
             if row.incident_id == incident.id:
-                return _snapshot(session, rules, incident)
+                return incident_snapshot(session, rules, incident)
             if row.incident_id is not None:
                 raise WrongState(f"ticket {row.number} is linked to another incident")
             if not Status(row.status).is_open:
                 raise WrongState(f"ticket {row.number} is {row.status}")
-            _link(session, row, incident, viewer.username, now)
-            _feed(session, now, "incident_linked", viewer.username, incident.number)
+            link_row(session, row, incident, viewer.username, now)
+            feed_event(session, now, "incident_linked", viewer.username, incident.number)
             session.flush()
-            return _snapshot(session, rules, incident)
+            return incident_snapshot(session, rules, incident)
 
     def unlink(self, viewer: StaffMember, number: str, ticket_number: str) -> Incident:
-        _supervisor(viewer)
+        require_supervisor(viewer)
         rules = self.rules.current()
         now = self.clock()
         with self.db.transaction() as session:
-            incident = _locked_incident(session, number)
-            row = _ticket(session, ticket_number)
+            incident = locked_incident(session, number)
+            row = find_row(session, ticket_number)
             if row.incident_id != incident.id:
                 raise NotFound(f"ticket {row.number} is not linked to {incident.number}")
             if incident.status != "open":
                 raise WrongState(f"incident {incident.number} is closed")
             row.incident_id = None
-            row.events.append(TicketEventRow(at=now, actor=viewer.username, kind="incident_unlinked", detail=incident.number))
-            row.updated_at = now
-            _feed(session, now, "incident_unlinked", viewer.username, incident.number)
+            add_event(row, now, viewer.username, "incident_unlinked", incident.number)
+            feed_event(session, now, "incident_unlinked", viewer.username, incident.number)
             session.flush()
-            return _snapshot(session, rules, incident)
+            return incident_snapshot(session, rules, incident)
 
-
-# -- helpers -----------------------------------------------------------------------------------
-
-
-_LOCK_SPACE = 0x6F757461  # first key of the two-key advisory locks taken here ("outa")
-
-
-def _serialise(session: Session, keys: Sequence[str]) -> None:
-    """Hold a transaction-scoped lock per match key (PostgreSQL), always in the same order."""
-    if session.bind.dialect.name != "postgresql":
-        return
-    for lock in sorted({zlib.crc32(key.encode()) - 2**31 for key in keys}):
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": _LOCK_SPACE, "key": lock})
-
-
-def _supervisor(viewer: StaffMember) -> None:
-    if not viewer.is_supervisor:
-        raise Forbidden("supervisors only")
-
-
-def _ticket(session: Session, number: str, lock: bool = True) -> TicketRow:
-    canonical = ticket_numbers.find(number or "")
-    row = None
-    if canonical is not None:
-        query = sa.select(TicketRow).where(TicketRow.number == canonical)
-        if lock:
-            query = query.with_for_update()
-        row = session.execute(query).scalar_one_or_none()
-    if row is None:
-        raise NotFound(number)
-    return row
-
-
-_INCIDENT_NUMBER = re.compile(r"GZ\d{6}-[0-9A-HJKMNP-TV-Z]{6}")
-
-
-def _locked_incident(session: Session, number: str, open_only: bool = False) -> IncidentRow:
-    """The incident, serialised with intake on its key and row-locked; open ones only if asked."""
-    _serialise(session, [_incident(session, number).match_key])
-    incident = _incident(session, number, lock=True)
-    if open_only and incident.status != "open":
-        raise WrongState(f"incident {incident.number} is closed")
-    return incident
-
-
-def _incident(session: Session, number: str, lock: bool = False) -> IncidentRow:
-    number = (number or "").strip().upper()
-    if not _INCIDENT_NUMBER.fullmatch(number):
-        raise NotFound(number)
-    query = sa.select(IncidentRow).where(IncidentRow.number == number)
-    if lock:
-        query = query.with_for_update()
-    row = session.execute(query).scalar_one_or_none()
-    if row is None:
-        raise NotFound(number)
-    return row
-
-
-def _linked(session: Session, incident: IncidentRow) -> List[TicketRow]:
-    return list(
-        session.execute(
-            sa.select(TicketRow).where(TicketRow.incident_id == incident.id).order_by(TicketRow.id).with_for_update()
-        ).scalars()
-    )
-
-
-def _customers(tickets: Sequence[TicketRow]) -> List[Customer]:
-    """Each customer once, in the order of their first linked ticket."""
-    seen: Dict[Customer, None] = {}
-    for row in tickets:
-        seen.setdefault(Customer(row.channel, row.channel_user_id), None)
-    return list(seen)
-
-
-def _link(session: Session, row: TicketRow, incident: IncidentRow, actor: str, now: datetime) -> None:
-    row.incident_id = incident.id
-    row.events.append(
-        TicketEventRow(at=now, actor=actor, kind="incident_linked", detail=f"{incident.number}（{incident.match_key}）")
-    )
-    row.updated_at = now
-
-
-def _feed(session: Session, now: datetime, kind: str, actor: str, detail: str) -> None:
-    """Wake the consoles: supervisors see the incidents panel change."""
-    session.add(HandoffEventRow(session_id=None, at=now, kind=kind, actor=actor[:64], detail=detail))
-
-
-def _snapshot(session: Session, rules: Rules, row: IncidentRow, with_tickets: bool = False) -> Incident:
-    counts = session.execute(
-        sa.select(
-            sa.func.count(TicketRow.id),
-            sa.func.sum(sa.case((TicketRow.status.in_(_OPEN_TICKETS), 1), else_=0)),
-            sa.func.count(sa.distinct(TicketRow.channel + ":" + TicketRow.channel_user_id)),
-        ).where(TicketRow.incident_id == row.id)
-    ).one()
-    tickets: Tuple[LinkedTicket, ...] = ()
-    if with_tickets:
-        tickets = tuple(
-            LinkedTicket(number, Status(status), created)
-            for number, status, created in session.execute(
-                sa.select(TicketRow.number, TicketRow.status, TicketRow.created_at)
-                .where(TicketRow.incident_id == row.id)
-                .order_by(TicketRow.created_at, TicketRow.id)
-            )
-        )
-    return Incident(
-        id=row.id, number=row.number, status=row.status, area=row.area, symptom=row.symptom,
-        symptom_label=rules.label_of(row.symptom), match_key=row.match_key, title=row.title,
-        opened_at=row.opened_at, opened_by=row.opened_by, eta=row.eta, note=row.note, closed_at=row.closed_at,
-        closed_by=row.closed_by, resolution=row.resolution, linked=int(counts[0] or 0), linked_open=int(counts[1] or 0),
-        customers=int(counts[2] or 0), tickets=tickets,
-    )
