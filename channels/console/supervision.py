@@ -1,6 +1,6 @@
-"""What supervisors watch and decide: replies that never reached a customer, tickets near or past a
-deadline, escalation requests (accept or decline), and the push to the backend ticketing system
-(its backlog, and parked events to retry).
+"""What needs watching beyond a single session: tickets near or past a deadline (one's own, or all for
+supervisors) and, for supervisors only, escalation requests to accept or decline, replies that never
+reached a customer, and the push to the backend ticketing system (its backlog, parked events to retry).
 """
 
 from __future__ import annotations
