@@ -16,9 +16,9 @@ from bot.delivery import Claim, InboundLog
 from bot.handoff import WorkingHours
 from bot.storage.database import Database
 from bot.storage.models import InboundUpdateRow
-from channels import telegram
 from channels.hub import Hub, Undeliverable
 from channels.telegram import TelegramApi, TelegramInput, _Busy, _retryable, split_text
+from channels.telegram import input as telegram  # the module whose constants the tests shorten
 from tests.fake_telegram import TOKEN, FakeTelegram, text_update
 
 

@@ -16,7 +16,7 @@ import requests
 from bot.staff import Role, StaffService
 from bot.storage.database import Database
 from bot.tickets import Customer, TicketService
-from channels.agent import ROUTES_DOC, AgentConsoleInput, routes
+from channels.console import ROUTES_DOC, AgentConsoleInput, routes
 from channels.hub import WAITING_RECEIPT
 
 pytestmark = pytest.mark.e2e

@@ -1,11 +1,11 @@
 """Console API for outage incidents (故障聚合), supervisors only: list, open by hand, set the expected
 recovery and a note, link or unlink a ticket, close with a resolution. Registered on the console's
-blueprint by channels/agent.py; errors map to status codes through its `api` decorator."""
+blueprint by `channels.console`; errors map to status codes through `ConsoleContext.api`."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Optional
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -15,6 +15,8 @@ from bot.errors import InvalidInput
 from bot.incidents import Incident, IncidentService
 from bot.staff import StaffMember
 from bot.text import beijing_time, iso
+from channels.console.context import ConsoleContext
+from channels.console.http import read_body, read_string
 
 MAX_ETA = timedelta(days=30)
 
@@ -65,41 +67,42 @@ def _eta(body: Dict[str, Any], now: datetime) -> Optional[datetime]:
     return eta
 
 
-def register(blueprint: Blueprint, api: Callable, hub: Any, body: Callable, string: Callable) -> None:
-    """Add the incident routes; `body` and `string` are the console's request helpers."""
+def register(bp: Blueprint, ctx: ConsoleContext) -> None:
+    """Add the incident routes."""
+    hub, api = ctx.hub, ctx.api
     service: IncidentService = hub.incidents
 
-    @blueprint.route("/api/incidents", methods=["GET"])
+    @bp.route("/api/incidents", methods=["GET"])
     @api()
     async def incidents(request: Request, me: StaffMember) -> HTTPResponse:
         found = await hub.run(service.list, me)
         return response.json({"incidents": [incident_json(i) for i in found]})
 
-    @blueprint.route("/api/incidents", methods=["POST"])
+    @bp.route("/api/incidents", methods=["POST"])
     @api()
     async def open_incident(request: Request, me: StaffMember) -> HTTPResponse:
-        data = body(request)
+        data = read_body(request)
         opened = await hub.run(
             service.open,
             me,
-            string(data, "area", required=False, limit=64) or None,
-            string(data, "symptom", required=False, limit=32) or None,
+            read_string(data, "area", required=False, limit=64) or None,
+            read_string(data, "symptom", required=False, limit=32) or None,
             _eta(data, datetime.now(timezone.utc)),
-            string(data, "note", required=False, limit=2000),
+            read_string(data, "note", required=False, limit=2000),
         )
         hub.changed()
         return response.json({"incident": incident_json(opened)}, status=201)
 
-    @blueprint.route("/api/incidents/<number>", methods=["GET"])
+    @bp.route("/api/incidents/<number>", methods=["GET"])
     @api()
     async def incident(request: Request, number: str, me: StaffMember) -> HTTPResponse:
         return response.json({"incident": incident_json(await hub.run(service.get, me, number))})
 
-    @blueprint.route("/api/incidents/<number>/update", methods=["POST"])
+    @bp.route("/api/incidents/<number>/update", methods=["POST"])
     @api()
     async def update_incident(request: Request, number: str, me: StaffMember) -> HTTPResponse:
-        data = body(request)
-        note = string(data, "note", required=False, limit=2000) if "note" in data else None
+        data = read_body(request)
+        note = read_string(data, "note", required=False, limit=2000) if "note" in data else None
         notify = data.get("notify", False)
         if not isinstance(notify, bool):
             raise InvalidInput("'notify' must be true or false")
@@ -107,22 +110,22 @@ def register(blueprint: Blueprint, api: Callable, hub: Any, body: Callable, stri
         hub.changed()
         return response.json({"incident": incident_json(updated), "notified": told})
 
-    @blueprint.route("/api/incidents/<number>/close", methods=["POST"])
+    @bp.route("/api/incidents/<number>/close", methods=["POST"])
     @api()
     async def close_incident(request: Request, number: str, me: StaffMember) -> HTTPResponse:
-        resolution = string(body(request), "resolution", limit=2000)
+        resolution = read_string(read_body(request), "resolution", limit=2000)
         closed, told = await hub.run(service.close, me, number, resolution)
         hub.changed()  # the recovery notices, results and surveys go out now
         return response.json({"incident": incident_json(closed), "notified": told})
 
-    @blueprint.route("/api/incidents/<number>/link", methods=["POST"])
+    @bp.route("/api/incidents/<number>/link", methods=["POST"])
     @api()
     async def link_ticket(request: Request, number: str, me: StaffMember) -> HTTPResponse:
-        ticket = string(body(request), "ticket", limit=32)
+        ticket = read_string(read_body(request), "ticket", limit=32)
         return response.json({"incident": incident_json(await hub.run(service.link, me, number, ticket))})
 
-    @blueprint.route("/api/incidents/<number>/unlink", methods=["POST"])
+    @bp.route("/api/incidents/<number>/unlink", methods=["POST"])
     @api()
     async def unlink_ticket(request: Request, number: str, me: StaffMember) -> HTTPResponse:
-        ticket = string(body(request), "ticket", limit=32)
+        ticket = read_string(read_body(request), "ticket", limit=32)
         return response.json({"incident": incident_json(await hub.run(service.unlink, me, number, ticket))})

@@ -6,7 +6,7 @@
 Days are Beijing days, both ends included (default: the last 7 days); ``channel`` narrows everything
 to one channel. Supervisors only (403 for agents). Every number comes from `bot.stats`; the CSV is
 UTF-8 with a byte-order mark so Excel shows the Chinese, one row per figure or series point.
-Registered on the console blueprint by `channels.agent`.
+Registered on the console blueprint by `channels.console`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -24,6 +24,8 @@ from bot.errors import Forbidden
 from bot.staff import StaffMember
 from bot.stats import CSV_HEADER, Figures, Period, ServiceFigures, csv_rows, to_json
 from bot.storage.conversations import ConversationLog
+from channels.console.context import ConsoleContext
+from channels.console.http import STATIC, security_headers
 
 
 class _Figures:
@@ -45,16 +47,19 @@ class _Figures:
         return self._service.compute(me, period)
 
 
-def register(blueprint: Blueprint, api: Callable[..., Any], hub: Any, page_headers: dict, static: Any) -> None:
+def register(bp: Blueprint, ctx: ConsoleContext) -> None:
+    """Add the dashboard page and the stats routes."""
+    hub, api = ctx.hub, ctx.api
+    page_headers = security_headers()
     figures = _Figures(hub)
 
-    @blueprint.route("/dashboard", methods=["GET"])
+    @bp.route("/dashboard", methods=["GET"])
     async def dashboard(request: Request) -> HTTPResponse:
         if request.path.endswith("/"):  # the page's assets are relative to /agent/
             return response.redirect(request.path.rstrip("/"))
-        return await response.file(static / "dashboard.html", headers=page_headers)
+        return await response.file(STATIC / "dashboard.html", headers=page_headers)
 
-    @blueprint.route("/api/stats", methods=["GET"])
+    @bp.route("/api/stats", methods=["GET"])
     @api()
     async def stats(request: Request, me: StaffMember) -> HTTPResponse:
         found = await hub.run(figures.compute, me, request)
@@ -64,7 +69,7 @@ def register(blueprint: Blueprint, api: Callable[..., Any], hub: Any, page_heade
                       f"{p.first.isoformat()}~{p.last.isoformat()}", request.remote_addr or request.ip)
         return response.json(to_json(found))
 
-    @blueprint.route("/api/stats.csv", methods=["GET"])
+    @bp.route("/api/stats.csv", methods=["GET"])
     @api()
     async def stats_csv(request: Request, me: StaffMember) -> HTTPResponse:
         found = await hub.run(figures.compute, me, request)

@@ -1,12 +1,12 @@
 """The console's personal-data routes: customers' requests (supervisors carry them out) and the access log.
 
-Registered on the agent console's blueprint by `channels.agent` (same authentication and error mapping).
+Registered on the agent console's blueprint by `channels.console` (same authentication and error mapping).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict
+from typing import Any, Dict
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -18,6 +18,7 @@ from bot.privacy import ACCESS_ACTIONS, Access, CustomerInChat, PrivacyRequest, 
 from bot.staff import StaffMember
 from bot.text import iso, mask_personal_data
 from bot.tickets import Customer
+from channels.console.context import ConsoleContext
 
 
 def request_json(r: PrivacyRequest) -> Dict[str, Any]:
@@ -73,8 +74,11 @@ def _existing_id(request_id: int) -> None:
         raise NotFound(f"privacy request {request_id}")
 
 
-def register(blueprint: Blueprint, api: Callable[..., Any], hub: Any) -> None:
-    @blueprint.route("/api/privacy-requests", methods=["GET"])
+def register(bp: Blueprint, ctx: ConsoleContext) -> None:
+    """Add the privacy-request and access-log routes."""
+    hub, api = ctx.hub, ctx.api
+
+    @bp.route("/api/privacy-requests", methods=["GET"])
     @api()
     async def privacy_requests(request: Request, me: StaffMember) -> HTTPResponse:
         status = request.args.get("status") or None
@@ -84,7 +88,7 @@ def register(blueprint: Blueprint, api: Callable[..., Any], hub: Any) -> None:
         await hub.run(hub.access.record, me, "view_privacy_requests", None, status or "all", request.remote_addr or request.ip)
         return response.json({"requests": [request_json(r) for r in found]})
 
-    @blueprint.route("/api/privacy-requests/<request_id:int>/execute", methods=["POST"])
+    @bp.route("/api/privacy-requests/<request_id:int>/execute", methods=["POST"])
     @api()
     async def execute(request: Request, request_id: int, me: StaffMember) -> HTTPResponse:
         if not me.is_supervisor:
@@ -104,7 +108,7 @@ def register(blueprint: Blueprint, api: Callable[..., Any], hub: Any) -> None:
         hub.changed()  # the customer's notice waits for delivery
         return response.json({"request": request_json(done)})
 
-    @blueprint.route("/api/privacy-requests/<request_id:int>/reject", methods=["POST"])
+    @bp.route("/api/privacy-requests/<request_id:int>/reject", methods=["POST"])
     @api()
     async def reject(request: Request, request_id: int, me: StaffMember) -> HTTPResponse:
         if not me.is_supervisor:
@@ -114,7 +118,7 @@ def register(blueprint: Blueprint, api: Callable[..., Any], hub: Any) -> None:
         hub.changed()
         return response.json({"request": request_json(done)})
 
-    @blueprint.route("/api/access-log", methods=["GET"])
+    @bp.route("/api/access-log", methods=["GET"])
     @api()
     async def access_log(request: Request, me: StaffMember) -> HTTPResponse:
         try:
