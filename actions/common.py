@@ -108,7 +108,7 @@ def idempotency_key(tracker: Tracker, purpose: str) -> str:
 
     The message id is the channel's where it has a stable one (the Telegram update, a REST client's
     own id): a message redelivered after its turn died mid-way is then the same message, and a ticket
-    that turn filed is found instead of filed again (channels/telegram.py, channels/rest.py)."""
+    that turn filed is found instead of filed again (channels/telegram/, channels/rest.py)."""
     message_id = (tracker.latest_message or {}).get("message_id")
     if not message_id:
         user_events = [e for e in tracker.events if e.get("event") == "user"]

@@ -8,7 +8,7 @@ under a new message id, and a second ticket is filed.
 
 Here a call that did not get through (connection refused or reset, the server gone mid-request, a
 502/503/504 from a proxy in front) is made again, with backoff, for up to ACTION_RETRY_SECONDS
-(default 30) while the supervisor (deploy/local.py, or Kubernetes) restarts the action server. The
+(default 30) while the supervisor (deploy/supervisor.py, or Kubernetes) restarts the action server. The
 same tracker goes again, so the action computes the same idempotency key (actions/common.py): a
 ticket the cut-off call filed is found, not filed twice. Other failures (an action that raised: 500;
 a rejection: 400) stay Rasa's as before.

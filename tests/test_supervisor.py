@@ -1,4 +1,4 @@
-"""The supervisor of `make run-prod` (deploy/local.py) on real processes: restarts with backoff, the
+"""The supervisor of `make run-prod` (deploy/supervisor.py) on real processes: restarts with backoff, the
 others untouched, counted on its own /metrics."""
 
 from __future__ import annotations
