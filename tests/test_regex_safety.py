@@ -24,7 +24,8 @@ BUDGET_SECONDS = 0.050
 def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
     """(name, compiled pattern) for every regex that reads what customers or agents write."""
     from actions import complaint, handoff
-    from bot import answers, escalation, handoff as handoff_domain, lifecycle, logs, severity, text, ticket_numbers
+    from bot import answers, escalation, lifecycle, logs, severity, text, ticket_numbers
+    from bot.handoff import texts as handoff_texts
     import yaml
 
     from bot.incident_rules import DEFAULT_RULES, Rules
@@ -42,7 +43,7 @@ def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
         (escalation, "bot.escalation"),
         (severity, "bot.severity"),
         (ticket_numbers, "bot.ticket_numbers"),
-        (handoff_domain, "bot.handoff"),
+        (handoff_texts, "bot.handoff.texts"),
         (lifecycle, "bot.lifecycle"),
         (logs, "bot.logs"),
         (complaint, "actions.complaint"),
