@@ -24,7 +24,8 @@ BUDGET_SECONDS = 0.050
 def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
     """(name, compiled pattern) for every regex that reads what customers or agents write."""
     from actions import complaint, handoff
-    from bot import answers, escalation, handoff as handoff_domain, logs, severity, text, ticket_numbers
+    from bot import answers, escalation, logs, severity, text, ticket_numbers
+    from bot.handoff import texts as handoff_texts
     from bot.lifecycle import survey as lifecycle
     import yaml
 
@@ -43,8 +44,8 @@ def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
         (escalation, "bot.escalation"),
         (severity, "bot.severity"),
         (ticket_numbers, "bot.ticket_numbers"),
-        (handoff_domain, "bot.handoff"),
-        (lifecycle, "bot.lifecycle"),
+        (handoff_texts, "bot.handoff.texts"),
+        (lifecycle, "bot.lifecycle.survey"),
         (logs, "bot.logs"),
         (complaint, "actions.complaint"),
         (handoff, "actions.handoff"),

@@ -1,0 +1,104 @@
+"""Retention: transcripts, the bot's conversation log and the outbox's copies are deleted once
+older than TRANSCRIPT_RETENTION_DAYS (default 180), in short chunks; hourly in every Rasa process,
+or with the CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta
+from typing import Any, Callable, Dict, Optional
+
+import sqlalchemy as sa
+
+from bot.outbox import OUTBOX_KEEP, OutboxAdmin
+from bot.privacy.model import _utcnow
+from bot.storage.conversations import ConversationLog, events as conversation_events
+from bot.storage.database import Database
+from bot.storage.models import DeliveryFailureRow, HandoffMessageRow, PendingEvidenceRow, PrivacyPhoneCheckRow
+from bot.ticket_numbers import BEIJING
+
+logger = logging.getLogger("bot.privacy")
+
+DEFAULT_RETENTION_DAYS = 180
+PURGE_CHUNK = 500
+
+
+def retention_days() -> int:
+    raw = os.environ.get("TRANSCRIPT_RETENTION_DAYS", "").strip()
+    if not raw:
+        return DEFAULT_RETENTION_DAYS
+    days = int(raw)
+    if days < 1:
+        raise ValueError("TRANSCRIPT_RETENTION_DAYS must be 1 or more")
+    return days
+
+
+class Retention:
+    """Deletes transcripts and the bot's conversation log older than the retention period, in chunks
+    (short transactions; a long purge never blocks conversations)."""
+
+    def __init__(
+        self,
+        db: Database,
+        log: Optional[ConversationLog],
+        days: Optional[int] = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.db = db
+        self.log = log
+        self.days = days if days is not None else retention_days()
+        self.clock = clock
+
+    def purge(self) -> Dict[str, int]:
+        cutoff = self.clock() - timedelta(days=self.days)
+        counts = {
+            "transcript_messages": self._chunked(
+                HandoffMessageRow,
+                HandoffMessageRow.at < cutoff,
+                # Never a message still waiting for its channel.
+                sa.or_(HandoffMessageRow.to_customer.is_(False), HandoffMessageRow.delivered_at.isnot(None),
+                       HandoffMessageRow.failed_at.isnot(None)),
+            ),
+            "delivery_failures": self._chunked(DeliveryFailureRow, DeliveryFailureRow.at < cutoff),
+            "pending_evidence": self._chunked(PendingEvidenceRow, PendingEvidenceRow.at < cutoff),
+            "conversation_events": self._purge_conversations(cutoff),
+        }
+        counts["privacy_phone_checks"] = self._purge_phone_checks()
+        # Outbox rows carry the phone and the description too: never kept longer than transcripts.
+        pruned = OutboxAdmin(self.db, self.clock).prune(min(OUTBOX_KEEP, timedelta(days=self.days)))
+        counts["outbox_events"] = pruned["delivered"] + pruned["never_pushed"]
+        if any(counts.values()):
+            logger.info("retention (%s days) purged %s", self.days, counts)
+        return counts
+
+    def _purge_phone_checks(self) -> int:
+        """Yesterday's and today's counts are all the limit reads; older ones only name customers."""
+        oldest = self.clock().astimezone(BEIJING).date() - timedelta(days=1)
+        with self.db.transaction() as session:
+            return session.execute(sa.delete(PrivacyPhoneCheckRow).where(PrivacyPhoneCheckRow.day < oldest)).rowcount or 0
+
+    def _chunked(self, model: Any, *conditions: Any) -> int:
+        total = 0
+        while True:
+            with self.db.transaction() as session:
+                ids = session.execute(sa.select(model.id).where(*conditions).limit(PURGE_CHUNK)).scalars().all()
+                if not ids:
+                    return total
+                session.execute(sa.delete(model).where(model.id.in_(ids)).execution_options(synchronize_session=False))
+            total += len(ids)
+
+    def _purge_conversations(self, cutoff: datetime) -> int:
+        if self.log is None or not self.log.exists():
+            return 0
+        table, total = conversation_events, 0
+        while True:
+            with self.log.engine.begin() as connection:
+                ids = connection.execute(
+                    sa.select(table.c.id).where(table.c.timestamp < cutoff.timestamp()).limit(PURGE_CHUNK)
+                ).scalars().all()
+                if not ids:
+                    return total
+                connection.execute(sa.delete(table).where(table.c.id.in_(ids)))
+            total += len(ids)
