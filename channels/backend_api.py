@@ -7,6 +7,7 @@ Tickets come with their whole history and the contact phone: this is the operato
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import os
@@ -21,9 +22,10 @@ from sanic.response import HTTPResponse
 
 from bot import logs
 from bot.chat_sessions import backend_customer_id
-from bot.errors import IntakeError, NotFound, StoreUnavailable
+from bot.errors import IntakeError, InvalidInput, NotFound, StoreUnavailable, Unauthenticated
 from bot.text import iso
 from bot.tickets import Ticket
+from channels.http import Message, message_of, status_of
 from channels.hub import get_hub
 
 logger = logging.getLogger(__name__)
@@ -62,8 +64,32 @@ def ticket_document(t: Ticket) -> Dict[str, Any]:
     }
 
 
+ERROR_MESSAGES: Dict[type, Message] = {
+    IntakeError: "request refused",
+    InvalidInput: str,
+    Unauthenticated: "missing or wrong X-API-Key",
+    NotFound: "no such ticket",
+    StoreUnavailable: "ticket store unavailable",
+}
+"""The API's English text for a domain error; the status codes come from `channels.http`."""
+
+
 def _error(status: int, code: str, message: str) -> HTTPResponse:
     return response.json({"error": code, "message": message}, status=status)
+
+
+def _mapped(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
+    """Domain errors -> status codes (`channels.http`) and this API's messages."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        try:
+            return await handler(request, *args, **kwargs)
+        except IntakeError as error:
+            status, code = status_of(error)
+            return _error(status, code, message_of(error, ERROR_MESSAGES) or "")
+
+    return wrapped
 
 
 class BackendApiInput(InputChannel):
@@ -93,7 +119,7 @@ class BackendApiInput(InputChannel):
                 return _error(503, "not_configured", "set BACKEND_API_KEY to enable the read API")
             given = request.headers.get("X-API-Key", "")
             if not hmac.compare_digest(given.encode(), self.api_key.encode()):
-                return _error(401, "unauthenticated", "missing or wrong X-API-Key")
+                raise Unauthenticated("X-API-Key")
             return None
 
         @blueprint.route("/openapi.json", methods=["GET"])
@@ -101,6 +127,7 @@ class BackendApiInput(InputChannel):
             return await response.file(DOC, mime_type="application/json")
 
         @blueprint.route("/tickets", methods=["GET"])
+        @_mapped
         async def tickets(request: Request) -> HTTPResponse:
             refused = authorised(request)
             if refused:
@@ -110,17 +137,17 @@ class BackendApiInput(InputChannel):
                 since = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else datetime(1970, 1, 1, tzinfo=timezone.utc)
                 limit = int(request.args.get("limit", "100"))
             except ValueError:
-                return _error(400, "invalid", "updated_since must be an ISO 8601 time and limit an integer")
+                raise InvalidInput("updated_since must be an ISO 8601 time and limit an integer")
             if since.tzinfo is None:
-                return _error(400, "invalid", "updated_since needs a time zone (e.g. 2026-11-22T08:00:00Z)")
+                raise InvalidInput("updated_since needs a time zone (e.g. 2026-11-22T08:00:00Z)")
             try:
                 # A time at the edge of the calendar (9999-12-31T23:59-23:59) has no UTC equivalent:
                 # refused here instead of failing in the database layer with a 500.
                 since = since.astimezone(timezone.utc)
             except OverflowError:
-                return _error(400, "invalid", "updated_since is out of range")
+                raise InvalidInput("updated_since is out of range")
             if not 1 <= limit <= MAX_LIMIT:
-                return _error(400, "invalid", f"limit must be between 1 and {MAX_LIMIT}")
+                raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
             raw_cursor = request.args.get("cursor")
             after = request.args.get("after") or None
             try:
@@ -128,18 +155,15 @@ class BackendApiInput(InputChannel):
             except ValueError:
                 cursor = -1
             if cursor < 0 or cursor >= 2**63:
-                return _error(400, "invalid", "cursor must be a non-negative integer from a previous page")
+                raise InvalidInput("cursor must be a non-negative integer from a previous page")
             if after is not None and len(after) > 32:
-                return _error(400, "invalid", "after must be a ticket number")
-            try:
-                if after is not None and raw_cursor is None:
-                    # The first version's keyset on (updated_at, number): kept for old clients, but it
-                    # can miss a change committed late; `cursor` cannot.
-                    found = await hub.run(hub.tickets.changed_since, since, after, limit)
-                else:
-                    found = await hub.run(hub.tickets.changed_after, cursor, since if raw else None, limit)
-            except StoreUnavailable:
-                return _error(503, "unavailable", "ticket store unavailable")
+                raise InvalidInput("after must be a ticket number")
+            if after is not None and raw_cursor is None:
+                # The first version's keyset on (updated_at, number): kept for old clients, but it
+                # can miss a change committed late; `cursor` cannot.
+                found = await hub.run(hub.tickets.changed_since, since, after, limit)
+            else:
+                found = await hub.run(hub.tickets.changed_after, cursor, since if raw else None, limit)
             more = len(found) == limit
             last = found[-1].change_seq if found and found[-1].change_seq is not None else cursor
             return response.json(
@@ -153,16 +177,12 @@ class BackendApiInput(InputChannel):
             )
 
         @blueprint.route("/tickets/<number>", methods=["GET"])
+        @_mapped
         async def ticket(request: Request, number: str) -> HTTPResponse:
             refused = authorised(request)
             if refused:
                 return refused
-            try:
-                found = await hub.run(hub.tickets.by_number, number)
-            except NotFound:
-                return _error(404, "not_found", "no such ticket")
-            except IntakeError:
-                return _error(503, "unavailable", "ticket store unavailable")
+            found = await hub.run(hub.tickets.by_number, number)
             return response.json(ticket_document(found))
 
         return blueprint

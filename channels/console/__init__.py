@@ -17,7 +17,8 @@ decorator, the audit), then lets each module below add its routes with `register
     stats.py        the supervisors' dashboard and its figures
     incidents.py    outage incidents
 
-http.py holds the request and error helpers they share, payloads.py the JSON shapes of the core objects.
+http.py holds the request helpers and the Chinese error messages they share (status codes: channels/http.py),
+payloads.py the JSON shapes of the core objects.
 """
 
 from __future__ import annotations

@@ -15,8 +15,7 @@ from sanic.response import HTTPResponse
 
 from bot.errors import IntakeError
 from bot.staff import StaffMember
-from bot.text import MAX_MESSAGE_CHARS
-from channels.console.http import Handler, TooLong, bearer, error_response, json_error
+from channels.console.http import Handler, bearer, error_response
 from channels.hub import Hub
 
 
@@ -37,8 +36,6 @@ class ConsoleContext:
                     if authenticated:
                         kwargs["me"] = await hub.run(hub.staff.authenticate, bearer(request))
                     result = await handler(request, *args, **kwargs)
-                except TooLong as error:
-                    return json_error(413, "too_long", f"内容太长（{error}），请控制在{MAX_MESSAGE_CHARS}字以内")
                 except IntakeError as error:
                     return error_response(error)
                 result.headers.update({"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})

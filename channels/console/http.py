@@ -1,6 +1,6 @@
-"""What every console route shares at the HTTP level: one table from domain errors to status codes
-and Chinese messages, request-body parsing with the 64 KiB cap, the bearer token, the page's security
-headers and where the console's static files live.
+"""What every console route shares at the HTTP level: the console's Chinese messages for the domain
+errors (their status codes come from `channels.http`), request-body parsing with the 64 KiB cap,
+the bearer token, the page's security headers and where the console's static files live.
 
 Bodies of errors are always ``{"error", "message"}`` (plus the fields a 409 or 429 names).
 """
@@ -15,19 +15,9 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.errors import (
-    Conflict,
-    Forbidden,
-    IntakeError,
-    InvalidInput,
-    NotFound,
-    RateLimited,
-    StoreUnavailable,
-    Taken,
-    Unauthenticated,
-    WrongState,
-)
+from bot.errors import IntakeError, InvalidInput, RateLimited, Taken, WrongState
 from bot.text import MAX_MESSAGE_CHARS
+from channels.http import Message, TooLong, error_fields, message_of, status_of
 
 STATIC = Path(__file__).parents[1] / "static" / "agent"
 ROUTES_DOC = STATIC / "openapi.json"
@@ -51,28 +41,19 @@ def json_error(status: int, code: str, message: Optional[str] = None, **extra: A
     return response.json({"error": code, "message": message or MESSAGES.get(status, "出错了"), **extra}, status=status)
 
 
+ERROR_MESSAGES: Dict[type, Message] = {
+    RateLimited: lambda e: f"登录失败次数过多，请{e.retry_after}秒后再试",
+    WrongState: "会话或工单的状态已经变化（可能已被接入、转交或结束），请刷新后再试",
+    Taken: lambda e: f"该会话已由{e.agent_name}接入",
+    InvalidInput: lambda e: f"请求有误：{e}",
+    TooLong: lambda e: f"内容太长（{e}），请控制在{MAX_MESSAGE_CHARS}字以内",
+}
+"""The console's text for a domain error; the classes not named here say MESSAGES[status]."""
+
+
 def error_response(error: IntakeError) -> HTTPResponse:
-    if isinstance(error, RateLimited):
-        return json_error(429, "too_many_attempts", f"登录失败次数过多，请{error.retry_after}秒后再试", retry_after=error.retry_after)
-    if isinstance(error, Unauthenticated):
-        return json_error(401, "unauthenticated")
-    if isinstance(error, WrongState):
-        return json_error(409, "wrong_state", "会话或工单的状态已经变化（可能已被接入、转交或结束），请刷新后再试")
-    if isinstance(error, Forbidden):
-        return json_error(403, "forbidden")
-    if isinstance(error, Taken):
-        return json_error(
-            409, "taken", f"该会话已由{error.agent_name}接入", agent=error.agent, agent_name=error.agent_name, owner=error.owner
-        )
-    if isinstance(error, Conflict):
-        return json_error(409, "conflict")
-    if isinstance(error, NotFound):
-        return json_error(404, "not_found")
-    if isinstance(error, InvalidInput):
-        return json_error(400, "invalid", f"请求有误：{error}")
-    if isinstance(error, StoreUnavailable):
-        return json_error(503, "unavailable")
-    return json_error(400, "invalid")
+    status, code = status_of(error)
+    return json_error(status, code, message_of(error, ERROR_MESSAGES), **error_fields(error))
 
 
 def read_body(request: Request) -> Dict[str, Any]:
@@ -98,10 +79,6 @@ def read_string(body: Dict[str, Any], key: str, required: bool = True, limit: in
     if len(value) > limit:
         raise TooLong(key)
     return value
-
-
-class TooLong(InvalidInput):
-    """A body or a field over its limit: answered 413 (an InvalidInput, so 400 where nothing maps it)."""
 
 
 def bearer(request: Request) -> Optional[str]:
