@@ -17,6 +17,7 @@ from actions.common import address_of, call, customer_of, idempotency_key, lates
 from actions.complaint import reset_complaint
 from actions.forms import ReadingForm, intent_of, is_interruption, is_payload, prompted
 from actions.handover import agents_available, hand_over
+from actions.replies import polite_errors
 from bot import answers, escalation
 from bot.answers import reply_kind
 from bot.categories import Category
@@ -118,7 +119,7 @@ class ActionRequestHuman(Action):
         description = tracker.get_slot("complaint_description")
         said = escalation_text(tracker) or DEFAULT_REQUEST
         note = tracker.get_slot("callback_note")
-        try:
+        with polite_errors(dispatcher) as failed:
             number = None
             if description:
                 # A complaint interrupted by the request is filed as its own ticket first.
@@ -143,8 +144,7 @@ class ActionRequestHuman(Action):
             )
             await escalate_if_asked(tracker, ticket)
             await hand_over(dispatcher, tracker, ticket, reason_for(tracker, ticket))
-        except StoreUnavailable:
-            dispatcher.utter_message(response="utter_store_unavailable")
+        if failed:
             return done
         return [*reset_complaint(), *done]
 

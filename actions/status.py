@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, customer_of, latest_text, ticket_vars
+from actions.replies import TICKET_REPLIES, polite_errors
 from bot import ticket_numbers
-from bot.errors import NotFound, StoreUnavailable
 from bot.tickets import Ticket, TicketService
 
 
@@ -44,18 +44,15 @@ class ActionCheckTicketStatus(Action):
 async def tell_status(dispatcher: CollectingDispatcher, tracker: Tracker, number: Optional[str]) -> None:
     """The named ticket, or the customer's tickets, as the customer may see them."""
     customer = customer_of(tracker)
-    try:
+    with polite_errors(dispatcher, TICKET_REPLIES, ticket_number=number) as failed:
         if number:
-            try:
-                ticket = await call(TicketService.get, customer, number)
-            except NotFound:
-                dispatcher.utter_message(response="utter_ticket_not_found", ticket_number=number)
-                return
-            dispatcher.utter_message(response="utter_ticket_status", **status_vars(ticket))
-            return
-        tickets = await call(TicketService.list_for, customer)
-    except StoreUnavailable:
-        dispatcher.utter_message(response="utter_store_unavailable")
+            ticket = await call(TicketService.get, customer, number)
+        else:
+            tickets = await call(TicketService.list_for, customer)
+    if failed:
+        return
+    if number:
+        dispatcher.utter_message(response="utter_ticket_status", **status_vars(ticket))
         return
     if not tickets:
         dispatcher.utter_message(response="utter_no_tickets")

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import call, customer_of, latest_text
 from actions.forms import ReadingForm, intent_of, is_interruption, is_payload
+from actions.replies import polite_errors
 from actions.status import mentioned_ticket
 from bot import answers
 from bot.answers import reply_kind
@@ -30,10 +31,9 @@ class ActionPrepareSupplement(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         number = mentioned_ticket(tracker)
         if number is None:
-            try:
+            with polite_errors(dispatcher) as failed:
                 open_tickets = await call(TicketService.list_for, customer_of(tracker), open_only=True, limit=1)
-            except StoreUnavailable:
-                dispatcher.utter_message(response="utter_store_unavailable")
+            if failed:
                 return [*RESET, FollowupAction("action_listen")]
             if not open_tickets:
                 dispatcher.utter_message(response="utter_no_open_ticket")
