@@ -23,6 +23,7 @@ from sanic.response import HTTPResponse
 from bot import logs
 from bot.chat_sessions import backend_customer_id
 from bot.errors import IntakeError, InvalidInput, NotFound, StoreUnavailable, Unauthenticated
+from bot.outbox.wire import TicketDocument
 from bot.text import iso
 from bot.tickets import Ticket
 from channels.http import Message, message_of, status_of
@@ -36,7 +37,7 @@ MAX_LIMIT = 500
 
 
 
-def ticket_document(t: Ticket) -> Dict[str, Any]:
+def ticket_document(t: Ticket) -> TicketDocument:
     return {
         "number": t.number,
         "status": t.status.value,

@@ -17,6 +17,10 @@ from bot.outbox.wire import (
     SCHEMA,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    TicketDocument,
+    TicketEventDocument,
+    TicketHistoryEntry,
+    TicketSnapshot,
     sign,
     verify,
 )
@@ -25,6 +29,6 @@ from bot.storage.capture import capture, event_kind, ticket_snapshot
 __all__ = [
     "EVENT_ID_HEADER", "MIN_SECRET_CHARS", "OUTBOX_KEEP", "PRUNE_CHUNK", "PUBLISHED_SECRETS", "REPLAY_WINDOW",
     "SCHEMA", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "TRANSIENT_STATUSES", "OutboxAdmin", "OutboxDispatcher",
-    "OutboxEvent", "RoundResult", "Sender", "Settings", "capture", "event_kind", "http_post", "sign",
-    "ticket_snapshot", "verify",
+    "OutboxEvent", "RoundResult", "Sender", "Settings", "TicketDocument", "TicketEventDocument", "TicketHistoryEntry",
+    "TicketSnapshot", "capture", "event_kind", "http_post", "sign", "ticket_snapshot", "verify",
 ]

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from bot.clock import utcnow
 from bot.outbox.transport import TRANSIENT_STATUSES, Sender, http_post
-from bot.outbox.wire import EVENT_ID_HEADER, SCHEMA, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from bot.outbox.wire import EVENT_ID_HEADER, SCHEMA, SIGNATURE_HEADER, TIMESTAMP_HEADER, TicketEventDocument, sign
 from bot.storage.database import Database
 from bot.storage.models import OutboxEventRow
 from bot.urls import outbound_url
@@ -127,7 +127,7 @@ class OutboxDispatcher:
     @staticmethod
     def _body(payload: str, key: str, ticket_event_id: int) -> bytes:
         event = json.loads(payload)
-        document = {"schema": SCHEMA, "event_id": key, "sequence": ticket_event_id, **event}
+        document: TicketEventDocument = {"schema": SCHEMA, "event_id": key, "sequence": ticket_event_id, **event}
         return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
     def _claim(self) -> List[Tuple[int, int, str, str]]:

@@ -4,7 +4,10 @@ event and a snapshot of the ticket, headers ``X-Intake-Event-Id`` (idempotency k
 ``"<timestamp>.<body>"`` under the shared secret. Receivers reject stale timestamps (replays) and bad
 signatures; `verify` is what they check.
 
-The snapshot itself is written when the event is captured (bot/storage/capture.py).
+The snapshot itself is written when the event is captured (bot/storage/capture.py). The pull API
+(channels/backend_api.py) sends the same snapshot with the ticket's history as `TicketDocument`.
+The TypedDicts below are those documents as sent; tests/test_openapi_payloads.py holds them to
+channels/static/backend-openapi.json.
 """
 
 from __future__ import annotations
@@ -12,13 +15,66 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from typing import Optional
+from typing import List, Optional, TypedDict
 
 SCHEMA = "intake.ticket-event/1"
 SIGNATURE_HEADER = "X-Intake-Signature"
 TIMESTAMP_HEADER = "X-Intake-Timestamp"
 EVENT_ID_HEADER = "X-Intake-Event-Id"
 REPLAY_WINDOW = 300  # seconds a signed request stays acceptable
+
+
+class TicketSnapshot(TypedDict):
+    """A ticket as the backend sees it (written by `bot.storage.capture.ticket_snapshot`)."""
+
+    number: str
+    status: str
+    category: str
+    severity: str
+    severity_reason: str
+    department: str
+    responsible: Optional[str]
+    channel: str
+    customer_id: str
+    contact_phone: Optional[str]
+    description: str
+    created_at: Optional[str]
+    response_due: Optional[str]
+    resolve_due: Optional[str]
+    progress_due: Optional[str]
+    repeat_of: Optional[str]
+    repeat_count: int
+    escalation_level: int
+    handler: Optional[str]
+    rating: Optional[int]
+
+
+class TicketHistoryEntry(TypedDict):
+    at: Optional[str]
+    actor: str
+    kind: str
+    detail: str
+
+
+class TicketDocument(TicketSnapshot):
+    """A ticket in the pull API (`channels.backend_api.ticket_document`): the snapshot and its history."""
+
+    updated_at: Optional[str]
+    change_seq: Optional[int]
+    events: List[TicketHistoryEntry]
+
+
+class TicketEventDocument(TypedDict):
+    """The body of one push (`OutboxDispatcher`): the event and the ticket's snapshot at that moment."""
+
+    schema: str
+    event_id: str
+    sequence: int
+    kind: str
+    occurred_at: Optional[str]
+    actor: str
+    detail: str
+    ticket: TicketSnapshot
 
 
 def sign(body: bytes, secret: str, timestamp: int) -> str:

@@ -18,7 +18,7 @@ decorator, the audit), then lets each module below add its routes with `register
     incidents.py    outage incidents
 
 http.py holds the request helpers and the Chinese error messages they share (status codes: channels/http.py),
-payloads.py the JSON shapes of the core objects.
+payloads.py the JSON shapes of the core objects, panel_payloads.py those of the panels.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from sanic.response import HTTPResponse
 
 from bot.errors import InvalidInput
 from bot.staff import StaffMember
-from bot.text import iso
 from channels.console.context import ConsoleContext
+from channels.console.payloads import feed_event_json
 
 LONG_POLL_MAX_SECONDS = 25.0
 
@@ -49,11 +49,4 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
                 break
             # Woken at once by changes in this process; other processes' changes within a second.
             await hub.pulse.wait(min(remaining, 1.0))
-        return response.json(
-            {
-                "cursor": cursor,
-                "events": [
-                    {"id": e.id, "session_id": e.session_id, "kind": e.kind, "at": iso(e.at)} for e in found
-                ],
-            }
-        )
+        return response.json({"cursor": cursor, "events": [feed_event_json(e) for e in found]})

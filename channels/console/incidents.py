@@ -12,37 +12,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.errors import InvalidInput
-from bot.incidents import Incident, IncidentService
+from bot.incidents import IncidentService
 from bot.staff import StaffMember
-from bot.text import beijing_time, iso
 from channels.console.context import ConsoleContext
 from channels.console.http import read_body, read_string
+from channels.console.panel_payloads import incident_json
 
 MAX_ETA = timedelta(days=30)
-
-
-def incident_json(i: Incident) -> Dict[str, Any]:
-    return {
-        "number": i.number,
-        "status": i.status,
-        "title": i.title,
-        "area": i.area,
-        "symptom": i.symptom,
-        "symptom_label": i.symptom_label,
-        "match_key": i.match_key,
-        "opened_at": iso(i.opened_at),
-        "opened_by": i.opened_by,
-        "eta": iso(i.eta),
-        "eta_label": beijing_time(i.eta) if i.eta else None,
-        "note": i.note,
-        "closed_at": iso(i.closed_at),
-        "closed_by": i.closed_by,
-        "resolution": i.resolution,
-        "linked": i.linked,
-        "linked_open": i.linked_open,
-        "customers": i.customers,
-        "tickets": [{"number": t.number, "status": t.status.value, "status_label": t.status.label, "created_at": iso(t.created_at)} for t in i.tickets],
-    }
 
 
 def _eta(body: Dict[str, Any], now: datetime) -> Optional[datetime]:

@@ -1,22 +1,35 @@
-"""The console's JSON shapes of staff members, handoff sessions, tickets, chat messages and
-escalations (static/agent/openapi.json documents them). Panel-specific shapes live beside their
-routes (incidents.py, privacy.py).
+"""The console's wire payloads for its core objects: one `TypedDict` per JSON shape and one serialiser
+each, for staff members, handoff sessions, chat messages, feed events, tickets and escalations
+(static/agent/openapi.json documents them; tests/test_openapi_payloads.py holds the two together).
+The panels' own shapes (deadlines, delivery, outbox, personal data, incidents) are in panel_payloads.py.
+
+Every key is always sent (None where there is no value), so the types are total. The stats figures
+are built by `bot.stats.to_json` and are not repeated here.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Optional
+from typing import Dict, List, Optional, TypedDict
 
-from bot.handoff import HandoffSession, Message, masked_customer
+from bot.handoff import FeedEvent, HandoffSession, Message, masked_customer
 from bot.lifecycle import Escalation
 from bot.severity import Severity
 from bot.staff import StaffMember
 from bot.text import iso
 from bot.tickets import Ticket
 
+# -- staff and sessions ---------------------------------------------------------------------
 
-def agent_json(member: StaffMember) -> Dict[str, Any]:
+
+class AgentJson(TypedDict):
+    username: str
+    display_name: str
+    role: str
+    online: bool
+
+
+def agent_json(member: StaffMember) -> AgentJson:
     return {
         "username": member.username,
         "display_name": member.display_name,
@@ -25,7 +38,31 @@ def agent_json(member: StaffMember) -> Dict[str, Any]:
     }
 
 
-def session_json(s: HandoffSession, now: Optional[float] = None) -> Dict[str, Any]:
+class SessionJson(TypedDict):
+    id: int
+    status: str
+    channel: str
+    customer: str
+    category: Optional[str]
+    category_label: str
+    severity: str
+    severity_label: str
+    reason: str
+    requested_at: Optional[str]
+    waiting_seconds: int
+    due: Optional[str]
+    owner: Optional[str]
+    owner_name: Optional[str]
+    agent: Optional[str]
+    agent_name: Optional[str]
+    ticket_numbers: List[str]
+    transfer_to: Optional[str]
+    escalated: bool
+    callback_due: Optional[str]
+    last_message: None
+
+
+def session_json(s: HandoffSession, now: Optional[float] = None) -> SessionJson:
     now = time.time() if now is None else now
     return {
         "id": s.id,
@@ -52,7 +89,77 @@ def session_json(s: HandoffSession, now: Optional[float] = None) -> Dict[str, An
     }
 
 
-def ticket_json(t: Ticket) -> Dict[str, Any]:
+class MessageJson(TypedDict):
+    id: int
+    at: Optional[str]
+    sender: str
+    agent: Optional[str]
+    agent_name: Optional[str]
+    text: str
+    delivery_failed: bool
+
+
+def message_json(m: Message) -> MessageJson:
+    return {
+        "id": m.id,
+        "at": iso(m.at),
+        "sender": m.sender,
+        "agent": m.agent,
+        "agent_name": m.agent_name,
+        "text": m.text,
+        "delivery_failed": m.failed,
+    }
+
+
+class FeedEventJson(TypedDict):
+    id: int
+    session_id: Optional[int]
+    kind: str
+    at: Optional[str]
+
+
+def feed_event_json(e: FeedEvent) -> FeedEventJson:
+    return {"id": e.id, "session_id": e.session_id, "kind": e.kind, "at": iso(e.at)}
+
+
+class CannedReplyJson(TypedDict):
+    title: str
+    text: str
+
+
+def canned_reply_json(title: str, text: str) -> CannedReplyJson:
+    return {"title": title, "text": text}
+
+
+# -- tickets --------------------------------------------------------------------------------
+
+
+class TicketEventJson(TypedDict):
+    at: Optional[str]
+    actor: str
+    kind: str
+    detail: str
+
+
+class TicketJson(TypedDict):
+    number: str
+    category_label: str
+    severity: str
+    severity_label: str
+    status: str
+    status_label: str
+    department_label: str
+    description: str
+    contact_phone: str
+    responsible: Optional[str]
+    created_at: Optional[str]
+    response_due: Optional[str]
+    resolve_due: Optional[str]
+    progress_due: Optional[str]
+    events: List[TicketEventJson]
+
+
+def ticket_json(t: Ticket) -> TicketJson:
     return {
         "number": t.number,
         "category_label": t.category.label,
@@ -72,19 +179,23 @@ def ticket_json(t: Ticket) -> Dict[str, Any]:
     }
 
 
-def message_json(m: Message) -> Dict[str, Any]:
-    return {
-        "id": m.id,
-        "at": iso(m.at),
-        "sender": m.sender,
-        "agent": m.agent,
-        "agent_name": m.agent_name,
-        "text": m.text,
-        "delivery_failed": m.failed,
-    }
+class EscalationJson(TypedDict):
+    id: int
+    ticket_number: str
+    source: str
+    requested_by: str
+    reason: str
+    status: str
+    requested_at: Optional[str]
+    decided_by: Optional[str]
+    decision_reason: Optional[str]
+    handler: Optional[str]
+    severity: str
+    severity_label: str
+    responsible: Optional[str]
 
 
-def escalation_json(e: Escalation) -> Dict[str, Any]:
+def escalation_json(e: Escalation) -> EscalationJson:
     return {
         "id": e.id,
         "ticket_number": e.ticket_number,
@@ -100,3 +211,16 @@ def escalation_json(e: Escalation) -> Dict[str, Any]:
         "severity_label": Severity(e.severity).label,
         "responsible": e.responsible,
     }
+
+
+SCHEMAS: Dict[str, type] = {
+    "Agent": AgentJson,
+    "SessionSummary": SessionJson,
+    "Message": MessageJson,
+    "Event": FeedEventJson,
+    "CannedReply": CannedReplyJson,
+    "TicketEvent": TicketEventJson,
+    "Ticket": TicketJson,
+    "Escalation": EscalationJson,
+}
+"""OpenAPI schema name (static/agent/openapi.json) -> the TypedDict of what is sent under it."""

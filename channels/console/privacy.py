@@ -6,55 +6,17 @@ Registered on the agent console's blueprint by `channels.console` (same authenti
 from __future__ import annotations
 
 import json
-from typing import Any, Dict
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.errors import Forbidden, InvalidInput, NotFound
-from bot.handoff import masked_customer
-from bot.privacy import ACCESS_ACTIONS, Access, CustomerInChat, PrivacyRequest, RequestStatus
+from bot.privacy import CustomerInChat, RequestStatus
 from bot.staff import StaffMember
-from bot.text import iso, mask_personal_data
 from bot.tickets import Customer
 from channels.console.context import ConsoleContext
-
-
-def request_json(r: PrivacyRequest) -> Dict[str, Any]:
-    anonymised = r.channel_user_id.startswith("anon-")
-    return {
-        "id": r.id,
-        "kind": r.kind.value,
-        "kind_label": r.kind.label,
-        "status": r.status.value,
-        "status_label": r.status.label,
-        "channel": r.channel,
-        "customer": "（已匿名）" if anonymised else masked_customer(Customer(r.channel, r.channel_user_id)),
-        "requested_at": iso(r.requested_at),
-        "verified_by": r.verified_by,
-        "decided_by": r.decided_by,
-        "decided_at": iso(r.decided_at),
-        "note": r.note,
-        "result": r.result.get("removed") or r.result.get("summary"),
-    }
-
-
-def access_json(a: Access) -> Dict[str, Any]:
-    customer = None
-    if a.channel and a.customer:
-        customer = "（已匿名）" if a.customer.startswith("anon-") else masked_customer(Customer(a.channel, a.customer))
-    return {
-        "id": a.id,
-        "at": iso(a.at),
-        "actor": a.actor,
-        "role": a.role,
-        "action": a.action,
-        "action_label": ACCESS_ACTIONS.get(a.action, a.action),
-        "customer": customer,
-        "target": mask_personal_data(a.target),
-        "client": a.client,
-    }
+from channels.console.panel_payloads import access_json, request_json
 
 
 def _reason(request: Request, key: str = "reason") -> str:

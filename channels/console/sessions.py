@@ -15,7 +15,7 @@ from bot.staff import StaffMember
 from channels import metrics
 from channels.console.context import ConsoleContext
 from channels.console.http import read_body, read_string
-from channels.console.payloads import message_json, session_json, ticket_json
+from channels.console.payloads import canned_reply_json, message_json, session_json, ticket_json
 
 
 def register(bp: Blueprint, ctx: ConsoleContext) -> None:
@@ -116,4 +116,4 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
     @bp.route("/api/canned-replies", methods=["GET"])
     @api()
     async def canned(request: Request, me: StaffMember) -> HTTPResponse:
-        return response.json({"replies": [{"title": title, "text": text} for title, text in CANNED_REPLIES]})
+        return response.json({"replies": [canned_reply_json(title, text) for title, text in CANNED_REPLIES]})

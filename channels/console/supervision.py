@@ -12,11 +12,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.errors import Forbidden, NotFound
-from bot.handoff import masked_customer
 from bot.staff import StaffMember
-from bot.text import iso
 from channels.console.context import ConsoleContext
 from channels.console.http import read_body, read_string
+from channels.console.panel_payloads import dead_outbox_event_json, deadline_json, delivery_failure_json
 from channels.console.payloads import escalation_json
 
 logger = logging.getLogger(__name__)
@@ -34,45 +33,14 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
             raise Forbidden("supervisors only")
         failures = await hub.run(hub.failures.recent)
         await audit(request, me, "view_delivery_failures", None, "recent")
-        return response.json(
-            {
-                "failures": [
-                    {
-                        "id": f.id,
-                        "channel": f.customer.channel,
-                        "customer": masked_customer(f.customer),
-                        "text": f.text,
-                        "error": f.error,
-                        "at": iso(f.at),
-                    }
-                    for f in failures
-                ]
-            }
-        )
+        return response.json({"failures": [delivery_failure_json(f) for f in failures]})
 
     @bp.route("/api/deadlines", methods=["GET"])
     @api()
     async def deadlines(request: Request, me: StaffMember) -> HTTPResponse:
         # Tickets near (4 h) or past a deadline: my own, or every one for supervisors.
         found = await hub.run(hub.deadlines.attention, me)
-        return response.json(
-            {
-                "tickets": [
-                    {
-                        "number": a.ticket.number,
-                        "category_label": a.ticket.category.label,
-                        "severity": a.ticket.severity.value,
-                        "severity_label": a.ticket.severity.label,
-                        "status_label": a.ticket.status.label,
-                        "responsible": a.ticket.responsible,
-                        "deadline": a.deadline,
-                        "due": iso(a.due),
-                        "overdue": a.overdue,
-                    }
-                    for a in found
-                ]
-            }
-        )
+        return response.json({"tickets": [deadline_json(a) for a in found]})
 
     @bp.route("/api/escalations", methods=["GET"])
     @api()
@@ -106,23 +74,7 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
             raise Forbidden("supervisors only")
         backlog = await hub.run(hub.outbox.backlog)
         dead = await hub.run(hub.outbox.dead)
-        return response.json(
-            {
-                **backlog,
-                "dead_events": [
-                    {
-                        "id": e.id,
-                        "ticket_number": e.ticket_number,
-                        "kind": e.kind,
-                        "attempts": e.attempts,
-                        "last_error": e.last_error,
-                        "created_at": iso(e.created_at),
-                        "dead_at": iso(e.dead_at),
-                    }
-                    for e in dead
-                ],
-            }
-        )
+        return response.json({**backlog, "dead_events": [dead_outbox_event_json(e) for e in dead]})
 
     @bp.route("/api/outbox/<event_id:int>/retry", methods=["POST"])
     @api()

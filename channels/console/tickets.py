@@ -10,9 +10,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.staff import StaffMember
-from bot.text import iso
 from channels.console.context import ConsoleContext
 from channels.console.http import read_body, read_string
+from channels.console.panel_payloads import progress_due_json
 from channels.console.payloads import ticket_json
 
 
@@ -32,19 +32,4 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
     async def progress_due(request: Request, me: StaffMember) -> HTTPResponse:
         tickets = await hub.run(hub.handoff.progress_due, me)
         now = time.time()
-        return response.json(
-            {
-                "tickets": [
-                    {
-                        "number": t.number,
-                        "category_label": t.category.label,
-                        "severity": t.severity.value,
-                        "severity_label": t.severity.label,
-                        "status_label": t.status.label,
-                        "progress_due": iso(t.progress_due),
-                        "overdue": t.progress_due.timestamp() < now,
-                    }
-                    for t in tickets
-                ]
-            }
-        )
+        return response.json({"tickets": [progress_due_json(t, now) for t in tickets]})
