@@ -18,14 +18,11 @@ from typing import Callable, Dict, Optional
 
 import sqlalchemy as sa
 
+from bot.clock import utcnow
 from bot.handoff import QUEUED
 from bot.storage.database import Database
 from bot.storage.models import HandoffSessionRow, OutboxEventRow, TicketRow
 from bot.tickets import Status
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -43,7 +40,7 @@ class StoreFigures:
         return sum(self.handoff_sessions.get(status, 0) for status in QUEUED)
 
     @classmethod
-    def read(cls, db: Database, clock: Callable[[], datetime] = _utcnow) -> "StoreFigures":
+    def read(cls, db: Database, clock: Callable[[], datetime] = utcnow) -> "StoreFigures":
         """Raises StoreUnavailable when the database does not answer."""
         from bot.handoff import SessionStatus
 
