@@ -19,7 +19,7 @@ from typing import Callable, Dict, Optional
 import sqlalchemy as sa
 
 from bot.clock import utcnow
-from bot.handoff import QUEUED
+from bot.handoff import QUEUED, SessionStatus
 from bot.storage.database import Database
 from bot.storage.models import HandoffSessionRow, OutboxEventRow, TicketRow
 from bot.tickets import Status
@@ -42,8 +42,6 @@ class StoreFigures:
     @classmethod
     def read(cls, db: Database, clock: Callable[[], datetime] = utcnow) -> "StoreFigures":
         """Raises StoreUnavailable when the database does not answer."""
-        from bot.handoff import SessionStatus
-
         started = time.monotonic()
         with db.transaction() as session:
             tickets = {status.value: 0 for status in Status}
