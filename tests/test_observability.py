@@ -26,7 +26,7 @@ from bot.storage.database import Database
 from bot.text import mask_personal_data
 from bot.tickets import Customer, Status, TicketService
 from tests.e2e.servers import free_port
-from tests.test_outbox import RecordingBackend
+from tests.outbox_support import RecordingBackend
 
 
 def samples(registry: CollectorRegistry) -> dict:
