@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, Optional
 
+from bot.clock import utcnow
 from bot.customers import backend_customer_id  # noqa: F401  (moved; importers keep this path)
 from bot.errors import Conflict
 from bot.storage.database import Database
@@ -25,10 +26,6 @@ DEFAULT_IDLE_DAYS = 30
 TOUCH_EVERY = timedelta(minutes=5)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def idle_expiry() -> timedelta:
     """WEBCHAT_IDLE_DAYS: a conversation unused this long cannot be resumed (a customer waiting for a
     ticket's outcome gets its progress messages long before)."""
@@ -36,7 +33,7 @@ def idle_expiry() -> timedelta:
 
 
 class ChatSessions:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow, idle: Optional[timedelta] = None) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow, idle: Optional[timedelta] = None) -> None:
         self.db = db
         self.clock = clock
         self.idle = idle if idle is not None else idle_expiry()

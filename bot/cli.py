@@ -32,10 +32,11 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from bot.customers import Customer
 from bot.errors import IntakeError
 from bot.privacy import PrivacyRequests, Retention
+from bot.staff import Role, StaffMember, StaffService
 from bot.storage.conversations import ConversationLog
-from bot.staff import Role, StaffService
 from bot.storage.database import Database
 
 
@@ -151,8 +152,6 @@ def _personal_data(args: argparse.Namespace) -> int:
             print(json.dumps({"id": request.id, "kind": request.kind.value, "status": request.status.value,
                               "verified_by": request.verified_by, "result": request.result}, ensure_ascii=False, indent=2))
             if request.status.value == "pending":
-                from bot.tickets import Customer
-
                 summary = requests.summary(Customer(request.channel, request.channel_user_id))
                 print(json.dumps({"held": summary}, ensure_ascii=False, indent=2))
         elif args.privacy_command == "execute":
@@ -171,8 +170,6 @@ def _personal_data(args: argparse.Namespace) -> int:
 
 def _cli_supervisor():
     """Whoever runs the CLI has the database URL: they act with a supervisor's rights."""
-    from bot.staff import StaffMember
-
     return StaffMember(username="cli", display_name="命令行", role=Role.SUPERVISOR, online=False)
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Callable, List
 
 import sqlalchemy as sa
 
+from bot.clock import utcnow
 from bot.errors import Conflict
 from bot.storage.database import Database
 from bot.storage.models import DeliveryFailureRow, InboundUpdateRow, TicketEventRow
@@ -25,10 +26,6 @@ KEEP_INBOUND = timedelta(days=2)
 # How long a claim on an update lasts without renewal: its holder renews it every third of this while
 # the turn runs, so only a dead (or stalled) process loses it.
 LEASE = timedelta(seconds=30)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,7 @@ class InboundLog:
     is still filed once (actions/common.py idempotency_key).
     """
 
-    def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow, lease: timedelta = LEASE) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow, lease: timedelta = LEASE) -> None:
         self.db = db
         self.clock = clock
         self.lease = lease
@@ -149,7 +146,7 @@ class InboundLog:
 
 
 class FailedDeliveries:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.clock = clock
 

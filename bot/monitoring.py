@@ -18,14 +18,11 @@ from typing import Callable, Dict, Optional
 
 import sqlalchemy as sa
 
-from bot.handoff import QUEUED
+from bot.clock import utcnow
+from bot.handoff import QUEUED, SessionStatus
 from bot.storage.database import Database
 from bot.storage.models import HandoffSessionRow, OutboxEventRow, TicketRow
 from bot.tickets import Status
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -43,10 +40,8 @@ class StoreFigures:
         return sum(self.handoff_sessions.get(status, 0) for status in QUEUED)
 
     @classmethod
-    def read(cls, db: Database, clock: Callable[[], datetime] = _utcnow) -> "StoreFigures":
+    def read(cls, db: Database, clock: Callable[[], datetime] = utcnow) -> "StoreFigures":
         """Raises StoreUnavailable when the database does not answer."""
-        from bot.handoff import SessionStatus
-
         started = time.monotonic()
         with db.transaction() as session:
             tickets = {status.value: 0 for status in Status}

@@ -14,11 +14,12 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, List, Optional, Tuple
 
 import sqlalchemy as sa
 
+from bot.clock import utcnow
 from bot.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
 from bot.storage.database import Database
 from bot.storage.models import AgentRow, AgentTokenRow, LoginFailureRow
@@ -105,12 +106,8 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class StaffService:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.clock = clock
 

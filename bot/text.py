@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
 from typing import Optional
 
 from bot import ticket_numbers
+from bot.clock import beijing_time, iso  # noqa: F401 - re-exported: callers import them from here
 
 # Mainland mobile numbers, optionally with +86 and separators: 13812345678, 138 1234 5678, +86-138-1234-5678.
 # The NLU regex entity `phone_number` uses PHONE_PATTERN (the compact form).
@@ -146,14 +146,3 @@ def yes_or_no(text: str) -> Optional[bool]:
     if word in _NO:
         return False
     return None
-
-
-def beijing_time(moment: datetime) -> str:
-    """11月23日 18:30 in Beijing time, as customers read it."""
-    local = moment.astimezone(ticket_numbers.BEIJING)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
-
-
-def iso(moment: Optional[datetime]) -> Optional[str]:
-    """ISO 8601 for APIs (None stays None)."""
-    return None if moment is None else moment.isoformat()

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Optional
 
-# The operator's local time (China has no daylight saving), used for the date in the number.
-BEIJING = timezone(timedelta(hours=8), "CST")
+from bot.clock import BEIJING
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RANDOM_LENGTH = 8

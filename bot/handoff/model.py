@@ -14,10 +14,10 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Dict, Optional, Sequence, Tuple
 
 from bot.categories import Category
+from bot.clock import BEIJING
 from bot.errors import InvalidInput
 from bot.severity import Severity
 from bot.storage.models import HandoffMessageRow, HandoffSessionRow
-from bot.ticket_numbers import BEIJING
 from bot.tickets import Customer
 
 

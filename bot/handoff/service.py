@@ -9,9 +9,10 @@ escalating and resolving tickets). The parts share one `Desk`, so setting `clock
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
+from bot.clock import utcnow
 from bot.handoff._rows import Desk
 from bot.handoff.console import Console
 from bot.handoff.mailbox import DELIVERY_LEASE, Mailbox
@@ -23,17 +24,13 @@ from bot.storage.database import Database
 from bot.tickets import Customer, Ticket
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class HandoffService:
     def __init__(
         self,
         db: Database,
         staff: StaffService,
         hours: WorkingHours = WorkingHours(),
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         on_change: Optional[Callable[[], None]] = None,
     ) -> None:
         self._desk = Desk(db, staff, hours, clock, on_change)

@@ -12,9 +12,10 @@ from bot import ticket_numbers
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
 from bot.handoff._rows import Part
 from bot.handoff.model import WITH_HUMAN, HandoffSession, SessionStatus
+from bot.lifecycle import Escalations
 from bot.staff import StaffMember
 from bot.storage.models import HandoffSessionRow, TicketRow
-from bot.tickets import Customer, Status, Ticket, move_row
+from bot.tickets import Customer, Ticket, resolve_row
 
 
 class TicketActions(Part):
@@ -25,8 +26,6 @@ class TicketActions(Part):
         reason = (reason or "").strip()[:255]
         if not reason:
             raise InvalidInput("an escalation needs a reason")
-        from bot.lifecycle import Escalations
-
         escalations = Escalations(self.db, self.clock)
         for attempt in range(2):
             now = self.clock()
@@ -77,11 +76,8 @@ class TicketActions(Part):
                 ).first()
                 if holding is None:
                     raise Forbidden("not your ticket")
-            move_row(ticket, Status.RESOLVED, viewer.username, now, note[:2000])
-            # Feed back: the result and the satisfaction survey, through the customer's own channel.
-            from bot.lifecycle import send_result_and_survey
-
-            send_result_and_survey(session, ticket, note[:2000], now)
+            # Resolved, and fed back: the result and the satisfaction survey, through the customer's own channel.
+            resolve_row(session, ticket, viewer.username, now, note[:2000], result=note[:2000])
             session_row = self._open_row(session, Customer(ticket.channel, ticket.channel_user_id), WITH_HUMAN)
             self._event(session, session_row.id if session_row else None, "resolved", viewer.username, ticket.number)
             session.flush()

@@ -32,8 +32,9 @@ The package, one concept per module:
 Callers import from `bot.privacy` as before; this module only re-exports.
 """
 
+from bot.errors import CustomerInChat  # the error lives in bot.errors; callers also import it from here
 from bot.privacy.access_log import ACCESS_ACTIONS, Access, AccessLog
-from bot.privacy.anonymise import REMOVED, CustomerInChat, anonymise
+from bot.privacy.anonymise import REMOVED, anonymise
 from bot.privacy.model import Kind, PhoneCheck, PrivacyRequest, RequestStatus
 from bot.privacy.notice import NOTICE_TEXT, Notices, check_details_url, details_url, notice_text
 from bot.privacy.requests import ACCESS_DONE_TEXT, DELETE_DONE_TEXT, REJECTED_TEXT, PrivacyRequests

@@ -12,8 +12,8 @@ from typing import Callable, Dict, List, Optional
 
 import sqlalchemy as sa
 
+from bot.clock import utcnow
 from bot.errors import Forbidden
-from bot.privacy.model import _utcnow
 from bot.staff import StaffMember
 from bot.storage.database import Database
 from bot.storage.models import AccessLogRow
@@ -49,7 +49,7 @@ class AccessLog:
 
     DEDUPE_SECONDS = 300.0
 
-    def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.clock = clock
         self._recent: Dict[tuple, float] = {}

@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.errors import WrongState
+from bot.errors import CustomerInChat
 from bot.notices import ANONYMISED_PREFIX
 from bot.storage.models import (
     AccessLogRow,
@@ -35,10 +35,6 @@ from bot.tickets import CUSTOMER, Customer
 REMOVED = "[已按客户要求删除]"
 # History entries written from the customer's own words.
 _CUSTOMER_TEXT_KINDS = frozenset({"created", "customer_addition", "evidence", "rating_comment"})
-
-
-class CustomerInChat(WrongState):
-    """A customer's data is not deleted while an agent is talking to them."""
 
 
 def _refuse_during_chat(session: Session, customer: Customer) -> None:

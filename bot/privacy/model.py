@@ -7,14 +7,10 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, Optional
 
 from bot.storage.models import PrivacyRequestRow
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Kind(str, enum.Enum):

@@ -9,9 +9,9 @@ import threading
 from datetime import datetime
 from typing import Callable, Dict
 
+from bot.clock import utcnow
 from bot.errors import Conflict
 from bot.logs import production_profile
-from bot.privacy.model import _utcnow
 from bot.privacy.retention import retention_days
 from bot.storage.database import Database
 from bot.storage.models import PrivacyNoticeRow
@@ -55,7 +55,7 @@ class Notices:
 
     REMEMBERED = 50_000
 
-    def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.clock = clock
         self._seen: Dict[Customer, None] = {}

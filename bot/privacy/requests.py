@@ -14,10 +14,11 @@ from typing import Any, Callable, Dict, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.clock import utcnow
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
 from bot.notices import notice
 from bot.privacy.anonymise import _refuse_during_chat, anonymise
-from bot.privacy.model import Kind, PhoneCheck, PrivacyRequest, RequestStatus, _utcnow
+from bot.privacy.model import Kind, PhoneCheck, PrivacyRequest, RequestStatus
 from bot.privacy.summary import _summary, _summary_text
 from bot.staff import StaffMember
 from bot.storage.conversations import ConversationLog, events as conversation_events
@@ -44,7 +45,7 @@ class PrivacyRequests:
     MAX_ATTEMPTS = 3  # failed phone checks per customer and day
 
     def __init__(
-        self, db: Database, log: Optional[ConversationLog] = None, clock: Callable[[], datetime] = _utcnow
+        self, db: Database, log: Optional[ConversationLog] = None, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.db = db
         self.log = log

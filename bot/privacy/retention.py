@@ -12,8 +12,8 @@ from typing import Any, Callable, Dict, Optional
 
 import sqlalchemy as sa
 
+from bot.clock import utcnow
 from bot.outbox import OUTBOX_KEEP, OutboxAdmin
-from bot.privacy.model import _utcnow
 from bot.storage.conversations import ConversationLog, events as conversation_events
 from bot.storage.database import Database
 from bot.storage.models import DeliveryFailureRow, HandoffMessageRow, PendingEvidenceRow, PrivacyPhoneCheckRow
@@ -44,7 +44,7 @@ class Retention:
         db: Database,
         log: Optional[ConversationLog],
         days: Optional[int] = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.log = log

@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 
 from bot.categories import Category
+from bot.clock import BEIJING, utcnow
 from bot.errors import Forbidden
 from bot.severity import Severity
 from bot.staff import StaffMember
@@ -34,13 +35,11 @@ from bot.stats.figures import (
     SatisfactionFigures,
     Spread,
     TicketFigures,
-    _utcnow,
 )
 from bot.stats.rasa_log import conversation_starts, message_counts
 from bot.storage.conversations import ConversationLog
 from bot.storage.database import Database
 from bot.storage.models import AgentRow, HandoffSessionRow, TicketEventRow, TicketRow, UTCDateTime
-from bot.ticket_numbers import BEIJING
 from bot.tickets import OPEN_STATUSES, Status
 
 _OPEN = [s.value for s in OPEN_STATUSES]
@@ -79,7 +78,7 @@ class _Tally:
 
 class ServiceFigures:
     def __init__(
-        self, db: Database, log: Optional[ConversationLog] = None, clock: Callable[[], datetime] = _utcnow
+        self, db: Database, log: Optional[ConversationLog] = None, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.db = db
         self.log = log

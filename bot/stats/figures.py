@@ -73,8 +73,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Dict, List, Optional, Tuple
 
+from bot.clock import BEIJING, utcnow
 from bot.errors import InvalidInput
-from bot.ticket_numbers import BEIJING
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 7
@@ -94,10 +94,6 @@ RESPONSE_BUCKETS: Tuple[Tuple[Optional[int], str], ...] = (
     (None, "48小时以上"),
 )
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # -- the period -------------------------------------------------------------------------------
@@ -127,7 +123,7 @@ class Period:
         cls, first: Optional[str], last: Optional[str], channel: Optional[str], now: Optional[datetime] = None
     ) -> "Period":
         """From query parameters (YYYY-MM-DD, Beijing days); by default the last 7 days up to today."""
-        today = (now or _utcnow()).astimezone(BEIJING).date()
+        today = (now or utcnow()).astimezone(BEIJING).date()
         end = _date(last, "结束日期") if last else today
         begin = _date(first, "开始日期") if first else end - timedelta(days=DEFAULT_DAYS - 1)
         if begin > end:

@@ -27,7 +27,7 @@ BACKEND_API_KEY = "backend-key-" + uuid.uuid4().hex
 @pytest.fixture(scope="session")
 def backend(tmp_path_factory):
     """The reference receiver (scripts/backend_demo.py) as the operator's backend."""
-    from tests.test_outbox import Backend
+    from tests.outbox_support import Backend
 
     receiver = Backend(tmp_path_factory.mktemp("backend"), secret=BACKEND_SECRET)
     receiver.start()

@@ -1,4 +1,4 @@
-"""The hostile-input corpus (tests/hostile_corpus.py) through every entry point of the real servers
+"""The hostile-input corpus (tests/hostile_corpus/) through every entry point of the real servers
 (issue 14, item 10): REST, the web chat's socket.io events, the Telegram webhook, the agent API, the
 backends' pull API and the action server.
 

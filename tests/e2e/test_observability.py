@@ -22,7 +22,7 @@ from bot.staff import StaffService
 from bot.storage.database import Database
 from bot.storage.models import HandoffSessionRow, OutboxEventRow, TicketRow
 from tests.e2e.servers import Stack
-from tests.test_outbox import Backend
+from tests.outbox_support import Backend
 
 pytestmark = pytest.mark.e2e
 
