@@ -28,6 +28,7 @@ from bot import logs
 from bot.errors import IntakeError
 from channels import metrics
 from channels.hub import get_hub
+from channels.startup import prepare_process
 
 STARTED = time.monotonic()
 
@@ -45,6 +46,9 @@ class OpsInput(InputChannel):
         return "/"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # Plain `rasa run` builds the channels before it serves: the process set-up that
+        # channels/server.py does at start happens here for it (idempotent).
+        prepare_process()
         hub = get_hub()
         blueprint = Blueprint("ops", __name__)
         metrics.watch_store(hub.db)
