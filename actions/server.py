@@ -136,14 +136,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     from rasa_sdk.plugin import plugin_manager
 
     from actions import services
-    from bot.settings import Settings
+    from bot.settings import ACTION_SERVER, Settings
 
     parser: argparse.ArgumentParser = create_argument_parser()
     parser.set_defaults(loglevel=None)  # LOG_LEVEL decides unless -v/-vv/--quiet is given
     args = parser.parse_args(argv)
     try:
         # Parsed once, here; LOG_ID_KEY is checked too (this process logs conversation ids).
-        settings = Settings.from_env()
+        settings = Settings.from_env(server=ACTION_SERVER)
     except ValueError as error:
         raise SystemExit(f"action server not started: {error}") from None
     _sanic_loggers(settings.log_level_libraries)

@@ -32,6 +32,7 @@ DEFAULT_SANIC_REQUEST_MAX_SIZE = 1_000_000
 DEFAULT_IDLE_DAYS = 30.0
 MIN_BACKEND_SECRET_CHARS = 16
 TELEGRAM_MODES = ("webhook", "polling")
+RASA_SERVER, ACTION_SERVER = "rasa", "actions"  # which process parses (see Settings.from_env)
 
 Rates = Dict[Tuple[str, str], Optional[Rate]]
 
@@ -118,8 +119,12 @@ class Settings:
         return self.privacy_details_url or f"http://localhost:{self.rasa_port}/chat/privacy"
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Settings":
-        """Parse and check every variable; raises ValueError naming the first invalid one."""
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None, server: str = RASA_SERVER) -> "Settings":
+        """Parse and check every variable; raises ValueError naming the first invalid one.
+
+        `server` says which process asks: the action server (ACTION_SERVER) neither pushes to the
+        backend nor sends the first-contact notice, so it is not refused for BACKEND_SECRET or
+        PRIVACY_DETAILS_URL (as before); every value it does read is checked the same way."""
         env = os.environ if environ is None else environ
         hours_spec = _text(env, "HANDOFF_WORKING_HOURS")
         try:
@@ -170,12 +175,12 @@ class Settings:
             limit_in_flight=_number(env, "LIMIT_IN_FLIGHT", DEFAULT_IN_FLIGHT, int, 1),
             limit_in_flight_customer=_number(env, "LIMIT_IN_FLIGHT_CUSTOMER", DEFAULT_IN_FLIGHT_CUSTOMER, int, 1),
         )
-        settings.check()
+        settings.check(server)
         return settings
 
-    def check(self) -> None:
+    def check(self, server: str = RASA_SERVER) -> None:
         """The rules between variables, and the production profile's."""
-        if self.backend_url and len(self.backend_secret) < MIN_BACKEND_SECRET_CHARS:
+        if server == RASA_SERVER and self.backend_url and len(self.backend_secret) < MIN_BACKEND_SECRET_CHARS:
             raise ValueError(
                 f"BACKEND_SECRET must be set ({MIN_BACKEND_SECRET_CHARS} characters or more) when BACKEND_URL is"
             )
@@ -187,7 +192,7 @@ class Settings:
                     "process) when LOG_FORMAT=json: with the built-in key the conversation ids in the logs can be "
                     "traced back to Telegram ids and phone numbers. Generate one with: openssl rand -hex 32"
                 )
-            if not self.privacy_details_url:
+            if server == RASA_SERVER and not self.privacy_details_url:
                 raise ValueError(
                     "PRIVACY_DETAILS_URL must be set when LOG_FORMAT=json (production profile): the public address "
                     "of the privacy details page, e.g. https://bot.example.com/chat/privacy"

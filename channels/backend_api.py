@@ -24,7 +24,7 @@ from bot.chat_sessions import backend_customer_id
 from bot.errors import IntakeError, NotFound, StoreUnavailable
 from bot.text import iso
 from bot.tickets import Ticket
-from channels.hub import get_hub
+from channels.hub import attach
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +85,8 @@ class BackendApiInput(InputChannel):
         return "/api"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        hub = get_hub()
         blueprint = Blueprint("backend_api", __name__)
+        hub = attach(blueprint)  # the app's hub, built when the server starts (channels/hub/setup.py)
 
         def authorised(request: Request) -> Optional[HTTPResponse]:
             if not self.api_key:

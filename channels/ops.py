@@ -27,7 +27,7 @@ from sanic.response import HTTPResponse
 from bot import logs
 from bot.errors import IntakeError
 from channels import metrics
-from channels.hub import get_hub
+from channels.hub import attach
 from channels.startup import prepare_process
 
 STARTED = time.monotonic()
@@ -49,12 +49,12 @@ class OpsInput(InputChannel):
         # Plain `rasa run` builds the channels before it serves: the process set-up that
         # channels/server.py does at start happens here for it (idempotent).
         prepare_process()
-        hub = get_hub()
         blueprint = Blueprint("ops", __name__)
-        metrics.watch_store(hub.db)
+        hub = attach(blueprint)  # the app's hub, built when the server starts (channels/hub/setup.py)
 
         @blueprint.listener("before_server_start")
         async def observe_requests(app: Any, loop: Any) -> None:
+            metrics.watch_store(app.ctx.hub.db)
             # Rasa configured Sanic's loggers after loading the channels: take them over again.
             logs.configure(import_first=logs.OWN_HANDLER_LIBRARIES)
             app.register_middleware(_request_started, "request")

@@ -11,7 +11,7 @@ import pytest
 from bot.handoff import WorkingHours
 from bot.limits import DEFAULT_RATES, Rate
 from bot.logs import BUILT_IN_ID_KEY
-from bot.settings import Settings
+from bot.settings import ACTION_SERVER, Settings
 
 PRODUCTION = {"LOG_FORMAT": "json", "LOG_ID_KEY": "k" * 32, "PRIVACY_DETAILS_URL": "https://bot.example.com/chat/privacy"}
 
@@ -89,6 +89,15 @@ def test_an_invalid_value_is_refused_naming_the_variable(env, variable):
     with pytest.raises(ValueError) as refused:
         Settings.from_env(env)
     assert variable in str(refused.value)
+
+
+def test_the_action_server_is_refused_only_for_what_it_reads():
+    settings = Settings.from_env({**PRODUCTION, "PRIVACY_DETAILS_URL": "", "BACKEND_URL": "http://b"}, server=ACTION_SERVER)
+    assert settings.production and settings.backend_url == "http://b"
+    with pytest.raises(ValueError, match="LOG_ID_KEY"):
+        Settings.from_env({**PRODUCTION, "LOG_ID_KEY": ""}, server=ACTION_SERVER)
+    with pytest.raises(ValueError, match="OUTBOX_MAX_ATTEMPTS"):
+        Settings.from_env({"OUTBOX_MAX_ATTEMPTS": "x"}, server=ACTION_SERVER)
 
 
 def test_settings_are_frozen():

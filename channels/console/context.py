@@ -17,13 +17,13 @@ from bot.errors import IntakeError
 from bot.staff import StaffMember
 from bot.text import MAX_MESSAGE_CHARS
 from channels.console.http import Handler, TooLong, bearer, error_response, json_error
-from channels.hub import Hub
+from channels.hub import HubRef
 
 
 class ConsoleContext:
     """One per console blueprint."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: HubRef) -> None:
         self.hub = hub
 
     def api(self, authenticated: bool = True) -> Callable[[Handler], Handler]:
