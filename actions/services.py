@@ -10,10 +10,11 @@ built at import time, and nothing else installs one (tests do, in their fixtures
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any, Dict, Optional
 
 from bot.handoff import HandoffService
-from bot.incidents import IncidentService
+from bot.incidents import DEFAULT_RULES, IncidentService, RuleBook
 from bot.lifecycle import Escalations
 from bot.limits import Limits
 from bot.privacy import PrivacyRequests
@@ -37,7 +38,7 @@ class Services:
         self.escalations = Escalations(self.db)
         log = ConversationLog(settings.tracker_store_url) if settings.tracker_store_url else None
         self.privacy = PrivacyRequests(self.db, log)
-        self.incidents = IncidentService(self.db)
+        self.incidents = IncidentService(self.db, rules=RuleBook(Path(settings.outage_rules_file or DEFAULT_RULES)))
         # This process's traffic limits (the human-request buckets).
         self.limits = Limits(settings.limit_rates, settings.limit_in_flight, settings.limit_in_flight_customer)
         # `actions.common.call(TicketService.get, ...)` names a service by its class.

@@ -84,7 +84,8 @@ class OpsInput(InputChannel):
                 checks["ticket_store"] = "ok"
             except IntakeError:
                 checks["ticket_store"] = "unreachable"
-            checks["tracker_store"] = await hub.run(_tracker_store_check, agent)
+            sql_store = request.app.ctx.settings.tracker_store_url is not None
+            checks["tracker_store"] = await hub.run(_tracker_store_check, agent, sql_store)
             if hub.bus is not None:
                 checks["redis"] = "ok" if await hub.bus.ping() else "unreachable"
             ready = all(value == "ok" for value in checks.values())
@@ -106,12 +107,13 @@ async def _request_finished(request: Request, answer: HTTPResponse) -> None:
         answer.headers["X-Request-ID"] = request_id
 
 
-def _tracker_store_check(agent: Any) -> str:
+def _tracker_store_check(agent: Any, sql_store: bool) -> str:
+    """`sql_store`: TRACKER_STORE_URL is set (Settings), so an in-memory store means it fell back."""
     store = getattr(agent, "tracker_store", None)
     store = getattr(store, "_tracker_store", store)  # inside Rasa's FailSafeTrackerStore
     engine = getattr(store, "engine", None)
     if engine is None:
-        return "in memory (SQL store unreachable at start)" if os.environ.get("TRACKER_STORE_URL") else "ok"
+        return "in memory (SQL store unreachable at start)" if sql_store else "ok"
     try:
         with engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from datetime import timedelta
+from pathlib import Path
 from typing import Any, Callable, Dict, Optional, TypeVar
 
 from bot import logs
 from bot.chat_sessions import ChatSessions
 from bot.delivery import FailedDeliveries, InboundLog
 from bot.handoff import HandoffService, WorkingHours
-from bot.incidents import IncidentService
+from bot.incidents import DEFAULT_RULES, IncidentService, RuleBook
 from bot.lifecycle import DeadlineWatch, Escalations, Feedback
 from bot.limits import Limits
 from bot.outbox import OutboxAdmin, OutboxDispatcher
@@ -47,10 +49,22 @@ from channels.hub.pump import Courier, Pulse, Pump
 T = TypeVar("T")
 
 
+def rule_book(settings: Settings) -> RuleBook:
+    """The outage rules of OUTAGE_RULES_FILE, else the ones shipped in bot/incidents/."""
+    return RuleBook(Path(settings.outage_rules_file or DEFAULT_RULES))
+
+
 class Hub(Gate, Pump, Jobs):
     """The services of one Rasa server process, and the gate, the pump and the loops that use them."""
 
-    def __init__(self, db: Database, hours: WorkingHours, conversations: Optional[ConversationLog] = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        hours: WorkingHours,
+        conversations: Optional[ConversationLog] = None,
+        settings: Optional[Settings] = None,
+    ) -> None:
+        # Without `settings` (tests), the services read their own defaults.
         self.db = db
         self.pulse = Pulse()
         self.staff = StaffService(db)
@@ -67,9 +81,9 @@ class Hub(Gate, Pump, Jobs):
         self.access = AccessLog(db)
         self.conversations = conversations
         self.privacy = PrivacyRequests(db, self.conversations)
-        self.retention = Retention(db, self.conversations)
-        self.incidents = IncidentService(db)
-        self.chat_sessions = ChatSessions(db)
+        self.retention = Retention(db, self.conversations, days=settings.transcript_retention_days if settings else None)
+        self.incidents = IncidentService(db, rules=rule_book(settings) if settings else None)
+        self.chat_sessions = ChatSessions(db, idle=timedelta(days=settings.webchat_idle_days) if settings else None)
         # Live chats seen by this process, and their messages held while the store is down.
         self.held = HeldMessages()
         self.dispatcher: Optional[OutboxDispatcher] = None
@@ -86,7 +100,7 @@ class Hub(Gate, Pump, Jobs):
         """The hub of a Rasa server process (channels/hub/setup.py builds it when the server starts).
         `Settings.from_env()` has already refused what the production profile cannot run without."""
         log = ConversationLog(settings.tracker_store_url) if settings.tracker_store_url else None
-        hub = cls(Database(settings.database_url), settings.working_hours, log)
+        hub = cls(Database(settings.database_url), settings.working_hours, log, settings)
         hub.limits = Limits(settings.limit_rates, settings.limit_in_flight, settings.limit_in_flight_customer)
         if settings.backend_url:
             logs.redact(settings.backend_secret)
