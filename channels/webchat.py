@@ -28,7 +28,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.privacy import retention_days
 from bot import logs
 from bot.limits import SESSION_REQUEST, address_ref
 from bot.errors import IntakeError
@@ -112,9 +111,10 @@ class WebChatInput(InputChannel):
             return await response.file(STATIC / "index.html", headers=_security_headers(request.host))
 
         @blueprint.route("/privacy", methods=["GET"])
-        async def privacy(_: Request) -> HTTPResponse:
+        async def privacy(request: Request) -> HTTPResponse:
             # What is collected and why (个人信息保护法); linked from the first-contact notice.
-            page = (STATIC / "privacy.html").read_text(encoding="utf-8").replace("{{days}}", str(retention_days()))
+            days = request.app.ctx.settings.transcript_retention_days
+            page = (STATIC / "privacy.html").read_text(encoding="utf-8").replace("{{days}}", str(days))
             return response.html(page, headers=_security_headers())
 
         @blueprint.route("/health", methods=["GET"])
