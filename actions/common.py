@@ -1,4 +1,4 @@
-"""What every action needs: the ticket service, the customer behind a tracker, presentation helpers."""
+"""What every action needs: the domain services (actions/services.py), the customer behind a tracker, presentation helpers."""
 
 from __future__ import annotations
 
@@ -6,79 +6,45 @@ import asyncio
 import contextvars
 import hashlib
 import logging
-import os
-import threading
 from datetime import datetime
 from typing import Any, Callable, Dict, Optional, TypeVar
 
 from rasa_sdk import Tracker
 
-from bot.handoff import HandoffService, WorkingHours
-from bot.incidents import IncidentService
-from bot.lifecycle import Escalations
+from actions import services
 from bot.limits import Limits
-from bot.privacy import PrivacyRequests
-from bot.storage.conversations import ConversationLog
-from bot.staff import StaffService
 from bot.storage.database import Database
 from bot.text import beijing_time
-from bot.tickets import Customer, Ticket, TicketService
+from bot.tickets import Customer, Ticket
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_services: Dict[str, Any] = {}
-_service_lock = threading.Lock()
-
-
-def _service_of(owner: str) -> Any:
-    """The process-wide services, built (and the schema migrated) on first use, not at import."""
-    with _service_lock:
-        if not _services:
-            db = Database.from_env()
-            db.migrate()
-            staff = StaffService(db)
-            hours = WorkingHours.parse(os.environ.get("HANDOFF_WORKING_HOURS"))
-            _services.update(
-                TicketService=TicketService(db),
-                StaffService=staff,
-                HandoffService=HandoffService(db, staff, hours),
-                Escalations=Escalations(db),
-                PrivacyRequests=PrivacyRequests(db, ConversationLog.from_env()),
-                IncidentService=IncidentService(db),
-            )
-        return _services[owner]
-
-
-_limits: Dict[str, Limits] = {}
-
-
-def limits() -> Limits:
-    """This process's traffic limits (the human-request buckets), read from the environment on first use."""
-    with _service_lock:
-        if "limits" not in _limits:
-            _limits["limits"] = Limits.from_env()
-        return _limits["limits"]
-
 
 async def call(method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking domain service method off the event loop.
 
-    `method` is looked up on the live service: ``await call(TicketService.get, customer, number)``.
+    `method` is looked up on the live service (actions/services.py):
+    ``await call(TicketService.get, customer, number)``.
     """
     owner = method.__qualname__.partition(".")[0]
 
     def run() -> T:
-        return method(_service_of(owner), *args, **kwargs)
+        return method(services.current().ready().of_class(owner), *args, **kwargs)
 
     context = contextvars.copy_context()  # the call's log lines keep the request's ids
     return await asyncio.get_running_loop().run_in_executor(None, context.run, run)
 
 
+def limits() -> Limits:
+    """This process's traffic limits (the human-request buckets)."""
+    return services.current().limits
+
+
 def database() -> Database:
-    """The process's ticket store (the services are built on first use)."""
-    return _service_of("TicketService").db
+    """The process's ticket store."""
+    return services.current().db
 
 
 def customer_of(tracker: Tracker) -> Customer:

@@ -43,10 +43,7 @@ def _body_unread(request: Request) -> bool:
     return len(request.body or b"") < declared
 
 
-DEFAULT_ACTION_REQUEST_MAX_SIZE = 32_000_000
-
-
-def create_app(action_package: str, cors_origins: Any = None) -> Sanic:
+def create_app(action_package: str, request_max_size: int, cors_origins: Any = None) -> Sanic:
     from rasa_sdk.endpoint import create_app as create_sdk_app
 
     from actions import metrics
@@ -58,7 +55,7 @@ def create_app(action_package: str, cors_origins: Any = None) -> Sanic:
     # customer may send 5,000-character messages (about 60 KB each in Rasa's JSON): the public 1 MB
     # limit (SANIC_REQUEST_MAX_SIZE) would stop a long conversation for good. This server only
     # listens to the Rasa processes (loopback, or a NetworkPolicy), so it has a limit of its own.
-    app.config.REQUEST_MAX_SIZE = int(os.environ.get("ACTION_REQUEST_MAX_SIZE") or DEFAULT_ACTION_REQUEST_MAX_SIZE)
+    app.config.REQUEST_MAX_SIZE = request_max_size  # ACTION_REQUEST_MAX_SIZE
 
     @app.exception(SanicException)
     async def refused(request: Request, error: SanicException) -> HTTPResponse:
@@ -131,25 +128,34 @@ def _sanic_loggers(level: str) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    logs.configure()  # before rasa_sdk is imported: warnings raised by its imports are logged too
+    # Logging first, before rasa_sdk (and the modules below) are imported: warnings raised by their
+    # imports are logged too. It reads LOG_FORMAT and LOG_LEVEL itself, before the settings are parsed.
+    logs.configure()
     from rasa_sdk import utils
     from rasa_sdk.endpoint import create_argument_parser, create_ssl_context
     from rasa_sdk.plugin import plugin_manager
 
+    from actions import services
+    from bot.settings import ACTION_SERVER, Settings
+
     parser: argparse.ArgumentParser = create_argument_parser()
     parser.set_defaults(loglevel=None)  # LOG_LEVEL decides unless -v/-vv/--quiet is given
     args = parser.parse_args(argv)
-    _sanic_loggers(os.environ.get("LOG_LEVEL_LIBRARIES", "ERROR"))
-    logs.configure(args.loglevel)
     try:
-        logs.check_id_key()  # this process logs conversation ids too
+        # Parsed once, here; LOG_ID_KEY is checked too (this process logs conversation ids).
+        settings = Settings.from_env(server=ACTION_SERVER)
     except ValueError as error:
         raise SystemExit(f"action server not started: {error}") from None
+    _sanic_loggers(settings.log_level_libraries)
+    logs.configure(args.loglevel)
+    logs.install()
+    # The one place the actions' services are built (see actions/services.py for why a registry).
+    services.install(services.Services(settings))
 
-    app = create_app(args.actions or "actions", cors_origins=args.cors)
+    app = create_app(args.actions or "actions", settings.action_request_max_size, cors_origins=args.cors)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     ssl_context = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
-    host = os.environ.get("SANIC_HOST", "0.0.0.0")
+    host = settings.sanic_host
     logger.info("action server on %s://%s:%s", "https" if ssl_context else "http", host, args.port)
     app.run(host, args.port, ssl=ssl_context, workers=utils.number_of_sanic_workers(), access_log=False)
 

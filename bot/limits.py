@@ -75,6 +75,22 @@ DEFAULT_RATES: Dict[Tuple[str, str], Rate] = {
     (SESSION_REQUEST, CUSTOMER): Rate(10, 60),
     (SESSION_REQUEST, ADDRESS): Rate(300, 60),
 }
+
+
+def rates_from(env: Mapping[str, str]) -> Dict[Tuple[str, str], Optional[Rate]]:
+    """The rates named by ``LIMIT_<KIND>_<SCOPE>`` variables, the defaults for the others."""
+    rates: Dict[Tuple[str, str], Optional[Rate]] = dict(DEFAULT_RATES)
+    for kind, scope in DEFAULT_RATES:
+        name = f"LIMIT_{kind}_{scope}".upper()
+        value = (env.get(name) or "").strip()
+        if value:
+            try:
+                rates[(kind, scope)] = Rate.parse(value)
+            except ValueError as error:
+                raise ValueError(f"{name} must be 'burst/seconds' (e.g. 12/30) or 'off': {error}") from None
+    return rates
+
+
 DEFAULT_IN_FLIGHT = 200
 DEFAULT_IN_FLIGHT_CUSTOMER = 5
 
@@ -151,13 +167,8 @@ class Limits:
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Limits":
         env = os.environ if env is None else env
-        rates: Dict[Tuple[str, str], Optional[Rate]] = dict(DEFAULT_RATES)
-        for kind, scope in DEFAULT_RATES:
-            value = env.get(f"LIMIT_{kind}_{scope}".upper(), "").strip()
-            if value:
-                rates[(kind, scope)] = Rate.parse(value)
         return cls(
-            rates,
+            rates_from(env),
             in_flight=int(env.get("LIMIT_IN_FLIGHT") or DEFAULT_IN_FLIGHT),
             in_flight_customer=int(env.get("LIMIT_IN_FLIGHT_CUSTOMER") or DEFAULT_IN_FLIGHT_CUSTOMER),
         )

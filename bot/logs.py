@@ -104,6 +104,12 @@ def _scrub_value(value: Any) -> Any:
 BUILT_IN_ID_KEY = "intake-logs"
 MIN_ID_KEY_CHARS = 16
 
+# This module reads LOG_FORMAT, LOG_LEVEL and LOG_ID_KEY from the environment itself instead of
+# taking them from bot/settings.py: the servers configure logging before anything else is imported
+# or logs (channels/server.py, actions/server.py), i.e. before the settings are parsed, and the
+# pseudonyms are computed inside log records, where no settings object is at hand. Settings.from_env()
+# checks the same variables with the same rules when the servers start.
+
 
 def production_profile() -> bool:
     """Whether this process runs in the production profile. ``make run-prod`` (deploy/local.py) and the

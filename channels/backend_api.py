@@ -27,7 +27,7 @@ from bot.outbox.wire import TicketDocument
 from bot.text import iso
 from bot.tickets import Ticket
 from channels.http import Message, message_of, status_of
-from channels.hub import get_hub
+from channels.hub import attach
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +112,8 @@ class BackendApiInput(InputChannel):
         return "/api"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        hub = get_hub()
         blueprint = Blueprint("backend_api", __name__)
+        hub = attach(blueprint)  # the app's hub, built when the server starts (channels/hub/setup.py)
 
         def authorised(request: Request) -> Optional[HTTPResponse]:
             if not self.api_key:

@@ -27,7 +27,8 @@ from sanic.response import HTTPResponse
 from bot import logs
 from bot.errors import IntakeError
 from channels import metrics
-from channels.hub import get_hub
+from channels.hub import attach
+from channels.startup import prepare_process
 
 STARTED = time.monotonic()
 
@@ -45,12 +46,15 @@ class OpsInput(InputChannel):
         return "/"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        hub = get_hub()
+        # Plain `rasa run` builds the channels before it serves: the process set-up that
+        # channels/server.py does at start happens here for it (idempotent).
+        prepare_process()
         blueprint = Blueprint("ops", __name__)
-        metrics.watch_store(hub.db)
+        hub = attach(blueprint)  # the app's hub, built when the server starts (channels/hub/setup.py)
 
         @blueprint.listener("before_server_start")
         async def observe_requests(app: Any, loop: Any) -> None:
+            metrics.watch_store(app.ctx.hub.db)
             # Rasa configured Sanic's loggers after loading the channels: take them over again.
             logs.configure(import_first=logs.OWN_HANDLER_LIBRARIES)
             app.register_middleware(_request_started, "request")
@@ -80,7 +84,8 @@ class OpsInput(InputChannel):
                 checks["ticket_store"] = "ok"
             except IntakeError:
                 checks["ticket_store"] = "unreachable"
-            checks["tracker_store"] = await hub.run(_tracker_store_check, agent)
+            sql_store = request.app.ctx.settings.tracker_store_url is not None
+            checks["tracker_store"] = await hub.run(_tracker_store_check, agent, sql_store)
             if hub.bus is not None:
                 checks["redis"] = "ok" if await hub.bus.ping() else "unreachable"
             ready = all(value == "ok" for value in checks.values())
@@ -102,12 +107,13 @@ async def _request_finished(request: Request, answer: HTTPResponse) -> None:
         answer.headers["X-Request-ID"] = request_id
 
 
-def _tracker_store_check(agent: Any) -> str:
+def _tracker_store_check(agent: Any, sql_store: bool) -> str:
+    """`sql_store`: TRACKER_STORE_URL is set (Settings), so an in-memory store means it fell back."""
     store = getattr(agent, "tracker_store", None)
     store = getattr(store, "_tracker_store", store)  # inside Rasa's FailSafeTrackerStore
     engine = getattr(store, "engine", None)
     if engine is None:
-        return "in memory (SQL store unreachable at start)" if os.environ.get("TRACKER_STORE_URL") else "ok"
+        return "in memory (SQL store unreachable at start)" if sql_store else "ok"
     try:
         with engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")

@@ -22,7 +22,7 @@ from sanic.response import HTTPResponse
 from bot.limits import address_ref
 from bot.text import MAX_MESSAGE_CHARS
 from bot.tickets import Customer
-from channels.hub import get_hub, slow_down_text
+from channels.hub import HubRef, attach, slow_down_text
 
 MAX_SENDER_CHARS = 255
 MAX_MESSAGE_ID_CHARS = 64
@@ -69,12 +69,13 @@ class RestInput(RasaRestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # While a human has the conversation, messages go to the agent; their replies come back
         # with the customer's next request (REST cannot push).
-        hub = get_hub()
-        blueprint = super().blueprint(_client_message_id(hub.gated(on_new_message)))
+        async def gated(message: UserMessage) -> Any:
+            return await handle(message)  # set below, once the blueprint exists
 
-        @blueprint.listener("after_server_start")
-        async def start_hub(app: Any, loop: Any) -> None:
-            await hub.start()
+        blueprint = super().blueprint(_client_message_id(gated))
+        # The app's hub, built when the server starts (channels/hub/setup.py).
+        self._hub: HubRef = attach(blueprint)
+        handle = self._hub.gated(on_new_message)
 
         @blueprint.exception(RateLimited)
         async def rate_limited(_: Request, error: RateLimited) -> HTTPResponse:
@@ -125,7 +126,7 @@ class RestInput(RasaRestInput):
         # Rasa calls this after _extract_sender and before the message is handled: the place to
         # refuse a flood before it costs an inference (or a privacy notice, or a tracker).
         sender = _body(req)["sender"]
-        refusal = get_hub().admit(Customer(self.name(), sender), address_ref(client_address(req)))
+        refusal = self._hub.admit(Customer(self.name(), sender), address_ref(client_address(req)))
         if refusal is not None:
             raise RateLimited(sender, slow_down_text(refusal), refusal.retry_after)
         return message

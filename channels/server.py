@@ -14,6 +14,7 @@ from typing import Any
 
 
 def main() -> None:
+    # Imports inside main(): our logging has to be in place before Rasa (or anything importing it) logs.
     from bot import logs
 
     logs.configure(import_first=logs.OWN_HANDLER_LIBRARIES)
@@ -25,6 +26,10 @@ def main() -> None:
     # Rasa's main() calls this right after reading the command line; everything else it configures
     # (levels, structlog on top of the standard loggers) goes through our handler.
     rasa.utils.io.configure_colored_logging = configure_colored_logging
+    # After the logging, like every import here: what the channel package once did when imported.
+    from channels.startup import prepare_process
+
+    prepare_process()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

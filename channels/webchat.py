@@ -28,14 +28,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.privacy import retention_days
 from bot import logs
 from bot.limits import SESSION_REQUEST, address_ref
 from bot.errors import IntakeError
 from bot.handoff import Message
 from bot.tickets import Customer
 from bot.text import MAX_MESSAGE_CHARS
-from channels.hub import get_hub, slow_down_text
+from channels.hub import attach, slow_down_text
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +98,10 @@ class WebChatInput(InputChannel):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
         self.sio = sio
         blueprint = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
-        hub = get_hub()
-        hub.register(WebChatCourier(sio, self.bot_message_evt, self.name()))
+        # The app's hub, built when the server starts (channels/hub/setup.py).
+        hub = attach(blueprint, [WebChatCourier(sio, self.bot_message_evt, self.name())])
         # While a human has the conversation, messages go to the agent instead of the bot.
         on_new_message = hub.gated(on_new_message)
-
-        @blueprint.listener("after_server_start")
-        async def start_hub(app: Any, loop: Any) -> None:
-            await hub.start()
 
         @blueprint.route("/", methods=["GET"])
         async def page(request: Request) -> HTTPResponse:
@@ -116,9 +111,10 @@ class WebChatInput(InputChannel):
             return await response.file(STATIC / "index.html", headers=_security_headers(request.host))
 
         @blueprint.route("/privacy", methods=["GET"])
-        async def privacy(_: Request) -> HTTPResponse:
+        async def privacy(request: Request) -> HTTPResponse:
             # What is collected and why (个人信息保护法); linked from the first-contact notice.
-            page = (STATIC / "privacy.html").read_text(encoding="utf-8").replace("{{days}}", str(retention_days()))
+            days = request.app.ctx.settings.transcript_retention_days
+            page = (STATIC / "privacy.html").read_text(encoding="utf-8").replace("{{days}}", str(days))
             return response.html(page, headers=_security_headers())
 
         @blueprint.route("/health", methods=["GET"])

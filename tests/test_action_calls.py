@@ -18,8 +18,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
-import channels  # noqa: F401 - installs the patch, as Rasa's channel loading does
 from channels import metrics
+from channels.startup import prepare_process
+
+prepare_process()  # installs the patch, as the server's start does
 
 
 def free_port() -> int:

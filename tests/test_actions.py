@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions.common
+from actions import services
 from actions.complaint import ActionFileComplaint, ActionStartComplaint, ValidateComplaintForm
 from actions.clarify import ActionResolveClarification
 from actions.consult import ActionAnswerConsultation
@@ -20,6 +20,7 @@ from actions.handoff import ActionRequestHuman, ValidateCallbackForm
 from actions.status import ActionCheckTicketStatus
 from actions.supplement import ActionAddTicketInfo, ActionPrepareSupplement
 from bot.categories import Category
+from bot.settings import Settings
 from bot.handoff import HandoffService
 from bot.staff import Role, StaffService
 from bot.storage.database import Database
@@ -32,9 +33,10 @@ SENDER = "customer-1"
 def fresh_service(monkeypatch, tmp_path):
     url = f"sqlite:///{tmp_path / 'actions.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setattr(actions.common, "_services", {})
-    monkeypatch.setattr(actions.common, "_limits", {})  # each test is a new customer history
+    # What actions/server.py main() does at start; new services: each test is a new customer history.
+    services.install(services.Services(Settings.from_env()))
     yield Database(url)
+    services.install(None)
 
 
 def user(text: str, intent: str, message_id: str = "m1", entities: Optional[List[Dict[str, Any]]] = None) -> Dict:
@@ -145,6 +147,7 @@ def test_a_retried_action_call_makes_no_second_ticket(fresh_service):
 
 def test_store_down_keeps_the_complaint_and_asks_again(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody:x@127.0.0.1:1/none?connect_timeout=1")
+    services.install(services.Services(Settings.from_env()))
     messages, events = run(ActionFileComplaint(), confirmed_complaint())
     assert messages[0]["response"] == "utter_complaint_retry"
     assert SlotSet("complaint_confirmed", None) in events

@@ -16,11 +16,12 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions.common
+from actions import services
 from actions.complaint import ValidateComplaintForm
 from actions.handoff import ActionRequestHuman, ValidateCallbackForm
 from actions.privacy import ActionRecordPrivacyRequest, ValidatePrivacyForm
 from actions.supplement import ValidateSupplementForm
+from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = yaml.safe_load((ROOT / "bot" / "dialogue" / "domain" / "main.yml").read_text(encoding="utf-8"))
@@ -29,8 +30,10 @@ DOMAIN = yaml.safe_load((ROOT / "bot" / "dialogue" / "domain" / "main.yml").read
 @pytest.fixture(autouse=True)
 def store(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'forms.db'}")
-    monkeypatch.setattr(actions.common, "_services", {})
-    monkeypatch.setattr(actions.common, "_limits", {})  # each test is a new customer history
+    # What actions/server.py main() does at start; new services: each test is a new customer history.
+    services.install(services.Services(Settings.from_env()))
+    yield
+    services.install(None)
 
 
 def turn(form, loop: str, text: str, intent: str, slots: Dict[str, Any], confidence: float = 0.95):
@@ -190,12 +193,11 @@ def test_a_personal_data_request_waits_for_an_explicit_yes():
 def test_restarting_a_personal_data_request_gives_no_new_phone_checks():
     from rasa_sdk.events import FollowupAction
 
-    from actions.common import _service_of
     from actions.privacy import LOCKED_TEXT, ActionStartPrivacyRequest
     from bot.categories import Category
     from bot.tickets import Customer
 
-    _service_of("TicketService").open_complaint(Customer("rest", "c1"), Category.NETWORK, "家里宽带断网", "13912345678")
+    services.current().ready().tickets.open_complaint(Customer("rest", "c1"), Category.NETWORK, "家里宽带断网", "13912345678")
     checking = {"privacy_kind": "delete", "privacy_needs_phone": True, "privacy_confirmed": True,
                 "requested_slot": "privacy_phone", "privacy_attempts": 0}
     guesses = iter(["13800000001", "13800000002", "13800000003"])

@@ -292,6 +292,6 @@ def test_a_live_chat_stays_with_the_agent_while_the_store_is_down(hubs, monkeypa
     assert gate(hub, alice, "我先去忙了") == ([], [HELD_TEXT])
     monkeypatch.undo()
     monkeypatch.setattr(held_messages, "RETRY_SECONDS", 0.0)
-    monkeypatch.setattr("channels.hub.HELD_RETRY_SECONDS", 0.0)
+    monkeypatch.setattr("channels.hub.gate.HELD_RETRY_SECONDS", 0.0)
     asyncio.run(hub._drain_held())
     assert [m.text for m in hub.handoff.transcript(wang, session.id) if m.sender == "customer"][-1] == "我先去忙了"

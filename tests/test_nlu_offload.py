@@ -11,8 +11,11 @@ import pytest
 
 @pytest.fixture(scope="module")
 def agent(trained_model):
-    import channels  # noqa: F401 - installs the channel patches, the offload among them
     from rasa.core.agent import Agent
+
+    from channels.startup import prepare_process
+
+    prepare_process()  # the channel patches, the offload among them, as the server's start installs them
 
     return Agent.load(str(trained_model))
 

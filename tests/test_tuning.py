@@ -4,8 +4,10 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-import channels  # noqa: F401 - installs the patch, as Rasa's channel loading does
 from channels import tuning
+from channels.startup import prepare_process
+
+prepare_process()  # installs the patch, as the server's start does
 
 
 def test_action_results_are_validated_with_a_compiled_validator():

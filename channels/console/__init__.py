@@ -31,7 +31,7 @@ from sanic import Blueprint
 from channels.console import auth, events, incidents, page, privacy, sessions, stats, supervision, tickets
 from channels.console.context import ConsoleContext
 from channels.console.http import ROUTES_DOC
-from channels.hub import get_hub
+from channels.hub import attach
 
 __all__ = ["ROUTES_DOC", "AgentConsoleInput", "routes"]
 
@@ -54,17 +54,9 @@ class AgentConsoleInput(InputChannel):
         return "/agent"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        hub = get_hub()
         blueprint = Blueprint("agent_console", __name__)
-
-        @blueprint.listener("after_server_start")
-        async def start(app: Any, loop: Any) -> None:
-            await hub.start()
-
-        @blueprint.listener("before_server_stop")
-        async def stop(app: Any, loop: Any) -> None:
-            await hub.stop()
-
+        # The app's hub, built when the server starts (channels/hub/setup.py).
+        hub = attach(blueprint, stop=True)
         ctx = ConsoleContext(hub)
         for module in _MODULES:
             module.register(blueprint, ctx)

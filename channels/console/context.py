@@ -16,13 +16,13 @@ from sanic.response import HTTPResponse
 from bot.errors import IntakeError
 from bot.staff import StaffMember
 from channels.console.http import Handler, bearer, error_response
-from channels.hub import Hub
+from channels.hub import HubRef
 
 
 class ConsoleContext:
     """One per console blueprint."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: HubRef) -> None:
         self.hub = hub
 
     def api(self, authenticated: bool = True) -> Callable[[Handler], Handler]:

@@ -12,7 +12,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.errors import InvalidInput
-from bot.incidents import IncidentService
 from bot.staff import StaffMember
 from channels.console.context import ConsoleContext
 from channels.console.http import read_body, read_string
@@ -46,12 +45,11 @@ def _eta(body: Dict[str, Any], now: datetime) -> Optional[datetime]:
 def register(bp: Blueprint, ctx: ConsoleContext) -> None:
     """Add the incident routes."""
     hub, api = ctx.hub, ctx.api
-    service: IncidentService = hub.incidents
 
     @bp.route("/api/incidents", methods=["GET"])
     @api()
     async def incidents(request: Request, me: StaffMember) -> HTTPResponse:
-        found = await hub.run(service.list, me)
+        found = await hub.run(hub.incidents.list, me)
         return response.json({"incidents": [incident_json(i) for i in found]})
 
     @bp.route("/api/incidents", methods=["POST"])
@@ -59,7 +57,7 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
     async def open_incident(request: Request, me: StaffMember) -> HTTPResponse:
         data = read_body(request)
         opened = await hub.run(
-            service.open,
+            hub.incidents.open,
             me,
             read_string(data, "area", required=False, limit=64) or None,
             read_string(data, "symptom", required=False, limit=32) or None,
@@ -72,7 +70,7 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
     @bp.route("/api/incidents/<number>", methods=["GET"])
     @api()
     async def incident(request: Request, number: str, me: StaffMember) -> HTTPResponse:
-        return response.json({"incident": incident_json(await hub.run(service.get, me, number))})
+        return response.json({"incident": incident_json(await hub.run(hub.incidents.get, me, number))})
 
     @bp.route("/api/incidents/<number>/update", methods=["POST"])
     @api()
@@ -82,7 +80,7 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
         notify = data.get("notify", False)
         if not isinstance(notify, bool):
             raise InvalidInput("'notify' must be true or false")
-        updated, told = await hub.run(service.update, me, number, _eta(data, datetime.now(timezone.utc)), note, notify)
+        updated, told = await hub.run(hub.incidents.update, me, number, _eta(data, datetime.now(timezone.utc)), note, notify)
         hub.changed()
         return response.json({"incident": incident_json(updated), "notified": told})
 
@@ -90,7 +88,7 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
     @api()
     async def close_incident(request: Request, number: str, me: StaffMember) -> HTTPResponse:
         resolution = read_string(read_body(request), "resolution", limit=2000)
-        closed, told = await hub.run(service.close, me, number, resolution)
+        closed, told = await hub.run(hub.incidents.close, me, number, resolution)
         hub.changed()  # the recovery notices, results and surveys go out now
         return response.json({"incident": incident_json(closed), "notified": told})
 
@@ -98,10 +96,10 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
     @api()
     async def link_ticket(request: Request, number: str, me: StaffMember) -> HTTPResponse:
         ticket = read_string(read_body(request), "ticket", limit=32)
-        return response.json({"incident": incident_json(await hub.run(service.link, me, number, ticket))})
+        return response.json({"incident": incident_json(await hub.run(hub.incidents.link, me, number, ticket))})
 
     @bp.route("/api/incidents/<number>/unlink", methods=["POST"])
     @api()
     async def unlink_ticket(request: Request, number: str, me: StaffMember) -> HTTPResponse:
         ticket = read_string(read_body(request), "ticket", limit=32)
-        return response.json({"incident": incident_json(await hub.run(service.unlink, me, number, ticket))})
+        return response.json({"incident": incident_json(await hub.run(hub.incidents.unlink, me, number, ticket))})

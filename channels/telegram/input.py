@@ -42,7 +42,7 @@ from sanic.response import HTTPResponse
 from bot import logs
 from bot.delivery import Claim
 from bot.errors import IntakeError, InvalidInput
-from channels.hub import Hub, Undeliverable, get_hub
+from channels.hub import Hub, Undeliverable, attach
 from channels.telegram.api import DEFAULT_API_BASE, TelegramApi, _quietly
 from channels.telegram.delivery import TelegramCourier
 from channels.telegram.dispatch import dispatch
@@ -101,15 +101,14 @@ class TelegramInput(InputChannel):
         return None  # replies go to the chat of each update
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        hub = get_hub()
         blueprint = Blueprint("telegram_webhook", __name__)
-        handle = hub.gated(on_new_message)
         api = self.api
-        if api is not None:
-            hub.register(TelegramCourier(api))
+        # The app's hub, built when the server starts (channels/hub/setup.py).
+        handle = attach(blueprint, [TelegramCourier(api)] if api is not None else []).gated(on_new_message)
 
         @blueprint.listener("after_server_start")
         async def start(app: Any, loop: Any) -> None:
+            hub: Hub = app.ctx.hub
             await hub.start()
             if api is None:
                 return
@@ -146,7 +145,7 @@ class TelegramInput(InputChannel):
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) or isinstance(data.get("update_id"), bool):
                 return response.json({"error": "not a Telegram update"}, status=400)
             try:
-                status = await self.process(hub, handle, data)
+                status = await self.process(request.app.ctx.hub, handle, data)
             except _Malformed as error:
                 return response.json({"error": f"malformed update: {error}"}, status=400)
             except _Busy:
