@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ENV := source scripts/env.sh &&
 
-.PHONY: help run run-prod test eval crossval fuzz bench train agent backend-demo clean
+.PHONY: help run run-prod test lint eval crossval fuzz bench train agent backend-demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -24,10 +24,14 @@ run-prod: $(STAMP) ## production profile on localhost: PostgreSQL, Redis, N Rasa
 	@$(ENV) $(PY) scripts/train.py >/dev/null
 	@export LOG_FORMAT=$${LOG_FORMAT:-json}; $(ENV) $(PY) -m deploy.local
 
-test: $(STAMP) ## run the whole test suite (installs Chromium from Debian if missing)
+test: $(STAMP) ## lint, then the whole test suite (installs Chromium from Debian if missing)
+	@$(PY) -m ruff check --quiet . && echo "ruff: clean"
 	@scripts/system-deps.sh
 	@$(ENV) $(PY) scripts/train.py >/dev/null
 	@$(ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff: undefined and unused names, bugbear (also the first step of make test)
+	@$(PY) -m ruff check .
 
 eval: $(STAMP) ## NLU figures on every held-out set: accuracy, macro-F1, escalate recall/precision, fallback, confusions
 	@$(ENV) $(PY) scripts/train.py >/dev/null

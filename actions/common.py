@@ -6,7 +6,6 @@ import asyncio
 import contextvars
 import hashlib
 import logging
-from datetime import datetime
 from typing import Any, Callable, Dict, Optional, TypeVar
 
 from rasa_sdk import Tracker

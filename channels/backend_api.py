@@ -138,7 +138,7 @@ class BackendApiInput(InputChannel):
                 since = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else datetime(1970, 1, 1, tzinfo=timezone.utc)
                 limit = int(request.args.get("limit", "100"))
             except ValueError:
-                raise InvalidInput("updated_since must be an ISO 8601 time and limit an integer")
+                raise InvalidInput("updated_since must be an ISO 8601 time and limit an integer") from None
             if since.tzinfo is None:
                 raise InvalidInput("updated_since needs a time zone (e.g. 2026-11-22T08:00:00Z)")
             try:
@@ -146,7 +146,7 @@ class BackendApiInput(InputChannel):
                 # refused here instead of failing in the database layer with a 500.
                 since = since.astimezone(timezone.utc)
             except OverflowError:
-                raise InvalidInput("updated_since is out of range")
+                raise InvalidInput("updated_since is out of range") from None
             if not 1 <= limit <= MAX_LIMIT:
                 raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
             raw_cursor = request.args.get("cursor")

@@ -174,7 +174,7 @@ class _LinearComponent(GraphComponent):
             import numpy as np
 
             columns, offset = [], 0
-            for name, vectorizer in self.model[0].transformer_list:
+            for _name, vectorizer in self.model[0].transformer_list:
                 vocabulary = vectorizer.vocabulary_
                 for term, index in vocabulary.items():
                     if term.strip():

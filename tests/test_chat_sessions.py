@@ -57,7 +57,7 @@ def test_an_idle_conversation_expires_but_use_keeps_it_alive(sessions, clock):
 
 
 def test_dead_ids_are_pruned(sessions, clock, db):
-    ended, idle, live = sessions.issue(), sessions.issue(), sessions.issue()
+    ended, _idle, live = sessions.issue(), sessions.issue(), sessions.issue()
     sessions.end(ended)
     clock.now += timedelta(days=31)
     assert sessions.resume(live) is False  # idle too, by now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -101,7 +102,7 @@ def test_the_action_server_is_refused_only_for_what_it_reads():
 
 
 def test_settings_are_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         Settings().rasa_port = 1  # type: ignore[misc]
 
 

@@ -1,4 +1,4 @@
-"""Service figures (bot/stats.py) over a known set of tickets, handoff sessions and Rasa conversation
+"""Service figures (bot/stats/) over a known set of tickets, handoff sessions and Rasa conversation
 events, on SQLite and PostgreSQL: every number is checked exactly, and the filters and empty data.
 
 The tickets are made by the real services (filing, assignment, deadline watch, resolution, survey,

@@ -90,7 +90,7 @@ class Rules:
             )
             texts = dict(DEFAULT_TEXTS)
             texts.update({k: str(v).strip() for k, v in (data.get("texts") or {}).items() if k in DEFAULT_TEXTS})
-            for name, text in texts.items():  # an unknown {placeholder} is found now, not with a customer waiting
+            for text in texts.values():  # an unknown {placeholder} is found now, not with a customer waiting
                 text.format(**_SAMPLE)
             return cls(
                 window=timedelta(minutes=float(data.get("window_minutes") or 30)),

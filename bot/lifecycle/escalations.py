@@ -79,12 +79,12 @@ class Escalations:
             with self.db.transaction() as session:
                 row, created = self.request_in(session, canonical, source, requested_by, reason, now)
                 return Escalation.from_row(row), created
-        except Conflict:  # a concurrent request for the same ticket committed first
+        except Conflict as raced:  # a concurrent request for the same ticket committed first
             with self.db.transaction() as session:
                 ticket = session.execute(sa.select(TicketRow).where(TicketRow.number == canonical)).scalar_one()
                 pending = self._pending_of(session, ticket)
                 if pending is None:  # and was decided in the meantime
-                    raise WrongState(f"escalation of {ticket.number} was just decided")
+                    raise WrongState(f"escalation of {ticket.number} was just decided") from raced
                 return Escalation.from_row(pending), False
 
     def request_in(

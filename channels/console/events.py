@@ -30,7 +30,7 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
             after = int(request.args.get("after", "0"))
             timeout = float(request.args.get("timeout", "20"))
         except ValueError:
-            raise InvalidInput("'after' must be an integer and 'timeout' a number")
+            raise InvalidInput("'after' must be an integer and 'timeout' a number") from None
         if not math.isfinite(timeout) or not -1 <= after < 2**63:
             raise InvalidInput("'after' must be a feed cursor and 'timeout' a finite number")
         timeout = min(max(timeout, 0.0), LONG_POLL_MAX_SECONDS)

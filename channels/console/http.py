@@ -63,7 +63,7 @@ def read_body(request: Request) -> Dict[str, Any]:
         body = json.loads(request.body or b"{}")
     # RecursionError: JSON nested thousands deep (under the 64 KiB limit) is refused, not a 500.
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidInput("body is not JSON")
+        raise InvalidInput("body is not JSON") from None
     if not isinstance(body, dict):
         raise InvalidInput("body must be a JSON object")
     return body

@@ -27,7 +27,7 @@ def _eta(body: Dict[str, Any], now: datetime) -> Optional[datetime]:
         try:
             eta = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
-            raise InvalidInput("'eta' must be an ISO 8601 time")
+            raise InvalidInput("'eta' must be an ISO 8601 time") from None
         if eta.tzinfo is None:
             raise InvalidInput("'eta' needs a UTC offset")
     elif body.get("eta_hours") not in (None, ""):

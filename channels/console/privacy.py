@@ -23,7 +23,7 @@ def _reason(request: Request, key: str = "reason") -> str:
     try:
         body = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly nested JSON
-        raise InvalidInput("body is not JSON")
+        raise InvalidInput("body is not JSON") from None
     value = body.get(key, "") if isinstance(body, dict) else None
     if not isinstance(value, str):
         raise InvalidInput(f"'{key}' must be a string")
@@ -86,7 +86,7 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
         try:
             limit = int(request.args.get("limit", "200"))
         except ValueError:
-            raise InvalidInput("'limit' must be an integer")
+            raise InvalidInput("'limit' must be an integer") from None
         actor = (request.args.get("actor") or "").strip() or None
         entries = await hub.run(hub.access.entries, me, actor, None, limit)
         return response.json({"entries": [access_json(a) for a in entries]})

@@ -77,7 +77,7 @@ def test_result_and_survey_reach_a_web_chat_customer_who_comes_back(stack):
         for text in ("我要投诉营业厅的营业员，办业务时态度很差", "13812345678", "确认"):
             before = len(messages)
             client.emit("user_uttered", {"message": text, "session_id": sid})
-            until(lambda: len(messages) > before)
+            until(lambda before=before: len(messages) > before)
             time.sleep(0.5)
         found = [NUMBER.search(m.get("text", "")) for m in messages]
         assert any(found), [m.get("text") for m in messages]

@@ -28,7 +28,7 @@ def conversation(url: str, messages, session_id=None, wait: float = 20.0):
             if isinstance(message, dict) and "message" in message and "session_id" not in message:
                 message = {**message, "session_id": sid}
             client.emit("user_uttered", {"message": message, "session_id": sid} if isinstance(message, str) else message)
-            _until(lambda: len(replies) > before, wait)
+            _until(lambda before=before: len(replies) > before, wait)
             time.sleep(0.3)
     finally:
         # abort: do not wait for the pending long-poll request (up to the 25 s ping interval)

@@ -107,7 +107,7 @@ def telegram(run: str, secrets: Secrets) -> List[Case]:
     kicked = {"user": _user(user_base, 0), "status": "kicked", "until_date": 0}
     group = {"id": -5, "type": "supergroup"}
     other_bot_message = {"message_id": 5, "date": 1, "chat": group, "from": _user(user_base, 999)}
-    for index, (name, content) in enumerate([
+    for _index, (name, content) in enumerate([
         ("edited_message", {"edited_message": message(300, text="改过的", edit_date=1_760_000_001)}),
         ("channel_post", {"channel_post": {"message_id": 1, "date": 1, "chat": channel, "text": "公告"}}),
         ("edited_channel_post", {"edited_channel_post": {"message_id": 1, "date": 1, "chat": channel, "text": "x"}}),

@@ -59,9 +59,9 @@ class TicketRow(Base):
     anonymised_at = sa.Column(UTCDateTime)
     # Where the complaint came from: a keyed pseudonym of the client's network address
     # (bot/limits.address_ref), null when the channel account itself is the source (Telegram).
-    # Outage detection counts at most a few phones per source (bot/incidents.py).
+    # Outage detection counts at most a few phones per source (bot/incidents/).
     origin = sa.Column(sa.String(24))
-    # Position of the ticket's latest change in commit order (bot/outbox.py): what pulling backends page on.
+    # Position of the ticket's latest change in commit order (bot/storage/capture.py): what pulling backends page on.
     change_seq = sa.Column(sa.BigInteger)
 
     events = relationship("TicketEventRow", order_by="TicketEventRow.id", back_populates="ticket")
