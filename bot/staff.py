@@ -8,6 +8,7 @@ Failed logins are counted in the database, so the limit holds across server proc
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import hmac
 import logging
@@ -98,8 +99,14 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(computed.hex(), digest)
 
 
-# Compared against when the username does not exist, so both cases take the same time.
-_DUMMY_HASH = hash_password("not-a-real-password", salt=b"\0" * 16)
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Compared against when the username does not exist, so both cases take the same time.
+
+    Computed on the first login rather than at import: scrypt is deliberately slow, and importing
+    bot.staff (the CLI, the action server, every test) should not pay for it.
+    """
+    return hash_password("not-a-real-password", salt=b"\0" * 16)
 
 
 def _token_hash(token: str) -> str:
@@ -216,7 +223,7 @@ class StaffService:
             session.flush()
             attempt_id = attempt.id
             row = session.execute(sa.select(AgentRow).where(AgentRow.username == username)).scalar_one_or_none()
-            stored = row.password_hash if row is not None and row.active else _DUMMY_HASH
+            stored = row.password_hash if row is not None and row.active else _dummy_hash()
             known = row is not None and row.active
         if not (verify_password(password or "", stored) and known):
             logger.warning("failed console login for %r from %s", username, client)
