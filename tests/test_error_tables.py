@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions.common
+from actions import services
 from actions.handoff import ActionRequestHuman
 from actions.replies import REPLIES, TICKET_REPLIES, polite_errors, reply_for
 from actions.status import ActionCheckTicketStatus
@@ -33,6 +33,7 @@ from bot.errors import (
     WrongState,
 )
 from bot.privacy import CustomerInChat as AnonymiseCustomerInChat
+from bot.settings import Settings
 from bot.text import MAX_MESSAGE_CHARS
 from channels import backend_api
 from channels.console.http import error_response
@@ -118,8 +119,9 @@ def test_polite_errors_answers_mapped_errors_and_passes_only_the_template_values
 @pytest.fixture
 def store_down(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody:x@127.0.0.1:1/none?connect_timeout=1")
-    monkeypatch.setattr(actions.common, "_services", {})
-    monkeypatch.setattr(actions.common, "_limits", {})
+    services.install(services.Services(Settings.from_env()))
+    yield
+    services.install(None)
 
 
 def _tracker(text, intent):
