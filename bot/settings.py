@@ -55,6 +55,9 @@ def _number(env: Mapping[str, str], name: str, default: T, kind: Callable[[str],
     return value
 
 
+# The public Bot API; tests and a local Bot API server point TELEGRAM_API_BASE elsewhere.
+DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
+
 @dataclass(frozen=True)
 class Settings:
     """One process's configuration; the defaults are the README's."""
@@ -78,7 +81,7 @@ class Settings:
     telegram_mode: str = "webhook"
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
-    telegram_api_base: str = "https://api.telegram.org"
+    telegram_api_base: str = DEFAULT_TELEGRAM_API_BASE
     # The backend: push (outbox) and pull (read API)
     backend_url: str = ""
     backend_secret: str = ""
@@ -150,7 +153,7 @@ class Settings:
             telegram_mode=mode,
             telegram_webhook_url=_text(env, "TELEGRAM_WEBHOOK_URL"),
             telegram_webhook_secret=_text(env, "TELEGRAM_WEBHOOK_SECRET"),
-            telegram_api_base=_text(env, "TELEGRAM_API_BASE", "https://api.telegram.org"),
+            telegram_api_base=_text(env, "TELEGRAM_API_BASE", DEFAULT_TELEGRAM_API_BASE),
             backend_url=_text(env, "BACKEND_URL"),
             backend_secret=_text(env, "BACKEND_SECRET"),
             outbox_max_attempts=_number(env, "OUTBOX_MAX_ATTEMPTS", DEFAULT_OUTBOX_MAX_ATTEMPTS, int, 1),

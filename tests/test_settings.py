@@ -12,9 +12,9 @@ import pytest
 from bot.handoff import WorkingHours
 from bot.limits import DEFAULT_RATES, Rate
 from bot.logs import BUILT_IN_ID_KEY
-from bot.settings import ACTION_SERVER, Settings
+from bot.settings import ACTION_SERVER, DEFAULT_TELEGRAM_API_BASE, Settings
 
-PRODUCTION = {"LOG_FORMAT": "json", "LOG_ID_KEY": "k" * 32, "PRIVACY_DETAILS_URL": "https://bot.example.com/chat/privacy"}
+PRODUCTION = {"LOG_FORMAT": "json", "LOG_ID_KEY": "k" * 32, "PRIVACY_DETAILS_URL": "https://example.com/chat/privacy"}
 
 
 def test_defaults_are_the_readmes():
@@ -25,7 +25,7 @@ def test_defaults_are_the_readmes():
     assert (settings.rasa_port, settings.action_port) == (5005, 5055)
     assert settings.action_endpoint_url == "http://localhost:5055/webhook"
     assert settings.working_hours == WorkingHours()
-    assert settings.telegram_mode == "webhook" and settings.telegram_api_base == "https://api.telegram.org"
+    assert settings.telegram_mode == "webhook" and settings.telegram_api_base == DEFAULT_TELEGRAM_API_BASE
     assert settings.backend_url == "" and settings.outbox_max_attempts == 12
     assert settings.action_retry_seconds == 30.0
     assert settings.lock_store_type == "in_memory"
@@ -46,7 +46,7 @@ def test_values_are_parsed():
             "DATABASE_URL": "postgresql://u:p@h/t",
             "RASA_PORT": "6006",
             "HANDOFF_WORKING_HOURS": "09:00-21:00",
-            "BACKEND_URL": "http://backend",
+            "BACKEND_URL": "http://example.com/events",
             "BACKEND_SECRET": "s" * 16,
             "OUTBOX_MAX_ATTEMPTS": "3",
             "LIMIT_MESSAGE_CUSTOMER": "off",
@@ -78,8 +78,8 @@ def test_values_are_parsed():
         ({"LIMIT_MESSAGE_CUSTOMER": "0/10"}, "LIMIT_MESSAGE_CUSTOMER"),
         ({"LIMIT_MESSAGE_CUSTOMER": "lots"}, "LIMIT_MESSAGE_CUSTOMER"),
         ({"LIMIT_IN_FLIGHT": "x"}, "LIMIT_IN_FLIGHT"),
-        ({"BACKEND_URL": "http://backend"}, "BACKEND_SECRET"),
-        ({"BACKEND_URL": "http://backend", "BACKEND_SECRET": "short"}, "BACKEND_SECRET"),
+        ({"BACKEND_URL": "http://example.com/events"}, "BACKEND_SECRET"),
+        ({"BACKEND_URL": "http://example.com/events", "BACKEND_SECRET": "short"}, "BACKEND_SECRET"),
         ({**PRODUCTION, "LOG_ID_KEY": ""}, "LOG_ID_KEY"),
         ({**PRODUCTION, "LOG_ID_KEY": BUILT_IN_ID_KEY}, "LOG_ID_KEY"),
         ({**PRODUCTION, "LOG_ID_KEY": "short"}, "LOG_ID_KEY"),
@@ -93,8 +93,8 @@ def test_an_invalid_value_is_refused_naming_the_variable(env, variable):
 
 
 def test_the_action_server_is_refused_only_for_what_it_reads():
-    settings = Settings.from_env({**PRODUCTION, "PRIVACY_DETAILS_URL": "", "BACKEND_URL": "http://b"}, server=ACTION_SERVER)
-    assert settings.production and settings.backend_url == "http://b"
+    settings = Settings.from_env({**PRODUCTION, "PRIVACY_DETAILS_URL": "", "BACKEND_URL": "http://example.com/events"}, server=ACTION_SERVER)
+    assert settings.production and settings.backend_url == "http://example.com/events"
     with pytest.raises(ValueError, match="LOG_ID_KEY"):
         Settings.from_env({**PRODUCTION, "LOG_ID_KEY": ""}, server=ACTION_SERVER)
     with pytest.raises(ValueError, match="OUTBOX_MAX_ATTEMPTS"):

@@ -19,12 +19,13 @@ from aiogram.bot.api import TelegramAPIServer
 from aiogram.utils import exceptions
 
 from bot import logs
+from bot.settings import DEFAULT_TELEGRAM_API_BASE
 from bot.urls import outbound_url
 from channels.hub import Undeliverable
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_BASE = "https://api.telegram.org"
+DEFAULT_API_BASE = DEFAULT_TELEGRAM_API_BASE
 CHUNK = 3500  # characters per message, well below Telegram's 4,096 (which counts UTF-16 units after escaping)
 CALLBACK_DATA_LIMIT = 64
 MAX_ATTEMPTS = 5
