@@ -2,19 +2,14 @@
 // transfer (and accept or decline a transfer), reassign (supervisors) and escalate; and the list of
 // agents those buttons pick from.
 
-import { $, el, clear, state, myName, agentName, api, sessionPath, listOf, notice } from "./core.js";
+import { el, clear, state, myName, agentName, api, sessionPath, listOf, notice } from "./core.js";
 import { refreshLists } from "./lists.js";
-import { refreshOpen, renderSessionHead, updateControls } from "./session.js";
+import {
+  refreshOpen, renderSessionHead, updateControls,
+  btnRelease, btnClose, btnTransfer, btnReassign, btnEscalate, btnTransferAccept, btnTransferDecline, transferTo,
+} from "./session.js";
 import { askReason } from "./dialog.js";
 
-var btnRelease = $("btn-release");
-var btnClose = $("btn-close");
-var btnTransfer = $("btn-transfer");
-var btnReassign = $("btn-reassign");
-var btnEscalate = $("btn-escalate");
-var btnTransferAccept = $("btn-transfer-accept");
-var btnTransferDecline = $("btn-transfer-decline");
-var transferTo = $("transfer-to");
 
 // ---------------------------------------------------------------- agents
 

@@ -25,14 +25,16 @@ var replySend = $("reply-send");
 var replyHint = $("reply-hint");
 var cannedSelect = $("canned");
 
-var btnRelease = $("btn-release");
-var btnClose = $("btn-close");
-var btnTransfer = $("btn-transfer");
-var btnReassign = $("btn-reassign");
-var btnEscalate = $("btn-escalate");
-var btnTransferAccept = $("btn-transfer-accept");
-var btnTransferDecline = $("btn-transfer-decline");
-var transferTo = $("transfer-to");
+// The session's action controls: their state is set here (updateControls), their clicks are
+// handled in actions.js, which imports them from here.
+export var btnRelease = $("btn-release");
+export var btnClose = $("btn-close");
+export var btnTransfer = $("btn-transfer");
+export var btnReassign = $("btn-reassign");
+export var btnEscalate = $("btn-escalate");
+export var btnTransferAccept = $("btn-transfer-accept");
+export var btnTransferDecline = $("btn-transfer-decline");
+export var transferTo = $("transfer-to");
 
 var ticketsBox = $("tickets");
 var ticketsEmpty = $("tickets-empty");
