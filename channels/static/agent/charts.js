@@ -2,16 +2,11 @@
 // optionally stacked, and horizontal), their legends and the "查看数据" tables under them.
 // Everything is built with createElement(NS) + textContent; no library, no inline script or style.
 
+import { $, el, clear } from "./dom.js";
+export { $, el, clear };
+
 var SVG = "http://www.w3.org/2000/svg";
 
-export function $(id) { return document.getElementById(id); }
-
-export function el(tag, className, text) {
-  var node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
 
 function svg(tag, attrs, text) {
   var node = document.createElementNS(SVG, tag);
@@ -20,7 +15,6 @@ function svg(tag, attrs, text) {
   return node;
 }
 
-export function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
 // ---------------------------------------------------------------- tiles
 

@@ -1,7 +1,10 @@
-// The console's base, imported by every other module and importing none: constants and labels, DOM
+// The console's base, imported by every other module and importing only dom.js: constants and labels, DOM
 // helpers, the shared state, api() and the notice line.
 // All data is rendered with createElement + textContent: nothing a customer, agent or server sends is
 // ever parsed as HTML. The page runs under `default-src 'self'`: no inline scripts, handlers or styles.
+
+import { $, el, clear } from "./dom.js";
+export { $, el, clear };
 
 export var API = "/agent/api";
 export var TOKEN_KEY = "agent.token";
@@ -18,18 +21,7 @@ export var TICKET_EVENTS = {
   evidence: "证据", delivery_failed: "未送达", deadline_breached: "超时"
 };
 
-// ---------------------------------------------------------------- DOM helpers
-
-export function $(id) { return document.getElementById(id); }
-
-export function el(tag, className, text) {
-  var node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
-
-export function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+// ---------------------------------------------------------------- formatting
 
 export function fmtTime(iso, short) {
   if (!iso) return "";
