@@ -66,12 +66,31 @@ class Role(str, enum.Enum):
     SUPERVISOR = "supervisor"
 
 
+class AgentStatus(str, enum.Enum):
+    """What an agent chose in the console. Busy or on a break keeps their chats and presence, but
+    routing, queue estimates and call-back decisions do not count them as available."""
+
+    ONLINE = "online"
+    BUSY = "busy"
+    BREAK = "break"
+
+    @property
+    def label(self) -> str:
+        return {"online": "在线", "busy": "示忙", "break": "小休"}[self.value]
+
+
 @dataclass(frozen=True)
 class StaffMember:
     username: str
     display_name: str
     role: Role
     online: bool
+    status: AgentStatus = AgentStatus.ONLINE
+
+    @property
+    def available(self) -> bool:
+        """Online and taking new chats."""
+        return self.online and self.status is AgentStatus.ONLINE
 
     @property
     def is_supervisor(self) -> bool:
@@ -158,6 +177,19 @@ class StaffService:
             row.online_until = None
             session.execute(sa.delete(AgentTokenRow).where(AgentTokenRow.agent_id == row.id))
 
+    def set_status(self, username: str, status: str) -> StaffMember:
+        """The agent's chosen status; InvalidInput for anything but online, busy or break."""
+        try:
+            chosen = AgentStatus(status)
+        except ValueError:
+            raise InvalidInput("status must be 'online', 'busy' or 'break'") from None
+        now = self.clock()
+        with self.db.transaction() as session:
+            row = self._row(session, username)
+            row.status = chosen.value
+            logger.info("staff %s status: %s", username, chosen.value)
+            return self._member(row, now)
+
     def count(self) -> int:
         with self.db.transaction() as session:
             return session.execute(sa.select(sa.func.count(AgentRow.id))).scalar_one()
@@ -176,7 +208,9 @@ class StaffService:
         now = self.clock()
         with self.db.transaction() as session:
             return session.execute(
-                sa.select(sa.func.count(AgentRow.id)).where(AgentRow.active.is_(True), AgentRow.online_until > now)
+                sa.select(sa.func.count(AgentRow.id)).where(
+                    AgentRow.active.is_(True), AgentRow.online_until > now, AgentRow.status == AgentStatus.ONLINE.value
+                )
             ).scalar_one()
 
     def is_online(self, username: str) -> bool:
@@ -269,7 +303,9 @@ class StaffService:
                 row.online_until = now + PRESENCE_WINDOW
             return self._member(row, now)
 
-    def logout(self, token: str) -> None:
+    def logout(self, token: str, offline: bool = False) -> None:
+        """Revoke the token; the agent goes offline when it was their last login, or at once with
+        `offline` (a hand-back at the end of a shift)."""
         with self.db.transaction() as session:
             token_row = session.get(AgentTokenRow, _token_hash(token or ""))
             if token_row is None:
@@ -282,7 +318,7 @@ class StaffService:
                     AgentTokenRow.expires_at > self.clock(),
                 )
             ).scalar_one()
-            if not others:
+            if offline or not others:
                 row.online_until = None
 
     # -- helpers --------------------------------------------------------------------------
@@ -297,4 +333,8 @@ class StaffService:
     @staticmethod
     def _member(row: AgentRow, now: datetime) -> StaffMember:
         online = bool(row.active and row.online_until is not None and row.online_until > now)
-        return StaffMember(row.username, row.display_name, Role(row.role), online)
+        try:
+            status = AgentStatus(row.status or "online")
+        except ValueError:
+            status = AgentStatus.ONLINE
+        return StaffMember(row.username, row.display_name, Role(row.role), online, status)

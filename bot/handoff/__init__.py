@@ -31,6 +31,7 @@ The package, one job per module:
     mailbox.py         messages waiting for a channel: pending, claim, delivered, failed, replay
     console.py         the agent's side: the console's reads and an agent's actions on a session
     ticket_actions.py  escalating and resolving the customer's tickets from a chat
+    shift.py           the agent's shift: the queue by kind, paged and filtered; hand-back at logout
     service.py         HandoffService, the facade channels and actions hold
     _rows.py           the shared desk and row helpers (private)
 
@@ -53,6 +54,7 @@ from bot.handoff.model import (
 )
 from bot.handoff.routing import CALLBACK_WITHIN, DEFAULT_WAIT_PER_CUSTOMER, HISTORY_LIMIT
 from bot.handoff.service import HandoffService
+from bot.handoff.shift import QueueQuery
 from bot.handoff.texts import (
     ACCEPTED_TEXT,
     CANCELLED_TEXT,
@@ -87,6 +89,7 @@ __all__ = [
     "Outcome",
     "Placement",
     "QUEUED",
+    "QueueQuery",
     "RELEASED_TEXT",
     "REQUEUED_TEXT",
     "Routing",

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound
-from bot.handoff.model import HandoffSession, WorkingHours
-from bot.staff import StaffService
+from bot.handoff.model import Attention, HandoffSession, Preview, WorkingHours
+from bot.staff import AgentStatus, StaffService
 from bot.storage.database import Database
-from bot.storage.models import AgentRow, HandoffEventRow, HandoffMessageRow, HandoffSessionRow, TicketRow
+from bot.storage.models import AgentRow, EscalationRow, HandoffEventRow, HandoffMessageRow, HandoffSessionRow, TicketRow
 from bot.tickets import OPEN_STATUSES, Customer
 
 logger = logging.getLogger("bot.handoff")
@@ -125,8 +125,11 @@ class Part:
 
     @staticmethod
     def _online(session: Session, now: datetime) -> Dict[str, str]:
+        """Agents who take new chats now: present and neither busy nor on a break."""
         rows = session.execute(
-            sa.select(AgentRow.username, AgentRow.display_name).where(AgentRow.active.is_(True), AgentRow.online_until > now)
+            sa.select(AgentRow.username, AgentRow.display_name).where(
+                AgentRow.active.is_(True), AgentRow.online_until > now, AgentRow.status == AgentStatus.ONLINE.value
+            )
         ).all()
         return {username: name for username, name in rows}
 
@@ -143,7 +146,43 @@ class Part:
         tickets = [t.number for t in self._customer_tickets(session, Customer(row.channel, row.channel_user_id))]
         if row.ticket_number and row.ticket_number not in tickets:
             tickets.append(row.ticket_number)
-        return HandoffSession.from_row(row, names, tickets)
+        return HandoffSession.from_row(row, names, tickets, self._attention(session, row))
+
+    @staticmethod
+    def _attention(session: Session, row: HandoffSessionRow) -> Attention:
+        """The session's newest line and the customer's unanswered messages (three small queries
+        on indexed columns; lists are paged, so this runs for a page at a time)."""
+        last = session.execute(
+            sa.select(HandoffMessageRow.sender, HandoffMessageRow.text, HandoffMessageRow.at)
+            .where(HandoffMessageRow.session_id == row.id)
+            .order_by(HandoffMessageRow.id.desc())
+            .limit(1)
+        ).first()
+        answered = session.execute(
+            sa.select(sa.func.max(HandoffMessageRow.id)).where(
+                HandoffMessageRow.session_id == row.id, HandoffMessageRow.sender == "agent"
+            )
+        ).scalar_one_or_none() or 0
+        count, since = session.execute(
+            sa.select(sa.func.count(HandoffMessageRow.id), sa.func.min(HandoffMessageRow.at)).where(
+                HandoffMessageRow.session_id == row.id,
+                HandoffMessageRow.sender == "customer",
+                HandoffMessageRow.id > answered,
+                # The bot conversation copied in with the request carries the request's own time.
+                HandoffMessageRow.at > row.requested_at,
+            )
+        ).one()
+        escalation = None
+        if row.ticket_number:
+            escalation = session.execute(
+                sa.select(EscalationRow.status)
+                .join(TicketRow, TicketRow.id == EscalationRow.ticket_id)
+                .where(TicketRow.number == row.ticket_number)
+                .order_by(EscalationRow.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+        preview = None if last is None else Preview(last.sender, (last.text or "")[:80], last.at)
+        return Attention(preview, int(count or 0), since if count else None, escalation)
 
 
 _OPEN = [s.value for s in OPEN_STATUSES]

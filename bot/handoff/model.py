@@ -89,6 +89,24 @@ class WorkingHours:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """The newest line of a session, and what the customer has said since the agent last wrote:
+    what an agent needs to see in a list so that no message goes unnoticed."""
+
+    sender: str
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Attention:
+    last: Optional[Preview] = None
+    unanswered: int = 0  # customer messages since the last agent message
+    waiting_since: Optional[datetime] = None  # the first of those
+    escalation: Optional[str] = None  # the newest escalation of the session's ticket: pending/accepted/declined
+
+
+@dataclass(frozen=True)
 class HandoffSession:
     id: int
     customer: Customer
@@ -109,12 +127,15 @@ class HandoffSession:
     callback_due: Optional[datetime]
     names: Dict[str, str] = field(default_factory=dict, compare=False)
     ticket_numbers: Tuple[str, ...] = ()
+    attention: Attention = field(default_factory=Attention, compare=False)
 
     def name_of(self, username: Optional[str]) -> Optional[str]:
         return None if username is None else self.names.get(username, username)
 
     @classmethod
-    def from_row(cls, row: HandoffSessionRow, names: Dict[str, str], tickets: Sequence[str]) -> "HandoffSession":
+    def from_row(
+        cls, row: HandoffSessionRow, names: Dict[str, str], tickets: Sequence[str], attention: Optional[Attention] = None
+    ) -> "HandoffSession":
         return cls(
             id=row.id,
             customer=Customer(row.channel, row.channel_user_id),
@@ -135,6 +156,7 @@ class HandoffSession:
             callback_due=row.callback_due,
             names=names,
             ticket_numbers=tuple(tickets),
+            attention=attention or Attention(),
         )
 
 

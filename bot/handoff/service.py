@@ -18,6 +18,7 @@ from bot.handoff.console import Console
 from bot.handoff.mailbox import DELIVERY_LEASE, Mailbox
 from bot.handoff.model import FeedEvent, HandoffSession, Message, Placement, Routing, WorkingHours
 from bot.handoff.routing import CustomerRouting
+from bot.handoff.shift import QueueQuery, Shift
 from bot.handoff.ticket_actions import TicketActions
 from bot.staff import StaffMember, StaffService
 from bot.storage.database import Database
@@ -38,6 +39,7 @@ class HandoffService:
         self.mailbox = Mailbox(self._desk)
         self.console = Console(self._desk)
         self.ticket_actions = TicketActions(self._desk)
+        self.shift = Shift(self._desk)
 
     # -- the shared desk -------------------------------------------------------------------
 
@@ -127,6 +129,12 @@ class HandoffService:
 
     def queue(self, viewer: StaffMember) -> List[HandoffSession]:
         return self.console.queue(viewer)
+
+    def queue_page(self, viewer: StaffMember, query: QueueQuery) -> Tuple[List[HandoffSession], int]:
+        return self.shift.queue_page(viewer, query)
+
+    def hand_back(self, viewer: StaffMember) -> List[int]:
+        return self.shift.hand_back(viewer)
 
     def sessions(self, viewer: StaffMember, everyone: bool = False) -> List[HandoffSession]:
         return self.console.sessions(viewer, everyone)

@@ -21,7 +21,7 @@ from bot.notices import notice
 from bot.severity import Assessment, Severity
 from bot.staff import StaffMember
 from bot.storage.database import Database
-from bot.storage.models import AgentRow, EscalationRow, TicketRow
+from bot.storage.models import AgentRow, EscalationRow, HandoffSessionRow, TicketRow
 from bot.text import beijing_time
 from bot.tickets.model import Status
 from bot.tickets.rows import add_event, find_row, raise_severity_row
@@ -29,6 +29,20 @@ from bot.tickets.rows import add_event, find_row, raise_severity_row
 
 def _customer_of(row: TicketRow) -> Customer:
     return Customer(row.channel, row.channel_user_id)
+
+
+def _live_session(session: Session, ticket: TicketRow) -> Optional[int]:
+    """The customer's open handoff session, so the decision's feed event reaches the agent's chat."""
+    return session.execute(
+        sa.select(HandoffSessionRow.id)
+        .where(
+            HandoffSessionRow.channel == ticket.channel,
+            HandoffSessionRow.channel_user_id == ticket.channel_user_id,
+            HandoffSessionRow.status.in_(("waiting", "callback", "active")),
+        )
+        .order_by(HandoffSessionRow.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 ESCALATION_REQUESTED_TEXT = "您的工单 {number} 已提交升级申请，主管会尽快审核，结果会第一时间告诉您。"
@@ -147,7 +161,7 @@ class Escalations:
                 ticket, now, viewer.username, "escalated",
                 f"升级至第{ticket.escalation_level}级，处理人 {named.username}，原因：{reason}；责任人仍为 {ticket.responsible or '-'}",
             )
-            feed_event(session, now, "escalation_accepted", viewer.username, ticket.number)
+            feed_event(session, now, "escalation_accepted", viewer.username, ticket.number, _live_session(session, ticket))
             notice(
                 session, _customer_of(ticket),
                 ESCALATION_ACCEPTED_TEXT.format(number=ticket.number, handler=named.display_name, due=beijing_time(ticket.resolve_due)),
@@ -165,7 +179,9 @@ class Escalations:
             now = self.clock()
             row.status, row.decided_by, row.decided_at, row.decision_reason = "declined", viewer.username, now, reason
             add_event(row.ticket, now, viewer.username, "escalation_declined", reason)
-            feed_event(session, now, "escalation_declined", viewer.username, row.ticket.number)
+            feed_event(
+                session, now, "escalation_declined", viewer.username, row.ticket.number, _live_session(session, row.ticket)
+            )
             notice(session, _customer_of(row.ticket), ESCALATION_DECLINED_TEXT.format(number=row.ticket.number, reason=reason), (), now)
             session.flush()
             return Escalation.from_row(row)

@@ -46,9 +46,25 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
     @bp.route("/api/logout", methods=["POST"])
     @api()
     async def logout(request: Request, me: StaffMember) -> HTTPResponse:
-        await hub.run(hub.staff.logout, bearer(request))
+        """Revoke the token. With {"hand_back": true} the agent's chats go back to the queue at
+        once (customers told) and the agent is offline, even with other logins still open."""
+        body = read_body(request) if request.body else {}
+        hand_back = body.get("hand_back") is True
+        moved = await hub.run(hub.handoff.hand_back, me) if hand_back else []
+        await hub.run(hub.staff.logout, bearer(request), hand_back)
         hub.changed()
-        return response.empty(status=204)
+        if not hand_back:
+            return response.empty(status=204)
+        return response.json({"handed_back": moved})
+
+    @bp.route("/api/me/status", methods=["POST"])
+    @api()
+    async def set_status(request: Request, me: StaffMember) -> HTTPResponse:
+        """在线 / 示忙 / 小休: busy or on a break keeps the agent's chats, but no new ones come."""
+        status = read_string(read_body(request), "status", limit=16)
+        member = await hub.run(hub.staff.set_status, me.username, status)
+        hub.changed()
+        return response.json(agent_json(member))
 
     @bp.route("/api/me", methods=["GET"])
     @api()

@@ -27,6 +27,9 @@ class AgentJson(TypedDict):
     display_name: str
     role: str
     online: bool
+    status: str
+    status_label: str
+    available: bool
 
 
 def agent_json(member: StaffMember) -> AgentJson:
@@ -35,7 +38,16 @@ def agent_json(member: StaffMember) -> AgentJson:
         "display_name": member.display_name,
         "role": member.role.value,
         "online": member.online,
+        "status": member.status.value,
+        "status_label": member.status.label,
+        "available": member.available,
     }
+
+
+class LastMessageJson(TypedDict):
+    sender: str
+    text: str
+    at: Optional[str]
 
 
 class SessionJson(TypedDict):
@@ -59,7 +71,10 @@ class SessionJson(TypedDict):
     transfer_to: Optional[str]
     escalated: bool
     callback_due: Optional[str]
-    last_message: None
+    last_message: Optional[LastMessageJson]
+    unanswered: int
+    waiting_reply_since: Optional[str]
+    escalation: Optional[str]
 
 
 def session_json(s: HandoffSession, now: Optional[float] = None) -> SessionJson:
@@ -85,8 +100,16 @@ def session_json(s: HandoffSession, now: Optional[float] = None) -> SessionJson:
         "transfer_to": s.transfer_to,
         "escalated": s.escalated_at is not None,
         "callback_due": iso(s.callback_due),
-        "last_message": None,
+        "last_message": _last_message(s),
+        "unanswered": s.attention.unanswered,
+        "waiting_reply_since": iso(s.attention.waiting_since),
+        "escalation": s.attention.escalation,
     }
+
+
+def _last_message(s: HandoffSession) -> Optional[LastMessageJson]:
+    last = s.attention.last
+    return None if last is None else {"sender": last.sender, "text": last.text, "at": iso(last.at)}
 
 
 class MessageJson(TypedDict):
@@ -216,6 +239,7 @@ def escalation_json(e: Escalation) -> EscalationJson:
 SCHEMAS: Dict[str, type] = {
     "Agent": AgentJson,
     "SessionSummary": SessionJson,
+    "LastMessage": LastMessageJson,
     "Message": MessageJson,
     "Event": FeedEventJson,
     "CannedReply": CannedReplyJson,

@@ -10,7 +10,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.errors import InvalidInput
-from bot.handoff import CANNED_REPLIES
+from bot.handoff import CANNED_REPLIES, QueueQuery
 from bot.staff import StaffMember
 from channels import metrics
 from channels.console.context import ConsoleContext
@@ -25,8 +25,23 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
     @bp.route("/api/queue", methods=["GET"])
     @api()
     async def queue(request: Request, me: StaffMember) -> HTTPResponse:
-        sessions = await hub.run(hub.handoff.queue, me)
-        return response.json({"sessions": [session_json(s) for s in sessions]})
+        """The queue by kind (live chats / call-backs), a page at a time, with the total."""
+        args = request.args
+        try:
+            query = QueueQuery(
+                kind=args.get("kind", "all"),
+                limit=int(args.get("limit", "50")),
+                offset=int(args.get("offset", "0")),
+                overdue=args.get("overdue", "") in ("1", "true"),
+                severity=args.get("severity") or None,
+            )
+        except ValueError:
+            raise InvalidInput("'limit' and 'offset' must be integers") from None
+        sessions, total = await hub.run(hub.handoff.queue_page, me, query)
+        return response.json({
+            "sessions": [session_json(s) for s in sessions],
+            "total": total, "kind": query.kind, "limit": query.limit, "offset": query.offset,
+        })
 
     @bp.route("/api/sessions", methods=["GET"])
     @api()

@@ -21,6 +21,8 @@ class AgentRow(Base):
     created_at = sa.Column(UTCDateTime, nullable=False)
     # Presence: the agent counts as online until this moment; every console request extends it.
     online_until = sa.Column(UTCDateTime)
+    # What the agent chose in the console (online / busy / break): only `online` takes new chats.
+    status = sa.Column(sa.String(16), nullable=False, default="online", server_default="online")
 
 
 class AgentTokenRow(Base):
