@@ -69,6 +69,7 @@ class SessionJson(TypedDict):
     agent_name: Optional[str]
     ticket_numbers: List[str]
     transfer_to: Optional[str]
+    transfer_reason: Optional[str]
     escalated: bool
     callback_due: Optional[str]
     last_message: Optional[LastMessageJson]
@@ -98,6 +99,7 @@ def session_json(s: HandoffSession, now: Optional[float] = None) -> SessionJson:
         "agent_name": s.name_of(s.agent),
         "ticket_numbers": list(s.ticket_numbers),
         "transfer_to": s.transfer_to,
+        "transfer_reason": s.transfer_reason,
         "escalated": s.escalated_at is not None,
         "callback_due": iso(s.callback_due),
         "last_message": _last_message(s),

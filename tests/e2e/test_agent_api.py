@@ -194,7 +194,7 @@ def test_returning_customer_is_routed_to_the_owner_or_waits_marked_with_them(sta
     reply = stack.texts(stack.say(sender, "转人工"))
     assert "排在第" in reply, reply
     third = session_id_of(stack, sender)
-    [queued] = [s for s in stack.api("GET", "/queue", t_other).json()["sessions"] if s["id"] == third]
+    [queued] = [s for s in stack.api("GET", "/queue?kind=live&limit=200", t_other).json()["sessions"] if s["id"] == third]
     assert queued["owner"] == owner and queued["owner_name"] == "老张"
     r = stack.api("POST", f"/sessions/{third}/accept", t_other)
     assert r.status_code == 200 and r.json()["session"]["owner"] == owner and r.json()["session"]["agent"] == other
@@ -211,7 +211,7 @@ def test_nobody_online_keeps_the_request_for_a_call_back(stack, console):
     assert "没有人工客服在线" in reply and "137****3333" in reply, reply
     assert "话费" in stack.texts(stack.say(sender, "怎么查话费"))  # the bot keeps answering
     token = console.login(supervisor)
-    [queued] = [s for s in stack.api("GET", "/queue", token).json()["sessions"] if s["id"] == session_id_of(stack, sender)]
+    [queued] = [s for s in stack.api("GET", "/queue?kind=callback&limit=200", token).json()["sessions"] if s["id"] == session_id_of(stack, sender)]
     assert queued["status"] == "callback" and queued["callback_due"]
 
 
