@@ -41,7 +41,7 @@ def test_customer_and_agent_talk_both_ways(stack, console, browser):
     agent.click("#login-submit")
     agent.wait_for_selector("#app:not([hidden])")
     assert "小陈" in agent.locator("#me").inner_text()
-    console.tokens.append(agent.evaluate("sessionStorage.getItem('agent.token')"))
+    console.tokens.append(agent.evaluate("localStorage.getItem('agent.token')"))
 
     customer.goto(f"{stack.url}/chat/")
     customer.wait_for_selector("text=已连接")
@@ -120,7 +120,7 @@ def test_privacy_notice_in_web_chat_and_a_request_carried_out_in_the_console(sta
     supervisor.fill("#password", f"{boss}-pw")
     supervisor.click("#login-submit")
     supervisor.wait_for_selector("#app:not([hidden])")
-    console.tokens.append(supervisor.evaluate("sessionStorage.getItem('agent.token')"))
+    console.tokens.append(supervisor.evaluate("localStorage.getItem('agent.token')"))
     item = supervisor.locator(".privacy-item").filter(has_text="删除个人信息").first
     item.wait_for(timeout=15_000)
     item.locator(".privacy-execute").click()

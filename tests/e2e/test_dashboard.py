@@ -133,7 +133,7 @@ def test_a_supervisor_sees_the_dashboard_with_the_conversations_just_held(stack,
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     log_in(page, stack, boss)
-    console.tokens.append(page.evaluate("sessionStorage.getItem('agent.token')"))
+    console.tokens.append(page.evaluate("localStorage.getItem('agent.token')"))
     hold_conversations(stack)  # with the supervisor online, the request for a person is queued
     page.click("#dashboard-link")
     page.wait_for_selector("#dash[aria-busy='false']", timeout=30_000)
@@ -176,7 +176,7 @@ def test_agents_have_no_dashboard(stack, console, browser):
     agent = console.account("wu", "小吴")
     page = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
     log_in(page, stack, agent)
-    console.tokens.append(page.evaluate("sessionStorage.getItem('agent.token')"))
+    console.tokens.append(page.evaluate("localStorage.getItem('agent.token')"))
     assert page.locator("#dashboard-link").is_hidden()
     page.goto(f"{stack.url}/agent/dashboard")
     page.wait_for_selector("#notice:not([hidden])")

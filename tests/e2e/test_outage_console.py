@@ -30,7 +30,7 @@ def test_supervisor_sees_the_incident_live_and_closes_it(stack, console, browser
     page.fill("#password", f"{boss}-pw")
     page.click("#login-submit")
     page.wait_for_selector("#incidents-section:not([hidden])")
-    console.tokens.append(page.evaluate("sessionStorage.getItem('agent.token')"))
+    console.tokens.append(page.evaluate("localStorage.getItem('agent.token')"))
 
     # Another supervisor opens an incident and links two customers' tickets; the panel updates without a reload.
     area = "测试" + uuid.uuid4().hex[:6] + "大厦"

@@ -3,7 +3,7 @@
 // agents those buttons pick from.
 
 import { el, clear, state, myName, agentName, api, sessionPath, listOf, notice } from "./core.js";
-import { refreshLists } from "./lists.js";
+import { refreshLists, renderAgentStates } from "./lists.js";
 import {
   refreshOpen, renderSessionHead, updateControls,
   btnRelease, btnClose, btnTransfer, btnReassign, btnEscalate, btnTransferAccept, btnTransferDecline, transferTo,
@@ -19,6 +19,7 @@ export function loadAgents() {
     if (epoch !== state.epoch) return;
     state.agents = listOf(d, "agents");
     renderAgents();
+    renderAgentStates();
   }, function () { /* keep the last list */ });
 }
 
@@ -26,14 +27,16 @@ export function renderAgents() {
   var previous = transferTo.value;
   var me = myName();
   var others = state.agents.filter(function (a) { return a.username !== me; });
-  // Online first, otherwise in the server's order.
-  var sorted = others.filter(function (a) { return a.online; }).concat(others.filter(function (a) { return !a.online; }));
+  // Available first, then busy or on a break, then offline.
+  var rank = function (a) { return !a.online ? 2 : (a.status && a.status !== "online" ? 1 : 0); };
+  var sorted = others.slice().sort(function (a, b) { return rank(a) - rank(b); });
   clear(transferTo);
   var placeholder = el("option", null, sorted.length ? "选择坐席…" : "暂无其他坐席");
   placeholder.value = "";
   transferTo.appendChild(placeholder);
   sorted.forEach(function (a) {
-    var label = (a.display_name || a.username) + (a.role === "supervisor" ? "（主管）" : "") + (a.online ? "" : "（离线）");
+    var away = { busy: "（示忙）", "break": "（小休）" }[a.status] || "";
+    var label = (a.display_name || a.username) + (a.role === "supervisor" ? "（主管）" : "") + (a.online ? away : "（离线）");
     var option = el("option", a.online ? null : "offline", label);
     option.value = a.username;
     transferTo.appendChild(option);

@@ -9,12 +9,14 @@
 // All data is rendered with createElement + textContent: nothing a customer, agent or server sends is
 // ever parsed as HTML. The page runs under `default-src 'self'`: no inline scripts, handlers or styles.
 
-import { API, $, state, isSupervisor, loadToken, saveToken, ApiError, setSessionExpiredHandler, api, hideNotice, setConn } from "./core.js";
-import { registerPanel, refreshLists, tick, clearLists } from "./lists.js";
-import { closeSession, refreshOpen, loadCanned } from "./session.js";
+import { API, TOKEN_KEY, $, state, isSupervisor, loadToken, saveToken, ApiError, setSessionExpiredHandler, api, hideNotice, setConn } from "./core.js";
+import { registerPanel, refreshLists, tick, clearLists, renderAgentStates } from "./lists.js";
+import { closeSession, openSession, refreshOpen, loadCanned } from "./session.js";
 import { loadAgents, renderAgents } from "./actions.js";
 import { closeDialog } from "./dialog.js";
 import { incidentsPanel } from "./incidents.js";
+import { setupAttention, resetAttention, announce } from "./attention.js";
+import { sessionFromHash, renderStatus, confirmLogout, showView, showPane } from "./shift.js";
 
 var POLL_TIMEOUT = 20;          // seconds the server may hold an events request
 var POLL_GRACE_MS = 15000;      // abort a long poll the server holds much longer than asked
@@ -103,18 +105,41 @@ loginForm.addEventListener("submit", function (event) {
 });
 
 $("logout").addEventListener("click", function () {
-  var token = state.token;
-  stopApp();
-  saveToken(null);
-  showLogin("");
-  if (token) {
-    // The token is forgotten already; tell the server so it is revoked too.
-    fetch(API + "/logout", { method: "POST", headers: { Authorization: "Bearer " + token }, cache: "no-store" })
-      .catch(function () { /* offline: the token expires on its own */ });
+  // With live chats the agent is warned first and may hand them back to the queue (H4).
+  confirmLogout(function (handBack) {
+    var token = state.token;
+    stopApp();
+    saveToken(null);
+    showLogin(handBack ? "已交还会话并退出。" : "");
+    if (token) {
+      // The token is forgotten already; tell the server so it is revoked too.
+      var init = { method: "POST", headers: { Authorization: "Bearer " + token }, cache: "no-store" };
+      if (handBack) {
+        init.headers["Content-Type"] = "application/json";
+        init.body = JSON.stringify({ hand_back: true });
+      }
+      fetch(API + "/logout", init).catch(function () { /* offline: the token expires on its own */ });
+    }
+  });
+});
+
+// One login for every tab of this browser: a logout elsewhere logs this tab out, a login elsewhere
+// logs it in.
+window.addEventListener("storage", function (event) {
+  if (event.key !== TOKEN_KEY) return;
+  if (!event.newValue) {
+    if (!state.token) return;
+    stopApp();
+    showLogin("您已在其他标签页退出登录。");
+  } else if (event.newValue !== state.token) {
+    state.token = event.newValue;
+    var epoch = state.epoch;
+    api("GET", "/me").then(function (me) { if (epoch === state.epoch) startApp(me); }, function () { /* stays on the login form */ });
   }
 });
 
 function sessionExpired(message) {
+  if (!state.token) return;
   stopApp();
   saveToken(null);
   showLogin(message || "登录已失效，请重新登录。");
@@ -127,6 +152,7 @@ function startApp(me) {
   state.me = me || null;
   state.cursor = 0;
   state.seenTransfers = {};
+  state.mine = [];
   loginView.hidden = true;
   appView.hidden = false;
   loginError.textContent = "";
@@ -142,9 +168,16 @@ function startApp(me) {
       refreshLists();
     }, function () { /* 401 is handled; other errors show in the lists' refresh */ });
   }
+  setupAttention();
+  // Supervisors start on their own view; agents on their chats.
+  showView(me && me.role === "supervisor" ? "supervisor" : "agent");
+  showPane("pane-mine");
   loadCanned();
   loadAgents();
   refreshLists();
+  // The chat that was open before a reload (or in the link) opens again.
+  var wanted = sessionFromHash();
+  if (wanted) { showView("agent"); openSession(wanted); }
   poll(epoch);
   state.timers.push(setInterval(tick, 1000));
   state.timers.push(setInterval(function () { refreshLists(); loadAgents(); }, FALLBACK_REFRESH_MS));
@@ -164,11 +197,11 @@ function stopApp() {
   state.progress = [];
   state.refreshing = false;
   state.refreshAgain = false;
-  closeSession();
+  closeSession(true);
   closeDialog();
   hideNotice();
   clearLists();
-  document.title = "坐席工作台 · 在线客服";
+  resetAttention();
 }
 
 function renderMe() {
@@ -176,6 +209,10 @@ function renderMe() {
   meName.textContent = me ? (me.display_name || me.username) : "";
   meRole.textContent = me ? (ROLES[me.role] || me.role || "") : "";
   allSection.hidden = !isSupervisor();
+  $("viewswitch").hidden = !isSupervisor();
+  // Supervisors see everyone's deadline warnings on their own view; agents theirs under 待更新进度.
+  (isSupervisor() ? $("sup-deadlines") : $("pane-progress")).appendChild($("deadlines-section"));
+  renderStatus();
   $("failures-section").hidden = !isSupervisor();
   $("outbox-section").hidden = !isSupervisor();
   $("escalations-section").hidden = !isSupervisor();
@@ -184,6 +221,7 @@ function renderMe() {
   $("dashboard-link").hidden = !isSupervisor();
   btnReassign.hidden = !isSupervisor();
   renderAgents();
+  renderAgentStates();
 }
 
 // ---------------------------------------------------------------- long poll
@@ -226,8 +264,25 @@ function later(fn, ms) {
   state.timers.push(t);
 }
 
+// What each kind of feed event can change, so an event reloads only those lists (M8).
+var QUEUE_KINDS = { requested: 1, accepted: 1, cancelled: 1, requeued: 1, to_callback: 1, reassigned: 1, owner_notified: 1 };
+var MINE_KINDS = { accepted: 1, message: 1, transfer_requested: 1, transferred: 1, transfer_declined: 1, reassigned: 1,
+  released: 1, closed: 1, cancelled: 1, requeued: 1, escalated: 1, escalation_accepted: 1, escalation_declined: 1 };
+var DECISIONS = { escalation_accepted: "主管已同意升级", escalation_declined: "主管驳回了升级申请" };
+
 function handleEvents(events) {
-  refreshLists();
+  var parts = {};
+  events.forEach(function (e) {
+    if (!e) return;
+    var mineSession = e.session_id !== null && e.session_id !== undefined &&
+      state.mine.some(function (s) { return String(s.id) === String(e.session_id); });
+    if (QUEUE_KINDS[e.kind]) { parts.live = true; parts.callback = true; parts.mine = true; }
+    if (MINE_KINDS[e.kind] && (mineSession || e.kind === "transfer_requested" || e.kind === "reassigned")) parts.mine = true;
+    if (e.kind === "message" && !mineSession && state.queue.some(function (s) { return String(s.id) === String(e.session_id); })) parts.live = true;
+    if (e.kind !== "message") { parts.progress = true; parts.supervisor = true; }
+    if (DECISIONS[e.kind] && mineSession) announce(DECISIONS[e.kind], "会话 #" + e.session_id, "esc-" + e.id);
+  });
+  if (Object.keys(parts).length) refreshLists(parts);
   var open = state.open;
   if (!open) return;
   var mine = events.filter(function (e) { return e && e.session_id !== null && e.session_id !== undefined && String(e.session_id) === String(open.id); });

@@ -91,15 +91,23 @@ export function agentName(username) {
   return username;
 }
 
-export function loadToken() {
-  try { return window.sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
-}
-export function saveToken(token) {
+// The login lives in localStorage: every tab of this browser shares it (one token, so logging out
+// in one tab logs out all of them, see the `storage` listener in agent.js).
+export function loadToken() { return store(TOKEN_KEY); }
+export function saveToken(token) { store(TOKEN_KEY, token || null); }
+
+// localStorage get (one argument) or set (null removes); silent when storage is disabled.
+export function store(key, value) {
   try {
-    if (token) window.sessionStorage.setItem(TOKEN_KEY, token);
-    else window.sessionStorage.removeItem(TOKEN_KEY);
-  } catch (e) { /* storage disabled: the token lives in memory only */ }
+    if (arguments.length < 2) return window.localStorage.getItem(key);
+    if (value === null || value === undefined) window.localStorage.removeItem(key);
+    else window.localStorage.setItem(key, value);
+  } catch (e) { /* storage disabled: memory only */ }
+  return null;
 }
+
+// A key of the logged-in agent's own (drafts, what they have seen).
+export function myKey(name) { return "agent." + name + "." + (state.me ? state.me.username : "-"); }
 
 // ---------------------------------------------------------------- API
 
@@ -173,7 +181,8 @@ export function notice(text, kind) {
   noticeText.textContent = text;
   noticeBox.hidden = false;
   if (noticeTimer) { clearTimeout(noticeTimer); noticeTimer = null; }
-  if (kind === "info") noticeTimer = setTimeout(hideNotice, 8000);
+  // One slot that never piles up: a newer notice replaces the old one, and errors go away too.
+  noticeTimer = setTimeout(hideNotice, kind === "info" ? 8000 : 15000);
 }
 
 export function hideNotice() {

@@ -14,6 +14,14 @@ var empty = document.getElementById("incidents-empty");
 var banner = document.getElementById("incident-banner");
 var announced = {};
 
+function bare(title) { return String(title || "").replace(/^\s*疑似区域故障[:：]\s*/, ""); }
+
+banner.addEventListener("click", function () {
+  var view = document.getElementById("view-supervisor");
+  if (view) view.click();
+  section.scrollIntoView({ block: "start" });
+});
+
 function path(number, tail) { return "/incidents/" + encodeURIComponent(number) + (tail || ""); }
 
 function refresh(current) {
@@ -38,15 +46,12 @@ function render(items) {
   count.textContent = String(open.length);
   empty.hidden = items.length > 0;
   banner.hidden = open.length === 0;
+  // The banner alone says it (no second notice), and titles that already start with the words
+  // "疑似区域故障" are not prefixed again (M10). A click opens the panel on the supervisor view.
   banner.textContent = open.length
-    ? "疑似区域故障 " + open.length + " 起：" + open.map(function (i) { return i.title + "（已关联 " + i.linked + " 张工单）"; }).join("；")
+    ? "疑似区域故障 " + open.length + " 起：" + open.map(function (i) { return bare(i.title) + "（已关联 " + i.linked + " 张工单）"; }).join("；")
     : "";
-  open.forEach(function (i) {
-    if (!announced[i.number]) {
-      announced[i.number] = true;
-      notice("疑似区域故障：" + i.title + "，已关联 " + i.linked + " 张工单", "info");
-    }
-  });
+  open.forEach(function (i) { announced[i.number] = true; });
   clear(list);
   items.forEach(function (i) { list.appendChild(item(i)); });
 }

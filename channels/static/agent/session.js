@@ -3,11 +3,14 @@
 // composer with the canned replies.
 
 import { CHANNELS, STATUSES, $, el, clear, fmtTime, timeEl, severityBadge, state, isSupervisor, myName, agentName, api, sessionPath, listOf, notice, setConn } from "./core.js";
-import { markOpenInLists } from "./lists.js";
+import { markOpenInLists, refreshLists } from "./lists.js";
 import { renderTickets } from "./tickets.js";
+import { setHashSession, loadDraft, saveDraft } from "./shift.js";
+import { markSeen } from "./attention.js";
 
 var MAX_CHARS = 5000;
 var SENDERS = { customer: "客户", bot: "机器人", agent: "坐席", system: "系统" };
+var ESCALATION = { pending: ["升级审核中", "badge--escalated"], accepted: ["主管已同意升级", "badge--accepted"], declined: ["升级被驳回", "badge--declined"] };
 
 var sessionEmpty = $("session-empty");
 var sessionPanel = $("session");
@@ -18,6 +21,7 @@ var sessionReason = $("session-reason");
 var transferBanner = $("transfer-banner");
 var transferBannerText = $("transfer-banner-text");
 var transcript = $("transcript");
+var newBelow = $("new-below");
 
 var replyForm = $("reply-form");
 var replyText = $("reply-text");
@@ -41,12 +45,15 @@ var ticketsEmpty = $("tickets-empty");
 
 // ---------------------------------------------------------------- the open session
 
-export function openSession(id, summary) {
+export function openSession(id, summary, options) {
+  options = options || {};
   if (state.open && String(state.open.id) === String(id)) {
     if (summary) { state.open.session = summary; renderSessionHead(); }
     refreshOpen();
+    if (options.focusReply) focusReply();
     return;
   }
+  keepDraft();
   state.open = { id: id, session: summary || null, tickets: [], ids: {}, maxId: -Infinity, loading: false, again: false };
   sessionPanel.dataset.sessionId = String(id);
   sessionPanel.hidden = false;
@@ -54,7 +61,10 @@ export function openSession(id, summary) {
   clear(transcript);
   clear(ticketsBox);
   ticketsEmpty.hidden = false;
-  replyText.value = "";
+  replyText.value = loadDraft(id);
+  newBelow.hidden = true;
+  pinned = true;
+  setHashSession(id);
   if (summary) renderSessionHead();
   else {
     sessionTitle.textContent = "会话 #" + id;
@@ -67,9 +77,21 @@ export function openSession(id, summary) {
   }
   markOpenInLists();
   refreshOpen();
+  if (options.focusReply) focusReply();
 }
 
-export function closeSession() {
+// After 接入 or 接收转交 the agent types at once (L1).
+function focusReply() {
+  setTimeout(function () { if (!replyText.disabled) replyText.focus(); else replyText.dataset.focusWhenReady = "1"; }, 0);
+}
+
+function keepDraft() {
+  if (state.open && state.me) saveDraft(state.open.id, replyText.value);
+}
+
+export function closeSession(keepHash) {
+  keepDraft();
+  if (!keepHash) setHashSession(null);
   state.open = null;
   sessionPanel.hidden = true;
   sessionPanel.removeAttribute("data-session-id");
@@ -101,14 +123,19 @@ export function refreshOpen() {
       if (before && before.status === "active" && open.session && open.session.status !== "active") {
         notice("会话状态已变为：" + (STATUSES[open.session.status] || open.session.status), "info");
       }
+      if (!document.hidden && open.session) { markSeen(open.session); markOpenInLists(); }
       renderSessionHead();
       renderTickets();
     } else {
       var error = details.reason;
       if (error.status === 401) return;
       if (error.status === 403 || error.status === 404) {
-        notice(error.message, "error");
+        // A chat I offered to a colleague and they took: that is a success, not an error (H5).
+        var offered = open.session && open.session.transfer_to && open.session.transfer_to !== myName();
+        if (offered && error.status === 403) notice("已转交给 " + agentName(open.session.transfer_to), "info");
+        else notice(error.message, "error");
         closeSession();
+        refreshLists({ mine: true });
         return;
       }
       setConn("会话详情刷新失败，稍后自动重试…");
@@ -150,14 +177,15 @@ export function renderSessionHead() {
   sessionMeta.appendChild(meta("请求时间", fmtTime(s.requested_at, true)));
   if (s.due) sessionMeta.appendChild(meta("截止", fmtTime(s.due, true)));
   if (s.ticket_numbers && s.ticket_numbers.length) sessionMeta.appendChild(meta("工单", s.ticket_numbers.join("、")));
-  if (s.escalated) sessionMeta.appendChild(meta("升级", el("span", "badge badge--escalated", "已升级主管")));
   if (s.callback_due) sessionMeta.appendChild(meta("回电", el("span", "badge badge--callback", "最迟 " + fmtTime(s.callback_due, true))));
+  var esc = ESCALATION[s.escalation] || (s.escalated ? ESCALATION.pending : null);
+  if (esc) sessionMeta.appendChild(meta("升级", el("span", "badge " + esc[1], esc[0])));
   sessionReason.textContent = s.reason ? "转人工原因：" + s.reason : "";
 
   if (s.transfer_to) {
     transferBanner.hidden = false;
     if (s.transfer_to === me) {
-      transferBannerText.textContent = (s.agent_name || agentName(s.agent) || "同事") + " 请求将此会话转交给你。";
+      transferBannerText.textContent = (s.agent_name || agentName(s.agent) || "同事") + " 请求将此会话转交给你，原因：" + (s.transfer_reason || "未填写");
     } else {
       transferBannerText.textContent = "正在转交给 " + agentName(s.transfer_to) + "，等待对方接收。";
     }
@@ -197,7 +225,7 @@ export function updateControls() {
   btnTransfer.disabled = !canAct || pending;
   transferTo.disabled = !(canAct || canReassign);
   btnEscalate.disabled = !(active && (holder || s.owner === me || sup)) || escalated;  // as the API allows
-  btnEscalate.textContent = escalated ? "已升级主管" : "升级主管";
+  btnEscalate.textContent = !escalated ? "升级主管" : (ESCALATION[s.escalation] || ESCALATION.pending)[0];
   btnReassign.hidden = !sup;
   btnReassign.disabled = !canReassign;
 
@@ -206,6 +234,7 @@ export function updateControls() {
   btnTransferDecline.hidden = !target;
   btnTransferAccept.disabled = !target;
   btnTransferDecline.disabled = !target;
+  if (canReply && replyText.dataset.focusWhenReady) { delete replyText.dataset.focusWhenReady; replyText.focus(); }
 }
 
 function messageItem(m) {
@@ -260,8 +289,10 @@ export function appendMessages(messages) {
     li._message = m;
     transcript.appendChild(li);
   });
-  transcript.scrollTop = transcript.scrollHeight;
-  pinned = true;
+  // Follow the conversation only when the agent is at its end; while they read the history, a
+  // "新消息" hint appears instead of a jump (L5).
+  if (pinned || outOfOrder) transcript.scrollTop = transcript.scrollHeight;
+  else newBelow.hidden = false;
 }
 
 // Keep the transcript pinned to its end while the agent has not scrolled up, also when the panel
@@ -269,6 +300,15 @@ export function appendMessages(messages) {
 var pinned = true;
 transcript.addEventListener("scroll", function () {
   pinned = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
+  if (pinned) newBelow.hidden = true;
+});
+newBelow.addEventListener("click", function () {
+  transcript.scrollTop = transcript.scrollHeight;
+  pinned = true;
+  newBelow.hidden = true;
+});
+document.addEventListener("visibilitychange", function () {
+  if (!document.hidden && state.open && state.open.session) { markSeen(state.open.session); markOpenInLists(); }
 });
 if (window.ResizeObserver) {
   new ResizeObserver(function () { if (pinned) transcript.scrollTop = transcript.scrollHeight; }).observe(transcript);
@@ -289,7 +329,8 @@ replyForm.addEventListener("submit", function (event) {
   replySend.disabled = true;
   api("POST", sessionPath(open.id, "/messages"), { text: text }).then(function (d) {
     if (state.open !== open) return;
-    if (replyText.value.trim() === text) replyText.value = "";
+    if (replyText.value.trim() === text) { replyText.value = ""; saveDraft(open.id, ""); }
+    pinned = true;
     if (d && d.message) appendMessages([d.message]);
   }, function (error) {
     if (error.status !== 401) notice(error.message, "error");
@@ -299,6 +340,10 @@ replyForm.addEventListener("submit", function (event) {
     updateControls();
     if (!replyText.disabled) replyText.focus();
   });
+});
+
+replyText.addEventListener("input", function () {
+  if (state.open) saveDraft(state.open.id, replyText.value);
 });
 
 replyText.addEventListener("keydown", function (event) {
