@@ -50,6 +50,7 @@ def test_customer_and_agent_talk_both_ways(stack, console, browser):
     session_id = webchat_session_id(stack, customer)
 
     # the queue updates live: no reload on the agent's side
+    agent.click("#tab-live")
     item = agent.locator(f".queue-item[data-session-id='{session_id}']")
     item.wait_for(timeout=15_000)
     item.locator(".accept").click()

@@ -1,5 +1,5 @@
 // Supervisors' dashboard: the figures of GET /agent/api/stats drawn as tiles, inline SVG charts and
-// tables, and the same numbers as a CSV download. The console's login token is in sessionStorage.
+// tables, and the same numbers as a CSV download. The console's login token is in localStorage (shared by its tabs).
 // Everything is built with createElement(NS) + textContent; no library, no inline script or style.
 // An ES module (`<script type="module">`, served as written): the filters, loading the figures and the
 // sections built from them; the charts are drawn by charts.js.
@@ -65,7 +65,7 @@ function addDays(day, n) {
 // ---------------------------------------------------------------- API
 
 var token = null;
-try { token = window.sessionStorage.getItem(TOKEN_KEY); } catch (e) { token = null; }
+try { token = window.localStorage.getItem(TOKEN_KEY); } catch (e) { token = null; }
 
 function toLogin() { window.location.replace("./"); }
 
@@ -73,7 +73,7 @@ function request(path) {
   return fetch(API + path, { headers: { Authorization: "Bearer " + token }, cache: "no-store", credentials: "same-origin" })
     .then(function (response) {
       if (response.status === 401) {
-        try { window.sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* nothing stored */ }
+        try { window.localStorage.removeItem(TOKEN_KEY); } catch (e) { /* nothing stored */ }
         toLogin();
         throw new Error("登录已失效，请重新登录。");
       }
