@@ -5,6 +5,7 @@ out with a live chat warns and hands the chat back; and a transfer offer stays u
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -22,6 +23,14 @@ window.Notification = function (title, options) { window.__notes.push(title + ' 
 window.Notification.permission = 'granted';
 window.Notification.requestPermission = function () { return Promise.resolve('granted'); };
 """
+
+
+def wait_until(page, expression, timeout=15.0):
+    """Polls `expression` from Python: the page's CSP forbids the eval that wait_for_function polls with."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        time.sleep(0.2)
 
 
 def login(page, stack, username):
@@ -74,7 +83,7 @@ def test_a_shift_live_chat_first_unread_reload_draft_status_and_hand_back(stack,
 
         # 300 call-backs are on their own tab, a page at a time
         page.click("#tab-callback")
-        page.wait_for_function("Number(document.getElementById('callback-count').textContent) >= 300", timeout=15_000)
+        wait_until(page, "Number(document.getElementById('callback-count').textContent) >= 300", 15)
         assert page.locator("#callbacks .queue-item").count() <= 20
         assert page.locator("#callback-pager").is_visible()
 
@@ -87,13 +96,13 @@ def test_a_shift_live_chat_first_unread_reload_draft_status_and_hand_back(stack,
         item.wait_for(timeout=15_000)
         box = item.bounding_box()
         assert box and box["y"] + box["height"] <= 720, box
-        page.wait_for_function("window.__notes.some(n => n.includes('新客户在排队'))", timeout=10_000)
+        wait_until(page, "window.__notes.some(n => n.includes('新客户在排队'))", 10)
         assert "新客户在排队" in page.title() or "排队" in page.title()
 
         # 接入: the chat opens and the reply box has the focus (L1)
         item.locator(".accept").click()
         page.wait_for_selector(f"#session[data-session-id='{first_id}']")
-        page.wait_for_function("document.activeElement && document.activeElement.id === 'reply-text'", timeout=10_000)
+        wait_until(page, "document.activeElement && document.activeElement.id === 'reply-text'", 10)
 
         stack.say(second, "我要转人工")
         second_id = stack.handoff_session("rest", second)
@@ -116,7 +125,7 @@ def test_a_shift_live_chat_first_unread_reload_draft_status_and_hand_back(stack,
         assert "喂？人呢？" in background.locator(".item__last").inner_text()
         assert "客户等待回复" in background.inner_text()
         assert page.locator("#my-sessions .session-item").first.get_attribute("data-session-id") == str(second_id)
-        page.wait_for_function("window.__notes.some(n => n.includes('人呢'))", timeout=10_000)
+        wait_until(page, "window.__notes.some(n => n.includes('人呢'))", 10)
 
         # a draft and a reload: the same chat opens again with the draft; a second tab is logged in
         page.fill("#reply-text", "稍等，我正在查")
@@ -170,7 +179,7 @@ def test_a_transfer_offer_stays_until_answered_and_the_sender_sees_it_done(stack
     a.click("#tab-live")
     a.locator(f"#queue .queue-item[data-session-id='{session_id}'] .accept").click()
     a.wait_for_selector(f"#session[data-session-id='{session_id}']")
-    a.wait_for_function(f"[...document.querySelectorAll('#transfer-to option')].some(o => o.value === '{receiver_name}')")
+    wait_until(a, f"[...document.querySelectorAll('#transfer-to option')].some(o => o.value === '{receiver_name}')")
     a.select_option("#transfer-to", receiver_name)
     a.click("#btn-transfer")
     a.fill("#reason-text", "客户要办宽带，转给宽带组")
@@ -179,7 +188,7 @@ def test_a_transfer_offer_stays_until_answered_and_the_sender_sees_it_done(stack
     offer = b.locator(f".offer[data-session-id='{session_id}']")
     offer.wait_for(timeout=15_000)
     assert "小王" in offer.inner_text() and "客户要办宽带，转给宽带组" in offer.inner_text()
-    b.wait_for_function("window.__notes.some(n => n.includes('转交请求'))", timeout=10_000)
+    wait_until(b, "window.__notes.some(n => n.includes('转交请求'))", 10)
     b.wait_for_timeout(9_000)  # longer than an info notice lives
     assert offer.is_visible()
     offer.locator(".offer__accept").click()
