@@ -11,7 +11,8 @@ var ESCALATION = { pending: ["升级审核中", "badge--escalated"], accepted: [
 // Rebuilds `list` from `items` only when they (or `extra`) changed; the focused card or button and
 // the scroll position survive the rebuild, so a keyboard user is never thrown back to <body>.
 export function renderKeyed(list, items, build, extra) {
-  var signature = JSON.stringify(items) + "|" + (extra || "");
+  // The waiting time is counted on by tick(); it alone changes nothing to rebuild.
+  var signature = JSON.stringify(items, function (key, value) { return key === "waiting_seconds" ? undefined : value; }) + "|" + (extra || "");
   if (list._signature === signature) return false;
   list._signature = signature;
   var active = document.activeElement;
