@@ -152,7 +152,7 @@ def test_a_shift_live_chat_first_unread_reload_draft_status_and_hand_back(stack,
         page.wait_for_selector("#logout-dialog[open]")
         assert page.locator("#logout-sessions li").count() == 2
         page.click("#logout-handback")
-        page.wait_for_selector("#login:not([hidden])")
+        page.wait_for_selector("#login-error:has-text('已将 2 个会话交还队列')", timeout=15_000)
         with console.db.transaction() as session:
             statuses = session.execute(
                 sa.select(HandoffSessionRow.status).where(HandoffSessionRow.id.in_([first_id, second_id]))

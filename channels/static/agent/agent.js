@@ -110,16 +110,25 @@ $("logout").addEventListener("click", function () {
     var token = state.token;
     stopApp();
     saveToken(null);
-    showLogin(handBack ? "已交还会话并退出。" : "");
-    if (token) {
-      // The token is forgotten already; tell the server so it is revoked too.
-      var init = { method: "POST", headers: { Authorization: "Bearer " + token }, cache: "no-store" };
-      if (handBack) {
-        init.headers["Content-Type"] = "application/json";
-        init.body = JSON.stringify({ hand_back: true });
-      }
-      fetch(API + "/logout", init).catch(function () { /* offline: the token expires on its own */ });
+    showLogin(handBack ? "正在交还会话…" : "");
+    if (!token) return;
+    // The token is forgotten already; tell the server so it is revoked too (and, with the hand-back,
+    // wait for its answer: the agent should know their customers are back in the queue).
+    var init = { method: "POST", headers: { Authorization: "Bearer " + token }, cache: "no-store" };
+    if (handBack) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify({ hand_back: true });
     }
+    var epoch = state.epoch;
+    fetch(API + "/logout", init).then(function (response) {
+      if (!handBack || epoch !== state.epoch) return;
+      return response.json().then(function (data) {
+        var n = data && Array.isArray(data.handed_back) ? data.handed_back.length : 0;
+        loginError.textContent = "已将 " + n + " 个会话交还队列，客户已收到通知。您已退出。";
+      });
+    }).catch(function () {
+      if (handBack && epoch === state.epoch) loginError.textContent = "退出时无法连接服务器，会话将在您离线几分钟后自动回到队列。";
+    });
   });
 });
 
