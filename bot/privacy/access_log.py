@@ -40,6 +40,10 @@ ACCESS_ACTIONS = {
     "view_delivery_failures": "查看发送失败的消息",
     "view_privacy_requests": "查看个人信息申请",
     "execute_privacy_request": "执行个人信息申请",
+    "reveal_phone": "显示完整号码",
+    "view_customer": "查看客户资料",
+    "view_ticket": "查看工单",
+    "search_tickets": "搜索工单",
 }
 
 
