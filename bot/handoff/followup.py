@@ -10,7 +10,7 @@ query ever offers it to a channel; a progress update is a notice outside any ses
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from sqlalchemy.orm import Session
 
@@ -101,7 +101,7 @@ class FollowUp(TicketActions):
 
     # -- call-backs -----------------------------------------------------------------------
 
-    def reveal_phone(self, viewer: StaffMember, session_id: int) -> Optional[str]:
+    def reveal_phone(self, viewer: StaffMember, session_id: int) -> Tuple[Customer, Optional[str]]:
         """The full contact phone of a call-back's customer, for the agent handling the call-back (the
         first agent to reveal it takes the call-back), the tickets' responsible person or a supervisor.
         The caller writes the reveal to the access log."""
@@ -111,8 +111,9 @@ class FollowUp(TicketActions):
             self._require_callback_handler(viewer, row, tickets, claim=True)
             row.updated_at = self.clock()
             phone = next((t.contact_phone for t in tickets if t.contact_phone), None)
+            customer = Customer(row.channel, row.channel_user_id)
         self._changed()
-        return phone
+        return customer, phone
 
     def callback_outcome(
         self, viewer: StaffMember, session_id: int, outcome: str, note: str = "", retry_at: Optional[datetime] = None

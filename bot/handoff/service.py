@@ -195,7 +195,7 @@ class HandoffService:
     def send_progress(self, viewer: StaffMember, number: str, text: str) -> Ticket:
         return self.followup.send_progress(viewer, number, text)
 
-    def reveal_phone(self, viewer: StaffMember, session_id: int) -> Optional[str]:
+    def reveal_phone(self, viewer: StaffMember, session_id: int) -> Tuple[Customer, Optional[str]]:
         return self.followup.reveal_phone(viewer, session_id)
 
     def callback_outcome(
