@@ -7,7 +7,7 @@ import { markOpenInLists } from "./lists.js";
 import { renderTickets } from "./tickets.js";
 
 var MAX_CHARS = 5000;
-var SENDERS = { customer: "客户", bot: "机器人", agent: "坐席", system: "系统" };
+var SENDERS = { customer: "客户", bot: "机器人", agent: "坐席", system: "系统", note: "内部备注" };
 
 var sessionEmpty = $("session-empty");
 var sessionPanel = $("session");
@@ -214,7 +214,11 @@ function messageItem(m) {
   if (m.id !== undefined && m.id !== null) li.dataset.messageId = String(m.id);
   var head = el("div", "msg__meta");
   if (sender === "agent") head.appendChild(el("span", "msg__who", m.agent_name || m.agent || "坐席"));
-  else head.appendChild(el("span", "msg__sender", SENDERS[sender]));
+  else if (sender === "note") {
+    // Staff only: never delivered to the customer (the server stores it as not for the customer).
+    head.appendChild(el("span", "msg__sender", "内部备注 · 仅坐席可见"));
+    head.appendChild(el("span", "msg__who", m.agent_name || m.agent || "坐席"));
+  } else head.appendChild(el("span", "msg__sender", SENDERS[sender]));
   head.appendChild(timeEl(m.at, true));
   li.appendChild(head);
   li.appendChild(el("div", "msg__text", m.text === null || m.text === undefined ? "" : m.text));
