@@ -89,7 +89,7 @@ def test_internal_notes_never_reach_the_customer_and_the_result_message_does(sta
     preview = agent.inner_text("#resolve-preview")
     assert number in preview and "已为您重置宽带端口" in preview and "端口故障" not in preview
     agent.click("#resolve-submit")
-    agent.wait_for_selector("#resolve-dialog:not([open])", timeout=15_000)
+    agent.wait_for_selector("#resolve-dialog:not([open])", state="attached", timeout=15_000)
     resolved = agent.locator(f"#tickets .ticket[data-number='{number}']")
     resolved.locator(".ticket__events li[data-kind='status_changed']:has-text('已解决')").last.wait_for(timeout=15_000)
     history = resolved.locator(".ticket__events").inner_text()
