@@ -12,6 +12,7 @@ import { renderCustomer } from "./customer.js";
 import { renderNoteForm } from "./notes.js";
 import { renderCallback } from "./callback.js";
 import "./search.js";
+import "./confirm.js";
 
 var CLOSED_TICKET = { resolved: true, closed: true };
 
