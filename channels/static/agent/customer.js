@@ -58,4 +58,7 @@ export function renderCustomer() {
   load(open.id);
 }
 
-$("customer-refresh").addEventListener("click", function () { if (state.open) load(state.open.id); });
+// After a change to one of the customer's tickets (resolve, correction, note): show it in the panel too.
+export function reloadCustomer() { if (state.open && !panel.hidden) load(state.open.id); }
+
+$("customer-refresh").addEventListener("click", reloadCustomer);

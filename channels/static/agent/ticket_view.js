@@ -4,6 +4,8 @@
 import { $, el, clear, api } from "./core.js";
 import { ticketCard } from "./tickets.js";
 import { refreshLists } from "./lists.js";
+import { refreshOpen } from "./session.js";
+import { reloadCustomer } from "./customer.js";
 
 var dialog = $("ticket-dialog");
 var title = $("ticket-dialog-title");
@@ -17,6 +19,8 @@ function render(ticket) {
   body.appendChild(ticketCard(ticket, function (changed) {
     if (showing === changed.number) render(changed);
     refreshLists();
+    reloadCustomer();
+    refreshOpen();  // the open chat's tickets may include this one
   }));
 }
 

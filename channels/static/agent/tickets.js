@@ -8,7 +8,7 @@ import { refreshLists } from "./lists.js";
 import { refreshOpen } from "./session.js";
 import { askReason } from "./dialog.js";
 import { openResolve, openCorrect } from "./ticket_forms.js";
-import { renderCustomer } from "./customer.js";
+import { renderCustomer, reloadCustomer } from "./customer.js";
 import { renderNoteForm } from "./notes.js";
 import { renderCallback } from "./callback.js";
 import "./search.js";
@@ -126,6 +126,7 @@ function changedInOpen(ticket) {
     open.tickets = open.tickets.map(function (t) { return t.number === ticket.number ? ticket : t; });
     renderTickets();
   }
+  reloadCustomer();
   refreshLists();
   if (open && state.open === open) refreshOpen();
 }
