@@ -139,12 +139,16 @@ def _beijing(utc_text: str) -> str:
 
 
 def names_of(session: Session, usernames: Iterable[str]) -> Dict[str, str]:
-    """Display names of the staff among `usernames` (unknown ones are left out)."""
+    """Display names of the staff among `usernames` (unknown ones are left out). Cached for the
+    transaction, so snapshotting a page of tickets asks the agents table once per new name."""
+    cache: Dict[str, str] = session.info.setdefault("staff_display_names", {})
     wanted = {u for u in usernames if u and u not in ACTORS}
-    if not wanted:
-        return {}
-    rows = session.execute(sa.select(AgentRow.username, AgentRow.display_name).where(AgentRow.username.in_(wanted)))
-    return {username: name for username, name in rows}
+    missing = wanted - cache.keys()
+    if missing:
+        rows = session.execute(sa.select(AgentRow.username, AgentRow.display_name).where(AgentRow.username.in_(missing)))
+        found = {username: name for username, name in rows}
+        cache.update({u: found.get(u, "") for u in missing})
+    return {u: cache[u] for u in wanted if cache[u]}
 
 
 def usernames_in(actor: str, detail: str) -> set:
