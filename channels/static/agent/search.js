@@ -44,3 +44,5 @@ form.addEventListener("submit", function (event) {
 
 query.addEventListener("focus", allowPhone);
 kind.addEventListener("focus", allowPhone);
+// Login and logout show and hide the app (agent.js): the phone search follows the role.
+new MutationObserver(allowPhone).observe($("app"), { attributes: true, attributeFilter: ["hidden"] });
