@@ -40,10 +40,29 @@ def is_valid_phone(value: str) -> bool:
 
 
 def mask_phone(phone: str) -> str:
-    """13812345678 -> 138****5678."""
-    if not phone or len(phone) < 7:
+    """13812345678 -> 138****5678; no number at all -> 未提供 (not ***, which reads as "on file but hidden")."""
+    if not phone:
+        return "未提供"
+    if len(phone) < 7:
         return "***"
     return f"{phone[:3]}****{phone[-4:]}"
+
+
+# A landline with its area code: 0571-88886666, 010 6666 8888, 057188886666.
+_LANDLINE = re.compile(r"(0\d{2,3})[\s-]?(\d{3,4})[\s-]?(\d{4})")
+
+
+def contact_phone_from(value: str) -> Optional[str]:
+    """A contact phone as staff type it: a mainland mobile (digits only) or a landline with its area
+    code (kept as 0571-88886666); None when it is neither."""
+    value = (value or "").strip()
+    mobile = _PHONE.fullmatch(value)
+    if mobile:
+        return "".join(mobile.groups())
+    landline = _LANDLINE.fullmatch(value)
+    if landline and 10 <= len("".join(landline.groups())) <= 12:
+        return f"{landline.group(1)}-{landline.group(2)}{landline.group(3)}"
+    return None
 
 
 # A name the customer introduces: 我叫张三, 我是李四，…, 姓名：王五, 联系人 赵六, 名字叫孙七, 我姓周.

@@ -51,8 +51,8 @@ CONSOLE = [
     (Conflict("x"), 409, {"error": "conflict", "message": "操作冲突，请刷新后重试"}),
     (NotFound("x"), 404, {"error": "not_found", "message": "没有找到"}),
     (NotOwner("x"), 404, {"error": "not_found", "message": "没有找到"}),
-    (InvalidInput("'to' is required"), 400, {"error": "invalid", "message": "请求有误：'to' is required"}),
-    (TooLong("text"), 413, {"error": "too_long", "message": f"内容太长（text），请控制在{MAX_MESSAGE_CHARS}字以内"}),
+    (InvalidInput("'to' is required"), 400, {"error": "invalid", "message": "请求有误：请填写目标坐席"}),
+    (TooLong("text"), 413, {"error": "too_long", "message": f"内容太长（内容），请控制在{MAX_MESSAGE_CHARS}字以内"}),
     (StoreUnavailable("x"), 503, {"error": "unavailable", "message": "系统暂时不可用，请稍后重试"}),
     (IntakeError("x"), 400, {"error": "invalid", "message": "请求有误"}),
 ]

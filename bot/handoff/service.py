@@ -15,11 +15,14 @@ from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 from bot.clock import utcnow
 from bot.handoff._rows import Desk
 from bot.handoff.console import Console
+from bot.handoff.customer_view import CustomerProfile, CustomerView
+from bot.handoff.followup import FollowUp
 from bot.handoff.mailbox import DELIVERY_LEASE, Mailbox
 from bot.handoff.model import FeedEvent, HandoffSession, Message, Placement, Routing, WorkingHours
 from bot.handoff.routing import CustomerRouting
 from bot.handoff.shift import QueueQuery, Shift
 from bot.handoff.ticket_actions import TicketActions
+from bot.handoff.ticket_edits import TicketEdits
 from bot.staff import StaffMember, StaffService
 from bot.storage.database import Database
 from bot.tickets import Customer, Ticket
@@ -40,6 +43,9 @@ class HandoffService:
         self.console = Console(self._desk)
         self.ticket_actions = TicketActions(self._desk)
         self.shift = Shift(self._desk)
+        self.followup = FollowUp(self._desk)
+        self.customer_view = CustomerView(self._desk)
+        self.ticket_edits = TicketEdits(self._desk)
 
     # -- the shared desk -------------------------------------------------------------------
 
@@ -183,5 +189,36 @@ class HandoffService:
     def escalate(self, viewer: StaffMember, session_id: int, reason: str) -> HandoffSession:
         return self.ticket_actions.escalate(viewer, session_id, reason)
 
-    def resolve_ticket(self, viewer: StaffMember, number: str, note: str) -> Ticket:
-        return self.ticket_actions.resolve_ticket(viewer, number, note)
+    def resolve_ticket(self, viewer: StaffMember, number: str, note: str, message: Optional[str] = None) -> Ticket:
+        return self.ticket_actions.resolve_ticket(viewer, number, note, message)
+
+    # -- around the chat: notes, follow-up, call-backs, the customer (followup.py, customer_view.py, ticket_edits.py)
+
+    def session_note(self, viewer: StaffMember, session_id: int, text: str) -> Message:
+        return self.followup.session_note(viewer, session_id, text)
+
+    def ticket_note(self, viewer: StaffMember, number: str, text: str) -> Ticket:
+        return self.followup.ticket_note(viewer, number, text)
+
+    def send_progress(self, viewer: StaffMember, number: str, text: str) -> Ticket:
+        return self.followup.send_progress(viewer, number, text)
+
+    def reveal_phone(self, viewer: StaffMember, session_id: int) -> Tuple[Customer, Optional[str]]:
+        return self.followup.reveal_phone(viewer, session_id)
+
+    def callback_outcome(
+        self, viewer: StaffMember, session_id: int, outcome: str, note: str = "", retry_at: Optional[datetime] = None
+    ) -> Optional[Ticket]:
+        return self.followup.callback_outcome(viewer, session_id, outcome, note, retry_at)
+
+    def customer_profile(self, viewer: StaffMember, session_id: int) -> CustomerProfile:
+        return self.customer_view.profile(viewer, session_id)
+
+    def ticket(self, viewer: StaffMember, number: str) -> Ticket:
+        return self.customer_view.ticket(viewer, number)
+
+    def search_tickets(self, viewer: StaffMember, kind: str, query: str) -> List[Ticket]:
+        return self.customer_view.search(viewer, kind, query)
+
+    def correct_ticket(self, viewer: StaffMember, number: str, field: str, value: str, reason: str = "") -> Ticket:
+        return self.ticket_edits.correct(viewer, number, field, value, reason)

@@ -1,12 +1,16 @@
 """What an agent does, from a chat, to the customer's tickets: escalate them to a supervisor,
-or resolve one with a note (which sends the customer the result and the satisfaction survey).
+or resolve one with an internal note (history only) and a message for the customer (sent with
+the satisfaction survey).
 
 Apart from `console` because both reach into the ticket lifecycle.
 """
 
 from __future__ import annotations
 
+from typing import Optional
+
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from bot import ticket_numbers
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
@@ -15,7 +19,8 @@ from bot.handoff.model import WITH_HUMAN, HandoffSession, SessionStatus
 from bot.lifecycle import Escalations
 from bot.staff import StaffMember
 from bot.storage.models import HandoffSessionRow, TicketRow
-from bot.tickets import Customer, Ticket, resolve_row
+from bot.tickets import Customer, Ticket
+from bot.tickets.resolution import resolve_with_message
 
 
 class TicketActions(Part):
@@ -52,35 +57,50 @@ class TicketActions(Part):
         self._changed()
         return snapshot
 
-    def resolve_ticket(self, viewer: StaffMember, number: str, note: str) -> Ticket:
-        """Mark a ticket resolved with a note: its responsible person, its chat's agent, or a supervisor."""
-        note = (note or "").strip()
-        if not note:
-            raise InvalidInput("resolving needs a note")
-        canonical = ticket_numbers.find(number)
-        if canonical is None:
-            raise NotFound(number)
+    def resolve_ticket(self, viewer: StaffMember, number: str, note: str, message: Optional[str] = None) -> Ticket:
+        """Mark a ticket resolved: its responsible person, its chat's agent, or a supervisor.
+
+        `note` is internal and goes only into the ticket's history; `message` is what the customer is
+        told (without one they get a standard text: an internal note never reaches the customer)."""
+        note = (note or "").strip()[:2000]
+        message = (message or "").strip()[:2000] or None
+        if not note and not message:
+            raise InvalidInput("resolving needs a note or a message for the customer")
         now = self.clock()
         with self.db.transaction() as session:
-            ticket = session.execute(sa.select(TicketRow).where(TicketRow.number == canonical)).scalar_one_or_none()
-            if ticket is None:
-                raise NotFound(number)
-            if not (viewer.is_supervisor or ticket.responsible == viewer.username):
-                holding = session.execute(
-                    sa.select(HandoffSessionRow.id).where(
-                        HandoffSessionRow.channel == ticket.channel,
-                        HandoffSessionRow.channel_user_id == ticket.channel_user_id,
-                        HandoffSessionRow.status == SessionStatus.ACTIVE.value,
-                        HandoffSessionRow.agent == viewer.username,
-                    )
-                ).first()
-                if holding is None:
-                    raise Forbidden("not your ticket")
+            ticket = self._ticket_row(session, number)
+            self._require_handler(session, viewer, ticket)
             # Resolved, and fed back: the result and the satisfaction survey, through the customer's own channel.
-            resolve_row(session, ticket, viewer.username, now, note[:2000], result=note[:2000])
+            resolve_with_message(session, ticket, viewer.username, now, note, message)
             session_row = self._open_row(session, Customer(ticket.channel, ticket.channel_user_id), WITH_HUMAN)
             self._event(session, session_row.id if session_row else None, "resolved", viewer.username, ticket.number)
             session.flush()
             result = Ticket.from_row(ticket)
         self._changed()
         return result
+
+    @staticmethod
+    def _ticket_row(session: Session, number: str) -> TicketRow:
+        canonical = ticket_numbers.find(number or "")
+        ticket = None
+        if canonical is not None:
+            ticket = session.execute(sa.select(TicketRow).where(TicketRow.number == canonical)).scalar_one_or_none()
+        if ticket is None:
+            raise NotFound(number)
+        return ticket
+
+    @staticmethod
+    def _require_handler(session: Session, viewer: StaffMember, ticket: TicketRow) -> None:
+        """Who acts on a ticket: a supervisor, its responsible person, or the agent in a live chat with its customer."""
+        if viewer.is_supervisor or ticket.responsible == viewer.username:
+            return
+        holding = session.execute(
+            sa.select(HandoffSessionRow.id).where(
+                HandoffSessionRow.channel == ticket.channel,
+                HandoffSessionRow.channel_user_id == ticket.channel_user_id,
+                HandoffSessionRow.status == SessionStatus.ACTIVE.value,
+                HandoffSessionRow.agent == viewer.username,
+            )
+        ).first()
+        if holding is None:
+            raise Forbidden("not your ticket")

@@ -40,7 +40,14 @@ ACCESS_ACTIONS = {
     "view_delivery_failures": "查看发送失败的消息",
     "view_privacy_requests": "查看个人信息申请",
     "execute_privacy_request": "执行个人信息申请",
+    "reveal_phone": "显示完整号码",
+    "view_customer": "查看客户资料",
+    "view_ticket": "查看工单",
+    "search_tickets": "搜索工单",
 }
+
+# Deliberate acts, each written even when repeated (showing a full phone number is not a refresh).
+ALWAYS_WRITTEN = frozenset({"reveal_phone"})
 
 
 class AccessLog:
@@ -63,7 +70,7 @@ class AccessLog:
         key = (viewer.username, action, customer, target)
         now = time.monotonic()
         with self._lock:
-            if now - self._recent.get(key, -1e9) < self.DEDUPE_SECONDS:
+            if action not in ALWAYS_WRITTEN and now - self._recent.get(key, -1e9) < self.DEDUPE_SECONDS:
                 return False
         with self.db.transaction() as session:
             session.add(

@@ -7,15 +7,18 @@ No database work here: the rules that change ticket rows are in bot/tickets/rows
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
+
+from sqlalchemy import inspect as sa_inspect
 
 from bot.categories import Category, Department
 from bot.customers import Customer
 from bot.severity import Severity
 from bot.storage.models import TicketRow
 from bot.text import mask_phone
+from bot.tickets import history
 
 # Who an event is attributed to when it is not a staff member.
 CUSTOMER = "customer"
@@ -97,6 +100,11 @@ class Ticket:
     handler: Optional[str] = None
     rating: Optional[int] = None
     change_seq: Optional[int] = None  # position of the latest change in commit order (pull API cursor)
+    # Display names of the staff its history and fields name (username -> 小王), for the Chinese history.
+    names: Dict[str, str] = field(default_factory=dict, compare=False)
+
+    def name_of(self, username: Optional[str]) -> Optional[str]:
+        return None if username is None else self.names.get(username, username)
 
     @property
     def masked_phone(self) -> str:
@@ -104,6 +112,15 @@ class Ticket:
 
     @classmethod
     def from_row(cls, row: TicketRow) -> "Ticket":
+        """The snapshot; inside a transaction it also carries the display names of the staff it names
+        (one small query on the agents table)."""
+        session = sa_inspect(row).session
+        names: Dict[str, str] = {}
+        if session is not None:
+            wanted = {row.responsible, row.handler}
+            for e in row.events:
+                wanted |= history.usernames_in(e.actor, e.detail)
+            names = history.names_of(session, wanted)
         return cls(
             number=row.number,
             customer=Customer(row.channel, row.channel_user_id),
@@ -128,4 +145,5 @@ class Ticket:
             handler=row.handler,
             rating=row.rating,
             change_seq=row.change_seq,
+            names=names,
         )

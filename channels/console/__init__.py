@@ -10,7 +10,8 @@ decorator, the audit), then lets each module below add its routes with `register
     page.py         the page, its static files, the OpenAPI document
     auth.py         login, logout, me, agents
     sessions.py     queue, sessions and the actions on them, canned replies
-    tickets.py      resolve, progress due
+    tickets.py      open, search, resolve, notes, progress updates and corrections of tickets; progress due
+    followup.py     internal session notes, the customer panel, call-backs by phone
     supervision.py  delivery failures, deadlines, escalations, the backend outbox
     events.py       the long poll that keeps consoles up to date
     privacy.py      customers' personal-data requests and the access log
@@ -28,7 +29,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
-from channels.console import auth, events, incidents, page, privacy, sessions, stats, supervision, tickets
+from channels.console import auth, events, followup, incidents, page, privacy, sessions, stats, supervision, tickets
 from channels.console.context import ConsoleContext
 from channels.console.http import ROUTES_DOC
 from channels.hub import attach
@@ -36,7 +37,7 @@ from channels.hub import attach
 __all__ = ["ROUTES_DOC", "AgentConsoleInput", "routes"]
 
 # In the order their routes were added when they were all one closure.
-_MODULES = (page, auth, sessions, tickets, supervision, events, privacy, stats, incidents)
+_MODULES = (page, auth, sessions, tickets, supervision, events, privacy, stats, incidents, followup)
 
 
 class AgentConsoleInput(InputChannel):

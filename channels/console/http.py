@@ -17,6 +17,7 @@ from sanic.response import HTTPResponse
 
 from bot.errors import IntakeError, InvalidInput, RateLimited, Taken, WrongState
 from bot.text import MAX_MESSAGE_CHARS
+from channels.console.error_texts import FIELDS, chinese
 from channels.http import Message, TooLong, error_fields, message_of, status_of
 
 STATIC = Path(__file__).parents[1] / "static" / "agent"
@@ -45,8 +46,8 @@ ERROR_MESSAGES: Dict[type, Message] = {
     RateLimited: lambda e: f"登录失败次数过多，请{e.retry_after}秒后再试",
     WrongState: "会话或工单的状态已经变化（可能已被接入、转交或结束），请刷新后再试",
     Taken: lambda e: f"该会话已由{e.agent_name}接入",
-    InvalidInput: lambda e: f"请求有误：{e}",
-    TooLong: lambda e: f"内容太长（{e}），请控制在{MAX_MESSAGE_CHARS}字以内",
+    InvalidInput: lambda e: f"请求有误：{chinese(str(e))}",
+    TooLong: lambda e: f"内容太长（{FIELDS.get(str(e), '请求')}），请控制在{MAX_MESSAGE_CHARS}字以内",
 }
 """The console's text for a domain error; the classes not named here say MESSAGES[status]."""
 

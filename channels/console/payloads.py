@@ -17,7 +17,7 @@ from bot.lifecycle import Escalation
 from bot.severity import Severity
 from bot.staff import StaffMember
 from bot.text import iso
-from bot.tickets import Ticket
+from bot.tickets import Event, Ticket, history
 
 # -- staff and sessions ---------------------------------------------------------------------
 
@@ -162,21 +162,30 @@ def canned_reply_json(title: str, text: str) -> CannedReplyJson:
 class TicketEventJson(TypedDict):
     at: Optional[str]
     actor: str
+    actor_name: str
     kind: str
+    label: str
     detail: str
+    text: str
 
 
 class TicketJson(TypedDict):
     number: str
+    category: str
     category_label: str
     severity: str
     severity_label: str
+    severity_reason: str
     status: str
     status_label: str
     department_label: str
     description: str
     contact_phone: str
+    has_contact_phone: bool
     responsible: Optional[str]
+    responsible_name: Optional[str]
+    channel: str
+    customer: str
     created_at: Optional[str]
     response_due: Optional[str]
     resolve_due: Optional[str]
@@ -184,23 +193,42 @@ class TicketJson(TypedDict):
     events: List[TicketEventJson]
 
 
+def ticket_event_json(e: Event, names: Dict[str, str]) -> TicketEventJson:
+    """Raw `kind` and `detail` for other systems; `label`, `text` and `actor_name` in Chinese for people."""
+    return {
+        "at": iso(e.at),
+        "actor": e.actor,
+        "actor_name": history.actor_name(e.actor, names),
+        "kind": e.kind,
+        "label": history.label(e.kind),
+        "detail": e.detail,
+        "text": history.render(e.kind, e.detail, names),
+    }
+
+
 def ticket_json(t: Ticket) -> TicketJson:
     return {
         "number": t.number,
+        "category": t.category.value,
         "category_label": t.category.label,
         "severity": t.severity.value,
         "severity_label": t.severity.label,
+        "severity_reason": t.severity_reason,
         "status": t.status.value,
         "status_label": t.status.label,
         "department_label": t.department.label,
         "description": t.description,
         "contact_phone": t.masked_phone,
+        "has_contact_phone": bool(t.contact_phone),
         "responsible": t.responsible,
+        "responsible_name": t.name_of(t.responsible),
+        "channel": t.customer.channel,
+        "customer": masked_customer(t.customer),
         "created_at": iso(t.created_at),
         "response_due": iso(t.response_due),
         "resolve_due": iso(t.resolve_due),
         "progress_due": iso(t.progress_due),
-        "events": [{"at": iso(e.at), "actor": e.actor, "kind": e.kind, "detail": e.detail} for e in t.events],
+        "events": [ticket_event_json(e, t.names) for e in t.events],
     }
 
 

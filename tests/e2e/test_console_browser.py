@@ -81,6 +81,7 @@ def test_customer_and_agent_talk_both_ways(stack, console, browser):
 
     # hand back to the bot; the bot answers again
     agent.click("#btn-release")
+    agent.click("#confirm-ok")  # ending a chat asks first
     customer.wait_for_selector(".msg:has-text('人工服务已结束')", timeout=15_000)
     count = customer.locator(".msg--bot").count()
     customer_says(customer, "怎么查话费余额")

@@ -10,7 +10,7 @@ export var API = "/agent/api";
 export var TOKEN_KEY = "agent.token";
 export var TZ = "Asia/Shanghai";
 
-export var CHANNELS = { webchat: "网页", telegram: "Telegram", rest: "REST 接口" };
+export var CHANNELS = { webchat: "网页", telegram: "Telegram", wechat: "微信", rest: "REST 接口" };
 export var STATUSES = { waiting: "排队中", callback: "待回电", active: "进行中", released: "已交还机器人", closed: "已结束", cancelled: "客户已取消" };
 export var TICKET_EVENTS = {
   created: "登记", dispatched: "派单", assigned: "指派", status_changed: "状态变更",

@@ -14,7 +14,7 @@ var CATEGORIES = [
   { key: "network", label: "网络" }, { key: "billing", label: "资费账单" },
   { key: "business", label: "业务办理" }, { key: "other", label: "其他" }
 ];
-var CHANNELS = { webchat: "网页", telegram: "Telegram", rest: "REST 接口" };
+var CHANNELS = { webchat: "网页", telegram: "Telegram", wechat: "微信", rest: "REST 接口" };
 var ROLES = { agent: "坐席", supervisor: "主管" };
 var INTENTS = {
   consult: "咨询", complain_network: "网络投诉", complain_billing: "资费账单投诉", complain_business: "业务办理投诉",

@@ -7,6 +7,7 @@ import { $, el, clear, fmtTime, severityBadge, state, isSupervisor, agentName, a
 import { renderEscalations, renderOutbox, renderPrivacy, renderAccessLog, renderFailures } from "./supervisor.js";
 import { openSession } from "./session.js";
 import { renderKeyed, sessionItem, updateWait } from "./items.js";
+import { openTicket } from "./ticket_view.js";
 import { loadLive, loadCallbacks, resetQueues } from "./queue.js";
 import { unreadOf, updateTitle, announce } from "./attention.js";
 import { renderOffers } from "./offers.js";
@@ -163,6 +164,7 @@ function renderDeadlines(tickets) {
     li.appendChild(el("div", "item__row item__sub", (t.category_label || "") + " · 负责人：" + (t.responsible ? agentName(t.responsible) : "未指派")));
     li.appendChild(el("div", "item__row item__sub",
       (DEADLINES[t.deadline] || t.deadline) + (t.overdue ? " 已超时（应于 " : " 时限 ") + fmtTime(t.due, true) + (t.overdue ? " 前）" : "")));
+    opensTicket(li, t.number);
     list.appendChild(li);
   });
   $("deadlines-count").textContent = String(tickets.length);
@@ -170,6 +172,17 @@ function renderDeadlines(tickets) {
   state.deadlineCount = tickets.length;
   if (isSupervisor()) supervisorCount();
   else $("progress-count").textContent = String(state.progress.length + tickets.length);
+}
+
+// A ticket row that opens the ticket (history, 发送进度, corrections) on click or Enter.
+function opensTicket(li, number) {
+  li.classList.add("is-clickable");
+  li.tabIndex = 0;
+  li.title = "打开工单 " + number;
+  li.addEventListener("click", function () { openTicket(number); });
+  li.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); openTicket(number); }
+  });
 }
 
 function isOverdue(t) {
@@ -192,6 +205,7 @@ function renderProgress() {
     li.appendChild(el("div", "item__row item__sub",
       overdue ? "进度更新已超时（应于 " + fmtTime(t.progress_due, true) + " 前）"
               : "请于 " + fmtTime(t.progress_due, true) + " 前向客户更新进度"));
+    opensTicket(li, t.number);
     progressList.appendChild(li);
   });
   $("progress-count").textContent = String(state.progress.length + (isSupervisor() ? 0 : state.deadlineCount || 0));

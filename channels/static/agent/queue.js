@@ -7,7 +7,8 @@ import { renderKeyed, waitSpan, lastLine } from "./items.js";
 import { openSession } from "./session.js";
 import { refreshLists } from "./lists.js";
 import { announce } from "./attention.js";
-import { showPane } from "./shift.js";
+import { showPane, openDrawer } from "./shift.js";
+import { openCallback } from "./callback.js";
 
 var LIVE_LIMIT = 100;
 var PAGE = 20;
@@ -100,7 +101,15 @@ function queueItem(s) {
   var row = el("div", "item__row");
   if (s.callback_due) row.appendChild(el("span", "item__sub", "最迟回电 " + fmtTime(s.callback_due, true)));
   else if (s.due) row.appendChild(el("span", "item__sub", "截止 " + fmtTime(s.due, true)));
-  var accept = el("button", "btn btn--primary btn--small accept", "接入");
+  if (s.status === "callback") {
+    // A call-back is a phone call: handled from the call-back box without opening a chat.
+    var call = el("button", "btn btn--primary btn--small call", "回电");
+    call.type = "button";
+    call.title = "显示号码并记录回电结果（不会给客户发送接入消息）";
+    call.addEventListener("click", function () { openDrawer(); openCallback(s); });
+    row.appendChild(call);
+  }
+  var accept = el("button", "btn btn--small accept" + (s.status === "callback" ? "" : " btn--primary"), "接入");
   accept.type = "button";
   accept.addEventListener("click", function () { acceptSession(s.id, accept); });
   row.appendChild(accept);

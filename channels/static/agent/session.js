@@ -9,7 +9,7 @@ import { setHashSession, loadDraft, saveDraft } from "./shift.js";
 import { markSeen } from "./attention.js";
 
 var MAX_CHARS = 5000;
-var SENDERS = { customer: "客户", bot: "机器人", agent: "坐席", system: "系统" };
+var SENDERS = { customer: "客户", bot: "机器人", agent: "坐席", system: "系统", note: "内部备注" };
 var ESCALATION = { pending: ["升级审核中", "badge--escalated"], accepted: ["主管已同意升级", "badge--accepted"], declined: ["升级被驳回", "badge--declined"] };
 
 var sessionEmpty = $("session-empty");
@@ -243,7 +243,11 @@ function messageItem(m) {
   if (m.id !== undefined && m.id !== null) li.dataset.messageId = String(m.id);
   var head = el("div", "msg__meta");
   if (sender === "agent") head.appendChild(el("span", "msg__who", m.agent_name || m.agent || "坐席"));
-  else head.appendChild(el("span", "msg__sender", SENDERS[sender]));
+  else if (sender === "note") {
+    // Staff only: never delivered to the customer (the server stores it as not for the customer).
+    head.appendChild(el("span", "msg__sender", "内部备注 · 仅坐席可见"));
+    head.appendChild(el("span", "msg__who", m.agent_name || m.agent || "坐席"));
+  } else head.appendChild(el("span", "msg__sender", SENDERS[sender]));
   head.appendChild(timeEl(m.at, true));
   li.appendChild(head);
   li.appendChild(el("div", "msg__text", m.text === null || m.text === undefined ? "" : m.text));

@@ -79,11 +79,14 @@ viewSupervisor.addEventListener("click", function () { showView("supervisor"); }
 // The ticket column is a drawer on laptop screens (agent.css): this button opens and closes it.
 var drawer = $("tickets-drawer");
 var drawerButton = $("btn-tickets");
-drawerButton.addEventListener("click", function () {
-  var open = !drawer.classList.contains("is-open");
+function setDrawer(open) {
   drawer.classList.toggle("is-open", open);
   drawerButton.setAttribute("aria-expanded", open ? "true" : "false");
-});
+}
+drawerButton.addEventListener("click", function () { setDrawer(!drawer.classList.contains("is-open")); });
+
+// Opens the ticket column (a drawer on laptop screens), e.g. for the call-back box.
+export function openDrawer() { setDrawer(true); }
 
 // ---------------------------------------------------------------- logging out
 
