@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, List, Optional, Sequence
 
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ from bot.storage.models import WeChatContactRow
 SERVICE_WINDOW = timedelta(hours=48)
 # A little less than WeChat's 48 hours: a message sent at the edge is not refused on the way.
 WINDOW_MARGIN = timedelta(minutes=5)
+NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class WeChatContacts:
@@ -61,7 +62,8 @@ class WeChatContacts:
         with self.db.transaction() as session:
             row = session.get(WeChatContactRow, openid)
             if row is None:
-                session.add(WeChatContactRow(openid=openid, last_message_at=self.clock(), choices=json.dumps(choices, ensure_ascii=False) if choices else None))
+                # Offering choices is no message of the customer's: it does not open the window.
+                session.add(WeChatContactRow(openid=openid, last_message_at=NEVER, choices=json.dumps(choices, ensure_ascii=False)))
             else:
                 row.choices = json.dumps(choices, ensure_ascii=False) if choices else None
 
