@@ -52,6 +52,7 @@ class FakeWeChat:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._tokens = itertools.count(1)
         self.valid_token = ""
+        self.token_delay = 0.0  # seconds a token request takes (to let processes race for it)
 
     @property
     def base(self) -> str:
@@ -89,6 +90,7 @@ class FakeWeChat:
         if params.get("appid") != APP_ID or params.get("secret") != APP_SECRET:
             self._record("/cgi-bin/token", params, {}, 40125)
             return web.json_response({"errcode": 40125, "errmsg": "invalid appsecret"})
+        await asyncio.sleep(self.token_delay)
         with self._lock:
             self.valid_token = f"token-{next(self._tokens)}-" + "".join(random.choices(string.ascii_letters, k=24))
             token = self.valid_token

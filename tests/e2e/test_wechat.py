@@ -230,3 +230,19 @@ def _age_contact(db, openid: str) -> None:
             sa.update(WeChatContactRow).where(WeChatContactRow.openid == openid)
             .values(last_message_at=utcnow() - timedelta(hours=49))
         )
+
+
+def test_webhook_to_reply_latency(stack, fake_wechat, db):
+    openid = new_openid()
+    say(stack, db, text_xml(openid, "你好"), openid)  # the privacy notice goes first: not measured
+    times = []
+    for text in ("怎么查话费余额", "宽带怎么办理", "流量用超了怎么收费", "套餐怎么变更", "谢谢"):
+        before = len(fake_wechat.recorded(SEND, openid))
+        started = time.monotonic()
+        assert post(stack, text_xml(openid, text)).text == "success"
+        reply = fake_wechat.wait_for(lambda: fake_wechat.recorded(SEND, openid)[before:])[0]  # noqa: B023
+        times.append(reply.at - started)
+        settled(db, openid)
+    times.sort()
+    print(f"wechat webhook to customer-service reply: median {times[2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
+    assert times[-1] < 5.0
