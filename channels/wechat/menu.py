@@ -1,6 +1,6 @@
 """Create the Official Account's custom menu (咨询 / 投诉 / 查询进度 / 人工客服):
 
-    python -m channels.wechat.menu        (make wechat-menu)
+    source scripts/env.sh && .venv/bin/python -m channels.wechat.menu
 
 Uses the same settings (WECHAT_APP_ID, WECHAT_APP_SECRET, WECHAT_API_BASE) and the same shared
 access token as the running servers, so creating the menu never invalidates their token.
