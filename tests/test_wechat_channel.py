@@ -204,3 +204,17 @@ def test_split_text_stays_within_wechats_byte_limit():
     pieces = split_text("第一行\n" + "很长的说明。" * 1000)
     assert len(pieces) > 1 and all(len(p.encode()) <= 2000 for p in pieces)
     assert "".join(pieces).replace("\n", "") == ("第一行" + "很长的说明。" * 1000)
+
+
+def test_erasing_a_wechat_customer_deletes_the_channels_records_of_them(db):
+    from bot.clock import utcnow
+    from bot.privacy.anonymise import anonymise
+    from bot.tickets import Customer
+
+    WeChatContacts(db).seen("oGone")
+    WeChatInbox(db).take("msg-9", "oGone", "<xml>我的电话13812345678</xml>", "a")
+    WeChatContacts(db).seen("oStays")
+    with db.transaction() as session:
+        anonymise(session, Customer("wechat", "oGone"), utcnow(), "supervisor")
+    assert not WeChatContacts(db).in_window("oGone") and WeChatContacts(db).in_window("oStays")
+    assert WeChatInbox(db).take("msg-9", "oGone", "<xml/>", "b") is InboxClaim.TAKEN  # the old copy is gone
