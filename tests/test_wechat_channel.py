@@ -218,3 +218,19 @@ def test_erasing_a_wechat_customer_deletes_the_channels_records_of_them(db):
         anonymise(session, Customer("wechat", "oGone"), utcnow(), "supervisor")
     assert not WeChatContacts(db).in_window("oGone") and WeChatContacts(db).in_window("oStays")
     assert WeChatInbox(db).take("msg-9", "oGone", "<xml/>", "b") is InboxClaim.TAKEN  # the old copy is gone
+
+
+def test_safe_mode_opens_only_correctly_signed_encrypted_messages():
+    from wechatpy.crypto import WeChatCrypto
+    from wechatpy.exceptions import InvalidSignatureException
+
+    channel = WeChat.__new__(WeChat)
+    channel.token, channel.crypto = wx.TOKEN, WeChatCrypto(wx.TOKEN, wx.AES_KEY, wx.APP_ID)
+    xml = wx.text_xml("oUser", "你好")
+    body, query = wx.encrypted(xml, wx.signed_query())
+    assert channel.open(SimpleNamespace(args=query, body=body.encode())) == xml
+    for bad in ({**query, "msg_signature": "0" * 40}, {k: v for k, v in query.items() if k != "encrypt_type"}):
+        with pytest.raises(InvalidSignatureException):
+            channel.open(SimpleNamespace(args=bad, body=body.encode()))
+    with pytest.raises(InvalidSignatureException):  # plaintext is not accepted in safe mode
+        channel.open(SimpleNamespace(args={**wx.signed_query()}, body=xml.encode()))

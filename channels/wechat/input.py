@@ -21,6 +21,7 @@ import logging
 import time
 import uuid
 from datetime import datetime, timezone
+from xml.parsers.expat import ExpatError
 from typing import Any, Awaitable, Callable, Dict, Optional, Set, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -109,7 +110,7 @@ class WeChatInput(InputChannel):
                 xml = channel.open(request)
             except InvalidSignatureException:
                 return response.text("forbidden", status=403)
-            except (InvalidAppIdException, ValueError, TypeError, KeyError):
+            except (InvalidAppIdException, ExpatError, ValueError, TypeError, KeyError, IndexError):
                 return response.text("malformed", status=400)
             try:
                 return response.text(await channel.receive(xml))
