@@ -1,9 +1,10 @@
 """A WeChat message's shape, checked after parsing and before it is claimed, and the key that
 makes a repeat recognisable: MsgId for messages, FromUserName + CreateTime for events (which have
-no MsgId), as WeChat's documentation says."""
+no MsgId), as WeChat's documentation says, plus the event and its key."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Optional
 
@@ -36,4 +37,7 @@ def message_key(message: Any) -> str:
     msg_id = _raw(message, "MsgId")
     if msg_id and msg_id != "0":
         return f"msg-{msg_id}"
-    return f"evt-{_raw(message, 'FromUserName')}-{_raw(message, 'CreateTime')}"
+    # Two different clicks within one second share FromUserName and CreateTime: the event and its
+    # key tell them apart (a retry repeats all four). Hashed to fit the column.
+    detail = hashlib.sha256(f"{_raw(message, 'Event')}|{_raw(message, 'EventKey')}".encode()).hexdigest()[:12]
+    return f"evt-{_raw(message, 'FromUserName')}-{_raw(message, 'CreateTime')}-{detail}"
