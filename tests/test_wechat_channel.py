@@ -107,7 +107,8 @@ def test_message_keys_and_shapes():
 
     text = parse_message(wx.text_xml("oUser", "你好", msg_id=42))
     event = parse_message(wx.message_xml("oUser", "event", created=1700000000, Event="subscribe"))
-    assert message_key(text) == "msg-42" and message_key(event).startswith("evt-oUser-1700000000-")
+    assert message_key(text) == "msg-42" and message_key(event).startswith("evt-") and "oUser" not in message_key(event)
+    assert message_key(event) == message_key(parse_message(wx.message_xml("oUser", "event", created=1700000000, Event="subscribe")))
     click = parse_message(wx.message_xml("oUser", "event", created=1700000000, Event="CLICK", EventKey="STATUS"))
     assert message_key(click) != message_key(event)  # two events in one second are two events
     assert shape_problem(text) is None and shape_problem(event) is None

@@ -38,6 +38,6 @@ def message_key(message: Any) -> str:
     if msg_id and msg_id != "0":
         return f"msg-{msg_id}"
     # Two different clicks within one second share FromUserName and CreateTime: the event and its
-    # key tell them apart (a retry repeats all four). Hashed to fit the column.
-    detail = hashlib.sha256(f"{_raw(message, 'Event')}|{_raw(message, 'EventKey')}".encode()).hexdigest()[:12]
-    return f"evt-{_raw(message, 'FromUserName')}-{_raw(message, 'CreateTime')}-{detail}"
+    # key tell them apart (a retry repeats all four). Hashed: the key is logged, the OpenID must not be.
+    fields = "|".join(_raw(message, name) for name in ("FromUserName", "CreateTime", "Event", "EventKey"))
+    return "evt-" + hashlib.sha256(fields.encode()).hexdigest()[:40]
