@@ -237,3 +237,22 @@ def test_safe_mode_opens_only_correctly_signed_encrypted_messages():
             channel.open(SimpleNamespace(args=bad, body=body.encode()))
     with pytest.raises(InvalidSignatureException):  # plaintext is not accepted in safe mode
         channel.open(SimpleNamespace(args={**wx.signed_query()}, body=xml.encode()))
+
+
+def test_menu_cli_creates_the_four_buttons_with_the_shared_token(tmp_path, fake, monkeypatch):
+    from channels.wechat import menu
+
+    url = f"sqlite:///{tmp_path / 'menu.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert menu.main() == 2  # the channel is off without an AppID
+    for name, value in (("WECHAT_APP_ID", wx.APP_ID), ("WECHAT_APP_SECRET", wx.APP_SECRET), ("WECHAT_TOKEN", wx.TOKEN),
+                        ("WECHAT_API_BASE", fake.base)):
+        monkeypatch.setenv(name, value)
+    assert menu.main() == 0
+    [created] = fake.recorded("/cgi-bin/menu/create")
+    assert [b["name"] for b in created.body["button"]] == ["咨询", "投诉", "查询进度", "人工客服"]
+    db = Database(url)
+    try:
+        assert AccessTokens(db, wx.APP_ID).fetches() == 1  # kept for the servers, not a token of its own
+    finally:
+        db.dispose()
