@@ -135,6 +135,7 @@ class WeChat:
         self.handle = handle
         self.token = settings.wechat_token
         logs.redact(settings.wechat_token)
+        logs.redact(settings.wechat_aes_key)
         self.crypto = (
             WeChatCrypto(settings.wechat_token, settings.wechat_aes_key, settings.wechat_app_id)
             if settings.wechat_aes_key else None
