@@ -56,6 +56,8 @@ OWN_HANDLER_LIBRARIES = ("jieba",)
 _RECORD_FIELDS = ("request_id", "conversation_id", "channel")
 # 32 lowercase hex digits standing alone: a web chat id (fixed length, no nesting: linear time).
 _CHAT_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+# A WeChat OpenID: "o" and 27 characters of [A-Za-z0-9_-], standing alone; the customer's identity.
+_OPENID = re.compile(r"(?<![A-Za-z0-9_-])o[A-Za-z0-9_-]{27}(?![A-Za-z0-9_-])")
 _STRUCTLOG_KEYS = ("event", "level", "timestamp", "logger")
 
 
@@ -83,6 +85,7 @@ def scrub(text: str) -> str:
     # A web chat conversation id is the customer's credential (bot/chat_sessions.py): whatever logs
     # one (ours, Rasa's, a library's) shows its pseudonym instead.
     text = _CHAT_ID.sub(lambda m: conversation_ref(m.group(0)) or "", text)
+    text = _OPENID.sub(lambda m: conversation_ref(m.group(0)) or "", text)  # WeChat customers likewise
     return mask_personal_data(text)
 
 

@@ -20,6 +20,7 @@ from typing import Callable, Dict, Mapping, Optional, Tuple, TypeVar
 from bot.handoff import WorkingHours
 from bot.limits import DEFAULT_IN_FLIGHT, DEFAULT_IN_FLIGHT_CUSTOMER, DEFAULT_RATES, Rate, rates_from
 from bot.logs import BUILT_IN_ID_KEY, MIN_ID_KEY_CHARS
+from bot.urls import outbound_url
 
 T = TypeVar("T")
 
@@ -57,6 +58,9 @@ def _number(env: Mapping[str, str], name: str, default: T, kind: Callable[[str],
 
 # The public Bot API; tests and a local Bot API server point TELEGRAM_API_BASE elsewhere.
 DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
+# The public WeChat API; tests point WECHAT_API_BASE at a fake on localhost.
+DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
+WECHAT_AES_KEY_CHARS = 43  # an EncodingAESKey is 43 characters of base64
 
 @dataclass(frozen=True)
 class Settings:
@@ -82,6 +86,13 @@ class Settings:
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base: str = DEFAULT_TELEGRAM_API_BASE
+    # WeChat Official Account (channels/wechat/): off while wechat_app_id is empty
+    wechat_token: str = ""
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_aes_key: str = ""  # empty: plaintext mode; else safe mode (messages AES-encrypted)
+    wechat_api_base: str = DEFAULT_WECHAT_API_BASE
+    wechat_template_result: str = ""  # template for results and surveys after the 48-hour window
     # The backend: push (outbox) and pull (read API)
     backend_url: str = ""
     backend_secret: str = ""
@@ -154,6 +165,12 @@ class Settings:
             telegram_webhook_url=_text(env, "TELEGRAM_WEBHOOK_URL"),
             telegram_webhook_secret=_text(env, "TELEGRAM_WEBHOOK_SECRET"),
             telegram_api_base=_text(env, "TELEGRAM_API_BASE", DEFAULT_TELEGRAM_API_BASE),
+            wechat_token=_text(env, "WECHAT_TOKEN"),
+            wechat_app_id=_text(env, "WECHAT_APP_ID"),
+            wechat_app_secret=_text(env, "WECHAT_APP_SECRET"),
+            wechat_aes_key=_text(env, "WECHAT_AES_KEY"),
+            wechat_api_base=_text(env, "WECHAT_API_BASE", DEFAULT_WECHAT_API_BASE),
+            wechat_template_result=_text(env, "WECHAT_TEMPLATE_RESULT"),
             backend_url=_text(env, "BACKEND_URL"),
             backend_secret=_text(env, "BACKEND_SECRET"),
             outbox_max_attempts=_number(env, "OUTBOX_MAX_ATTEMPTS", DEFAULT_OUTBOX_MAX_ATTEMPTS, int, 1),
@@ -187,6 +204,8 @@ class Settings:
             raise ValueError(
                 f"BACKEND_SECRET must be set ({MIN_BACKEND_SECRET_CHARS} characters or more) when BACKEND_URL is"
             )
+        if self.wechat_app_id:
+            self._check_wechat()
         if self.production:
             key = self.log_id_key.strip()
             if key == BUILT_IN_ID_KEY or len(key) < MIN_ID_KEY_CHARS:
@@ -200,3 +219,13 @@ class Settings:
                     "PRIVACY_DETAILS_URL must be set when LOG_FORMAT=json (production profile): the public address "
                     "of the privacy details page, e.g. https://bot.example.com/chat/privacy"
                 )
+
+    def _check_wechat(self) -> None:
+        if not self.wechat_token or not self.wechat_app_secret:
+            raise ValueError("WECHAT_TOKEN and WECHAT_APP_SECRET must be set when WECHAT_APP_ID is")
+        if self.wechat_aes_key and len(self.wechat_aes_key) != WECHAT_AES_KEY_CHARS:
+            raise ValueError(
+                f"WECHAT_AES_KEY must be the {WECHAT_AES_KEY_CHARS}-character EncodingAESKey (empty: plaintext mode)"
+            )
+        # The access token travels in every request's query: never in clear text across a network.
+        outbound_url(self.wechat_api_base, "WECHAT_API_BASE", plain_http="refuse")

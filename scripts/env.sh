@@ -37,6 +37,13 @@ export TELEGRAM_WEBHOOK_URL="${TELEGRAM_WEBHOOK_URL:-}"
 export TELEGRAM_WEBHOOK_SECRET="${TELEGRAM_WEBHOOK_SECRET:-}"
 export TELEGRAM_API_BASE="${TELEGRAM_API_BASE:-https://api.telegram.org}"
 export TELEGRAM_MODE="${TELEGRAM_MODE:-webhook}"
+# WeChat stays off until an AppID is given (README "WeChat").
+export WECHAT_APP_ID="${WECHAT_APP_ID:-}"
+export WECHAT_APP_SECRET="${WECHAT_APP_SECRET:-}"
+export WECHAT_TOKEN="${WECHAT_TOKEN:-}"
+export WECHAT_AES_KEY="${WECHAT_AES_KEY:-}"
+export WECHAT_API_BASE="${WECHAT_API_BASE:-https://api.weixin.qq.com}"
+export WECHAT_TEMPLATE_RESULT="${WECHAT_TEMPLATE_RESULT:-}"
 # The backend ticketing system: push (BACKEND_URL + BACKEND_SECRET) and/or pull (BACKEND_API_KEY).
 export BACKEND_URL="${BACKEND_URL:-}"
 export BACKEND_SECRET="${BACKEND_SECRET:-}"

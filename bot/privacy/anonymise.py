@@ -28,6 +28,8 @@ from bot.storage.models import (
     PrivacyRequestRow,
     TicketEventRow,
     TicketRow,
+    WeChatContactRow,
+    WeChatInboxRow,
 )
 from bot.text import mask_personal_data
 from bot.tickets import CUSTOMER, Customer
@@ -129,6 +131,10 @@ def anonymise(session: Session, customer: Customer, now: datetime, actor: str) -
             DeliveryFailureRow.channel == customer.channel, DeliveryFailureRow.channel_user_id == customer.user_id
         )
     ).rowcount
+    # WeChat keeps the OpenID's window and choices, and the messages of the last days (bot/wechat/).
+    if customer.channel == "wechat":
+        session.execute(sa.delete(WeChatContactRow).where(WeChatContactRow.openid == customer.user_id))
+        session.execute(sa.delete(WeChatInboxRow).where(WeChatInboxRow.openid == customer.user_id))
     for table in (AccessLogRow, PrivacyRequestRow):
         session.execute(
             sa.update(table)

@@ -20,6 +20,15 @@ def fake_telegram():
     fake.stop()
 
 
+@pytest.fixture(scope="session")
+def fake_wechat():
+    from tests.fake_wechat import FakeWeChat
+
+    fake = FakeWeChat().start()
+    yield fake
+    fake.stop()
+
+
 BACKEND_SECRET = "backend-secret-" + uuid.uuid4().hex
 BACKEND_API_KEY = "backend-key-" + uuid.uuid4().hex
 
@@ -36,9 +45,11 @@ def backend(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def stack(trained_model, tmp_path_factory, fake_telegram, backend):
+def stack(trained_model, tmp_path_factory, fake_telegram, fake_wechat, backend):
     """The real action server and Rasa server, started once for the session; its Telegram channel
-    talks to the fake Bot API server and it pushes ticket events to the reference receiver."""
+    talks to the fake Bot API server, its WeChat channel (safe mode) to the fake WeChat API, and it
+    pushes ticket events to the reference receiver."""
+    from tests import fake_wechat as wechat
     from tests.fake_telegram import TOKEN
 
     settings = {
@@ -47,6 +58,12 @@ def stack(trained_model, tmp_path_factory, fake_telegram, backend):
         "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
         "TELEGRAM_WEBHOOK_URL": "http://127.0.0.1:9/webhooks/telegram/webhook",  # only ever sent to the fake
         "TELEGRAM_MODE": "webhook",
+        "WECHAT_APP_ID": wechat.APP_ID,
+        "WECHAT_APP_SECRET": wechat.APP_SECRET,
+        "WECHAT_TOKEN": wechat.TOKEN,
+        "WECHAT_AES_KEY": wechat.AES_KEY,
+        "WECHAT_API_BASE": fake_wechat.base,
+        "WECHAT_TEMPLATE_RESULT": wechat.TEMPLATE_ID,
         "BACKEND_URL": backend.url,
         "BACKEND_SECRET": BACKEND_SECRET,
         "BACKEND_API_KEY": BACKEND_API_KEY,

@@ -61,6 +61,9 @@ class Stack:
             TELEGRAM_WEBHOOK_SECRET="",
             TELEGRAM_API_BASE="http://127.0.0.1:9",  # unused: no token, channel off
             TELEGRAM_MODE="webhook",
+            WECHAT_APP_ID="",  # off unless a test's stack sets it
+            WECHAT_AES_KEY="",
+            WECHAT_TEMPLATE_RESULT="",
             BACKEND_URL="",
             BACKEND_SECRET="",
             BACKEND_API_KEY="",

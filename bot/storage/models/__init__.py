@@ -10,6 +10,7 @@ returned timezone-aware (`UTCDateTime`).
     channel_state.py   InboundUpdateRow, DeliveryFailureRow, PendingEvidenceRow, ChatSessionRow
     outbox.py          OutboxEventRow
     privacy.py         PrivacyRequestRow, PrivacyPhoneCheckRow, PrivacyNoticeRow, AccessLogRow
+    wechat.py          WeChatInboxRow, WeChatContactRow, WeChatTokenRow
 
 Callers import every row class from `bot.storage.models`; importing it registers every table.
 """
@@ -22,6 +23,7 @@ from bot.storage.models.outbox import OutboxEventRow
 from bot.storage.models.privacy import AccessLogRow, PrivacyNoticeRow, PrivacyPhoneCheckRow, PrivacyRequestRow
 from bot.storage.models.staff import AgentRow, AgentTokenRow, LoginFailureRow
 from bot.storage.models.tickets import ChangeCounterRow, EscalationRow, TicketEventRow, TicketRow
+from bot.storage.models.wechat import WeChatContactRow, WeChatInboxRow, WeChatTokenRow
 
 __all__ = [
     "AccessLogRow",
@@ -46,4 +48,7 @@ __all__ = [
     "TicketEventRow",
     "TicketRow",
     "UTCDateTime",
+    "WeChatContactRow",
+    "WeChatInboxRow",
+    "WeChatTokenRow",
 ]

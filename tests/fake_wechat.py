@@ -1,0 +1,194 @@
+"""A fake WeChat API server on a free localhost port (WECHAT_API_BASE points here), and the
+webhook side of WeChat: signed (and, in safe mode, encrypted) XML messages as WeChat posts them.
+
+The server records every call, issues access tokens (each fetch invalidates the previous token,
+as WeChat does) and answers errors planned per path: 45015 (out of the 48-hour window), 40001
+(token invalid), 45009 (rate limit), ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import socket
+import string
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import urlencode
+
+from aiohttp import web
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.utils import WeChatSigner
+
+APP_ID = "wx0123456789abcdef"
+APP_SECRET = "fake-app-secret-" + "0" * 16
+TOKEN = "fake-webhook-token"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters
+ACCOUNT = "gh_fake_account"
+TEMPLATE_ID = "fake-template-result"
+
+
+@dataclass
+class Call:
+    at: float
+    path: str
+    params: Dict[str, Any]
+    body: Dict[str, Any]
+    errcode: int
+
+
+@dataclass
+class FakeWeChat:
+    calls: List[Call] = field(default_factory=list)
+    failures: Dict[str, List[int]] = field(default_factory=dict)
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._tokens = itertools.count(1)
+        self.valid_token = ""
+        self.token_delay = 0.0  # seconds a token request takes (to let processes race for it)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def fail_next(self, path: str, errcode: int, times: int = 1) -> None:
+        with self._lock:
+            self.failures.setdefault(path, []).extend([errcode] * times)
+
+    def recorded(self, path: Optional[str] = None, touser: Optional[str] = None, ok_only: bool = True) -> List[Call]:
+        with self._lock:
+            found = list(self.calls)
+        return [
+            c for c in found
+            if (path is None or c.path == path) and (touser is None or c.body.get("touser") == touser)
+            and (not ok_only or c.errcode == 0)
+        ]
+
+    def texts(self, openid: str) -> List[str]:
+        return [c.body["text"]["content"] for c in self.recorded("/cgi-bin/message/custom/send", openid)]
+
+    def wait_for(self, predicate, timeout: float = 30.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = predicate()
+            if result:
+                return result
+            time.sleep(0.05)
+        raise AssertionError("the fake WeChat API did not see the expected call in time")
+
+    # -- the server ---------------------------------------------------------------------------
+
+    async def _token(self, request: web.Request) -> web.Response:
+        params = dict(request.query)
+        if params.get("appid") != APP_ID or params.get("secret") != APP_SECRET:
+            self._record("/cgi-bin/token", params, {}, 40125)
+            return web.json_response({"errcode": 40125, "errmsg": "invalid appsecret"})
+        await asyncio.sleep(self.token_delay)
+        with self._lock:
+            self.valid_token = f"token-{next(self._tokens)}-" + "".join(random.choices(string.ascii_letters, k=24))
+            token = self.valid_token
+        self._record("/cgi-bin/token", params, {}, 0)
+        return web.json_response({"access_token": token, "expires_in": 7200})
+
+    async def _api(self, request: web.Request) -> web.Response:
+        path = request.path
+        params = dict(request.query)
+        body = json.loads((await request.read()).decode("utf-8") or "{}")
+        with self._lock:
+            planned = self.failures.get(path) or []
+            errcode = planned.pop(0) if planned else 0
+            if not errcode and params.get("access_token") != self.valid_token:
+                errcode = 40001
+        self._record(path, params, body, errcode)
+        return web.json_response({"errcode": errcode, "errmsg": "ok" if not errcode else f"error {errcode}"})
+
+    def _record(self, path: str, params: Dict[str, Any], body: Dict[str, Any], errcode: int) -> None:
+        with self._lock:
+            self.calls.append(Call(time.monotonic(), path, params, body, errcode))
+
+    def start(self) -> "FakeWeChat":
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        ready = threading.Event()
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            app = web.Application()
+            app.router.add_get("/cgi-bin/token", self._token)
+            app.router.add_post("/cgi-bin/{tail:.+}", self._api)
+            runner = web.AppRunner(app)
+            loop.run_until_complete(runner.setup())
+            loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=serve, name="fake-wechat", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+
+# -- what WeChat posts to the webhook -------------------------------------------------------------
+
+_msg_ids = itertools.count(int(time.time()) * 1000)
+
+
+def new_openid() -> str:
+    return "o" + "".join(random.choices(string.ascii_letters + string.digits + "_-", k=27))
+
+
+def message_xml(openid: str, msg_type: str, created: Optional[int] = None, msg_id: Optional[int] = None, **fields: str) -> str:
+    """A message (with a MsgId) or, with msg_type="event", an event (without one)."""
+    parts = [
+        f"<ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>",
+        f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
+        f"<CreateTime>{created or int(time.time())}</CreateTime>",
+        f"<MsgType><![CDATA[{msg_type}]]></MsgType>",
+    ]
+    parts += [f"<{name}><![CDATA[{value}]]></{name}>" for name, value in fields.items()]
+    if msg_type != "event":
+        parts.append(f"<MsgId>{msg_id or next(_msg_ids)}</MsgId>")
+    return "<xml>" + "".join(parts) + "</xml>"
+
+
+def text_xml(openid: str, text: str, **kwargs: Any) -> str:
+    return message_xml(openid, "text", Content=text, **kwargs)
+
+
+def signed_query(token: str = TOKEN, timestamp: Optional[int] = None, nonce: Optional[str] = None) -> Dict[str, str]:
+    timestamp_text = str(timestamp or int(time.time()))
+    nonce = nonce or "".join(random.choices(string.digits, k=9))
+    signer = WeChatSigner()
+    signer.add_data(token, timestamp_text, nonce)
+    return {"signature": signer.signature, "timestamp": timestamp_text, "nonce": nonce}
+
+
+def encrypted(xml: str, query: Dict[str, str]) -> Tuple[str, Dict[str, str]]:
+    """Safe mode: the message AES-encrypted, with its msg_signature in the query."""
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    envelope = crypto.encrypt_message(xml, query["nonce"], query["timestamp"])
+    import xmltodict
+
+    data = xmltodict.parse(envelope)["xml"]
+    body = f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><Encrypt><![CDATA[{data['Encrypt']}]]></Encrypt></xml>"
+    return body, {**query, "encrypt_type": "aes", "msg_signature": data["MsgSignature"]}
+
+
+def webhook_url(base: str, query: Dict[str, str]) -> str:
+    return f"{base}/webhooks/wechat/webhook?{urlencode(query)}"
