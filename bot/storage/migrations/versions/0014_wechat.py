@@ -1,7 +1,7 @@
 """WeChat channel: inbox with leases, contacts (48-hour window, numbered choices), shared access token
 
-Revision ID: 0015
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from bot.storage.models.base import UTCDateTime
 
-revision = "0015"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
