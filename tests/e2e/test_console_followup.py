@@ -51,7 +51,7 @@ def log_in(stack, console, browser, name, display):
     page.fill("#password", f"{username}-pw")
     page.click("#login-submit")
     page.wait_for_selector("#app:not([hidden])")
-    token = page.evaluate("sessionStorage.getItem('agent.token')")
+    token = page.evaluate("localStorage.getItem('agent.token')")
     console.tokens.append(token)
     return page, token, errors
 
@@ -66,6 +66,7 @@ def waiting_customer(stack):
 def test_internal_notes_never_reach_the_customer_and_the_result_message_does(stack, console, browser):
     agent, _, errors = log_in(stack, console, browser, "sun", "小孙")
     sender, session_id = waiting_customer(stack)
+    agent.click("#tab-live")
     item = agent.locator(f".queue-item[data-session-id='{session_id}']")
     item.wait_for(timeout=15_000)
     item.locator(".accept").click()
@@ -121,11 +122,18 @@ def test_a_progress_update_from_a_ticket_after_the_chat_reaches_the_customer(sta
     finally:
         db.dispose()
 
-    # open the ticket from the search (no live chat), and send the update from it
+    # the overdue update is listed under 待更新进度, and its row opens the ticket (no live chat)
+    agent.reload()
+    agent.wait_for_selector("#app:not([hidden])")
+    agent.click("#tab-progress")
+    agent.locator(f"#progress-due .progress-item[data-number='{number}']").click()
+    card = agent.locator(f"#ticket-dialog[open] .ticket[data-number='{number}']")
+    card.wait_for(timeout=15_000)
+    agent.click("#ticket-dialog-close")
+    # the search finds it too; the update is sent from there
     agent.select_option("#ticket-search-kind", "number")
     agent.fill("#ticket-search-q", number)
     agent.click("#ticket-search-go")
-    card = agent.locator(f"#ticket-dialog[open] .ticket[data-number='{number}']")
     card.wait_for(timeout=15_000)
     card.locator(".progress").click()
     agent.fill("#reason-text", "装维师傅明早九点上门检修")
