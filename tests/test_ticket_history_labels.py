@@ -94,6 +94,8 @@ def test_phones_no_phone_is_not_stars_and_landlines_are_accepted():
         ("not a mobile number or a landline with its area code", "请填写11位手机号，或带区号的固定电话（如 0571-88886666）"),
         ("something nobody translated", "填写的内容有误，请检查后重试"),
         ("开始日期不能晚于结束日期", "开始日期不能晚于结束日期"),
+        ("开始日期格式应为 YYYY-MM-DD", "开始日期格式应为 YYYY-MM-DD"),  # Chinese with a format in it
+        ("no such agent: '小王'", "没有这个坐席，或该坐席已停用"),  # English quoting Chinese input
     ],
 )
 def test_console_error_messages_are_chinese_only(message, shown):

@@ -58,6 +58,7 @@ _RULES: List[Rule] = [
 ]
 _COMPILED = [(re.compile(pattern), text) for pattern, text in _RULES]
 _LATIN = re.compile(r"[A-Za-z]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _field(key: str) -> str:
@@ -65,7 +66,9 @@ def _field(key: str) -> str:
 
 
 def chinese(message: str) -> str:
-    """The Chinese for a domain message (messages already in Chinese are kept)."""
+    """The Chinese for a domain message. Known English messages are translated first (they may quote
+    Chinese input, e.g. an unknown agent's name); messages written in Chinese are kept, also when
+    they show a format such as YYYY-MM-DD."""
     message = str(message or "")
     if message and not _LATIN.search(message):
         return message
@@ -73,4 +76,6 @@ def chinese(message: str) -> str:
         match = pattern.fullmatch(message)
         if match:
             return text(match) if callable(text) else text
+    if _CJK.search(message):
+        return message
     return "填写的内容有误，请检查后重试"

@@ -64,6 +64,10 @@ def test_customer_and_agent_talk_both_ways(stack, console, browser):
     print(f"customer message to agent screen: {latency * 1000:.0f} ms")
     assert latency < 10
 
+    # a canned reply comes with the agent's name filled in
+    agent.select_option("#canned", label="问候")
+    greeting = agent.input_value("#reply-text")
+    assert "客服小陈" in greeting and "{" not in greeting, greeting
     agent.fill("#reply-text", "您好，我是小陈，正在为您查询线路")
     agent.press("#reply-text", "Enter")
     reply = customer.locator(".msg--agent:has-text('正在为您查询线路')")

@@ -377,11 +377,22 @@ export function loadCanned() {
   }, function () { /* the picker stays empty */ });
 }
 
+// A canned reply's variables: {坐席姓名} (the agent's display name) and {工单号} (the customer's first
+// open ticket; the phrase around it reads well without one).
+function fillCanned(text) {
+  var me = state.me || {};
+  var s = state.open && state.open.session;
+  var number = s && s.ticket_numbers && s.ticket_numbers.length ? s.ticket_numbers[0] : "";
+  return text
+    .replace(/\{坐席姓名\}/g, me.display_name || me.username || "")
+    .replace(/\{工单号\}/g, number ? " " + number + " " : "");
+}
+
 cannedSelect.addEventListener("change", function () {
   var reply = state.canned[Number(cannedSelect.value)];
   cannedSelect.value = "";
   if (!reply || replyText.disabled) return;
-  var text = String(reply.text || "");
+  var text = fillCanned(String(reply.text || ""));
   var start = replyText.selectionStart, end = replyText.selectionEnd;
   if (typeof start === "number" && document.activeElement === replyText) {
     replyText.setRangeText(text, start, end, "end");
