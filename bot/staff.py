@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from bot.clock import utcnow
 from bot.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
 from bot.storage.database import Database
-from bot.storage.models import AgentRow, AgentTokenRow, LoginFailureRow
+from bot.storage.models import AgentRow, AgentTokenRow, HandoffEventRow, LoginFailureRow
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +187,9 @@ class StaffService:
         with self.db.transaction() as session:
             row = self._row(session, username)
             row.status = chosen.value
+            # On the consoles' feed, so colleagues' transfer pickers and the supervisors' 坐席状态
+            # follow at once rather than at their next 30 s refresh.
+            session.add(HandoffEventRow(session_id=None, at=now, kind="agent_status", actor=row.username, detail=chosen.value))
             logger.info("staff %s status: %s", username, chosen.value)
             return self._member(row, now)
 

@@ -153,6 +153,8 @@ def test_a_shift_live_chat_first_unread_reload_draft_status_and_hand_back(stack,
         assert page.locator("#logout-sessions li").count() == 2
         page.click("#logout-handback")
         page.wait_for_selector("#login-error:has-text('已将 2 个会话交还队列')", timeout=15_000)
+        # the explicit logout leaves no draft behind for the next person at this desk
+        assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('agent.draft.'))") == []
         with console.db.transaction() as session:
             statuses = session.execute(
                 sa.select(HandoffSessionRow.status).where(HandoffSessionRow.id.in_([first_id, second_id]))

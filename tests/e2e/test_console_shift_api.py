@@ -90,7 +90,11 @@ def test_busy_agent_gets_no_new_chat_and_is_shown_so(stack, console):
     assert stack.api("POST", f"/sessions/{first}/close", t_owner).status_code == 200
     stack.say(sender, "好的")
 
+    cursor = stack.api("GET", "/events?after=0&timeout=0", t_other).json()["cursor"]
     r = stack.api("POST", "/me/status", t_owner, json={"status": "busy"})
+    # colleagues' consoles hear of it on the feed (their pickers and the supervisors' panel follow)
+    kinds = [e["kind"] for e in stack.api("GET", f"/events?after={cursor}&timeout=5", t_other).json()["events"]]
+    assert "agent_status" in kinds, kinds
     assert r.status_code == 200 and r.json()["status"] == "busy" and r.json()["status_label"] == "示忙"
     assert r.json()["online"] is True and r.json()["available"] is False
     assert stack.api("POST", "/me/status", t_owner, json={"status": "asleep"}).status_code == 400

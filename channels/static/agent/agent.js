@@ -16,7 +16,7 @@ import { loadAgents, renderAgents } from "./actions.js";
 import { closeDialog } from "./dialog.js";
 import { incidentsPanel } from "./incidents.js";
 import { setupAttention, resetAttention, announce } from "./attention.js";
-import { sessionFromHash, renderStatus, confirmLogout, showView, showPane } from "./shift.js";
+import { sessionFromHash, renderStatus, confirmLogout, forgetDrafts, showView, showPane } from "./shift.js";
 
 var POLL_TIMEOUT = 20;          // seconds the server may hold an events request
 var POLL_GRACE_MS = 15000;      // abort a long poll the server holds much longer than asked
@@ -108,6 +108,7 @@ $("logout").addEventListener("click", function () {
   // With live chats the agent is warned first and may hand them back to the queue (H4).
   confirmLogout(function (handBack) {
     var token = state.token;
+    forgetDrafts();
     stopApp();
     saveToken(null);
     showLogin(handBack ? "正在交还会话…" : "");
@@ -281,6 +282,7 @@ var DECISIONS = { escalation_accepted: "主管已同意升级", escalation_decli
 
 function handleEvents(events) {
   var parts = {};
+  var agentsChanged = false;
   events.forEach(function (e) {
     if (!e) return;
     var mineSession = e.session_id !== null && e.session_id !== undefined &&
@@ -289,9 +291,11 @@ function handleEvents(events) {
     if (MINE_KINDS[e.kind] && (mineSession || e.kind === "transfer_requested" || e.kind === "reassigned")) parts.mine = true;
     if (e.kind === "message" && !mineSession && state.queue.some(function (s) { return String(s.id) === String(e.session_id); })) parts.live = true;
     if (e.kind !== "message") { parts.progress = true; parts.supervisor = true; }
+    if (e.kind === "agent_status") agentsChanged = true;
     if (DECISIONS[e.kind] && mineSession) announce(DECISIONS[e.kind], "会话 #" + e.session_id, "esc-" + e.id);
   });
   if (Object.keys(parts).length) refreshLists(parts);
+  if (agentsChanged) loadAgents();
   var open = state.open;
   if (!open) return;
   var mine = events.filter(function (e) { return e && e.session_id !== null && e.session_id !== undefined && String(e.session_id) === String(open.id); });

@@ -23,6 +23,21 @@ export function setHashSession(id) {
 export function loadDraft(id) { return store(myKey("draft." + id)) || ""; }
 export function saveDraft(id, text) { store(myKey("draft." + id), text ? text : null); }
 
+// An explicit logout forgets the agent's drafts: on a shared desk PC the next person must not find
+// what was typed to a customer (an expired login keeps them, the same agent logs in again).
+export function forgetDrafts() {
+  var me = myName();
+  if (!me) return;
+  try {
+    var mine = [];
+    for (var i = 0; i < window.localStorage.length; i++) {
+      var key = window.localStorage.key(i);
+      if (key && key.indexOf("agent.draft.") === 0 && key.slice(-(me.length + 1)) === "." + me) mine.push(key);
+    }
+    mine.forEach(function (key) { window.localStorage.removeItem(key); });
+  } catch (e) { /* storage disabled: nothing was kept */ }
+}
+
 // ---------------------------------------------------------------- status
 
 var STATUS_TEXT = { online: "在线", busy: "示忙", "break": "小休" };
