@@ -13,7 +13,7 @@ import pytest
 from bot import logs
 from bot.delivery import FailedDeliveries
 from bot.handoff import Message
-from bot.settings import Settings
+from bot.settings import DEFAULT_WECHAT_API_BASE, Settings
 from bot.storage.database import Database
 from bot.wechat import AccessTokens, InboxClaim, WeChatContacts, WeChatInbox
 from channels.hub import Undeliverable
@@ -192,7 +192,7 @@ def test_plaintext_mode_checks_the_signature_and_the_timestamp():
 def test_settings_and_masking():
     assert Settings.from_env({}).wechat_app_id == ""  # off by default
     base = {"WECHAT_APP_ID": wx.APP_ID, "WECHAT_APP_SECRET": "s", "WECHAT_TOKEN": "t"}
-    assert Settings.from_env(base).wechat_api_base == "https://api.weixin.qq.com"
+    assert Settings.from_env(base).wechat_api_base == DEFAULT_WECHAT_API_BASE
     with pytest.raises(ValueError, match="WECHAT_AES_KEY"):
         Settings.from_env({**base, "WECHAT_AES_KEY": "short"})
     with pytest.raises(ValueError, match="WECHAT_API_BASE"):

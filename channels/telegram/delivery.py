@@ -13,20 +13,20 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from aiogram.utils import exceptions
-from rasa.core.channels.channel import OutputChannel
 
 from bot.errors import IntakeError
 from bot.handoff import Message
 from bot.tickets import Customer
 from channels.hub import Hub, Undeliverable, format_message
 from channels.telegram.api import TelegramApi, _retryable
+from channels.text_output import TextOutput
 
 logger = logging.getLogger(__name__)
 
 MAX_COURIER_PAUSE = 3600.0  # a retry_after beyond an hour is a broken server, not a rate limit
 
 
-class TelegramOutput(OutputChannel):
+class TelegramOutput(TextOutput):
     """Replies of the bot to one chat; failures are kept for the agents instead of raised."""
 
     @classmethod
@@ -47,22 +47,6 @@ class TelegramOutput(OutputChannel):
                 await self.hub.run(self.hub.failures.record, customer, text, str(error))
             except IntakeError:
                 logger.error("reply to a telegram customer lost: store unavailable too")
-
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._send(recipient_id, text)
-
-    async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        await self._send(recipient_id, text, buttons)
-
-    async def send_quick_replies(
-        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        await self._send(recipient_id, text, quick_replies)
-
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        await self._send(recipient_id, image)
 
 
 class TelegramCourier:

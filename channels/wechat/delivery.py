@@ -15,7 +15,6 @@ import logging
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text
 
-from rasa.core.channels.channel import OutputChannel
 
 from bot.delivery import FailedDeliveries
 from bot.errors import IntakeError
@@ -23,6 +22,7 @@ from bot.handoff import Message
 from bot.tickets import Customer
 from bot.wechat import WeChatContacts, numbered
 from channels.hub import Undeliverable, format_message
+from channels.text_output import TextOutput
 from channels.wechat.api import WeChatApi, WeChatRefused
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def render(text: str, buttons: Optional[Sequence[Dict[str, Any]]]) -> str:
     return f"{text}\n\n{CHOOSE_TITLE}\n" + " / ".join(titles)
 
 
-class WeChatOutput(OutputChannel):
+class WeChatOutput(TextOutput):
     """Replies of the bot to one customer; failures are kept for the agents instead of raised."""
 
     @classmethod
@@ -70,22 +70,6 @@ class WeChatOutput(OutputChannel):
                 await self.run(self.failures.record, Customer(CHANNEL, str(recipient_id)), text, str(error))
             except IntakeError:
                 logger.error("reply to a wechat customer lost: store unavailable too")
-
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._send(recipient_id, text)
-
-    async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        await self._send(recipient_id, text, buttons)
-
-    async def send_quick_replies(
-        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        await self._send(recipient_id, text, quick_replies)
-
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        await self._send(recipient_id, image)
 
 
 class WeChatCourier:
