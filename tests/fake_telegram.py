@@ -16,6 +16,8 @@ from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
+from tests.polling import wait_for
+
 TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijklmn"
 BOT_ID = 123456789
 BOT_USERNAME = "intake_test_bot"
@@ -73,13 +75,7 @@ class FakeTelegram:
         return [c.params.get("text", "") for c in self.recorded("sendMessage", chat_id)]
 
     def wait_for(self, predicate, timeout: float = 20.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = predicate()
-            if result:
-                return result
-            time.sleep(0.05)
-        raise AssertionError("the fake Bot API did not see the expected call in time")
+        return wait_for(predicate, timeout, "the expected call to the fake Bot API")
 
     # -- the server ---------------------------------------------------------------------------
 

@@ -24,6 +24,8 @@ from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
+from tests.polling import wait_for
+
 APP_ID = "wx0123456789abcdef"
 APP_SECRET = "fake-app-secret-" + "0" * 16
 TOKEN = "fake-webhook-token"
@@ -75,13 +77,7 @@ class FakeWeChat:
         return [c.body["text"]["content"] for c in self.recorded("/cgi-bin/message/custom/send", openid)]
 
     def wait_for(self, predicate, timeout: float = 30.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = predicate()
-            if result:
-                return result
-            time.sleep(0.05)
-        raise AssertionError("the fake WeChat API did not see the expected call in time")
+        return wait_for(predicate, timeout, "the expected call to the fake WeChat API")
 
     # -- the server ---------------------------------------------------------------------------
 

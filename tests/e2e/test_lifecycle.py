@@ -16,6 +16,7 @@ from bot.storage.database import Database
 from bot.tickets import Customer, Status, TicketService
 from tests.e2e.conftest import TELEGRAM_SECRET
 from tests.fake_telegram import button_update, text_update
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -31,13 +32,7 @@ def ticket(stack, customer: Customer, number: str):
 
 
 def until(condition, wait: float = 20.0):
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
+    return wait_for(condition, wait, every=0.1)
 
 
 def test_escalation_end_to_end_with_a_supervisor(stack, console):

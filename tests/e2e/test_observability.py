@@ -21,6 +21,7 @@ from bot import logs
 from bot.staff import StaffService
 from bot.storage.database import Database
 from bot.storage.models import HandoffSessionRow, OutboxEventRow, TicketRow
+from tests import polling
 from tests.e2e.servers import Stack
 from tests.outbox_support import Backend
 
@@ -55,13 +56,7 @@ def scrape(url: str) -> dict:
 
 
 def wait_for(condition, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} not reached in {timeout} s")
+    return polling.wait_for(condition, timeout, what, every=0.2)
 
 
 def test_a_full_conversation_is_measured_and_logged_without_personal_data(observed):
