@@ -141,12 +141,14 @@ class Part:
         rows = session.execute(sa.select(AgentRow.username, AgentRow.display_name).where(AgentRow.username.in_(wanted)))
         return {username: name for username, name in rows}
 
-    def _snapshot(self, session: Session, row: HandoffSessionRow) -> HandoffSession:
+    def _snapshot(self, session: Session, row: HandoffSessionRow, attention: bool = True) -> HandoffSession:
+        """The session as callers see it. `attention` (preview, unanswered, escalation: four more
+        queries) is for the console; the customer's side, on every message of a handoff, skips it."""
         names = self._names(session, [row.owner, row.agent, row.transfer_to])
         tickets = [t.number for t in self._customer_tickets(session, Customer(row.channel, row.channel_user_id))]
         if row.ticket_number and row.ticket_number not in tickets:
             tickets.append(row.ticket_number)
-        return HandoffSession.from_row(row, names, tickets, self._attention(session, row))
+        return HandoffSession.from_row(row, names, tickets, self._attention(session, row) if attention else None)
 
     @staticmethod
     def _attention(session: Session, row: HandoffSessionRow) -> Attention:

@@ -133,7 +133,7 @@ class CustomerRouting(Part):
         """The customer's open session (waiting or with an agent), if any."""
         with self.db.transaction() as session:
             row = self._open_row(session, customer, WITH_HUMAN)
-            return None if row is None else self._snapshot(session, row)
+            return None if row is None else self._snapshot(session, row, attention=False)
 
     def customer_message(self, customer: Customer, text: str) -> Optional[Routing]:
         """Take a customer message during a handoff; None when the bot should handle it.
@@ -172,7 +172,7 @@ class CustomerRouting(Part):
 
     def _routing(self, session: Session, row: HandoffSessionRow, cancelled: bool = False) -> Routing:
         position, wait = self._position(session, row)
-        return Routing(self._snapshot(session, row), cancelled=cancelled, position=position, estimated_wait=wait)
+        return Routing(self._snapshot(session, row, attention=False), cancelled=cancelled, position=position, estimated_wait=wait)
 
     def available_now(self) -> bool:
         """Whether a request for a human would reach someone now (working hours and an agent online)."""
@@ -274,7 +274,7 @@ class CustomerRouting(Part):
             agent_name = self._names(session, [row.agent]).get(row.agent, row.agent)
         return Placement(
             outcome=outcome,
-            session=self._snapshot(session, row),
+            session=self._snapshot(session, row, attention=False),
             position=position,
             estimated_wait=wait,
             agent_name=agent_name,
