@@ -6,9 +6,7 @@ aiogram talks to it over real HTTP (``api_base`` points here). Failures can be p
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
+from tests.local_server import LocalServer
 from tests.polling import wait_for
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijklmn"
@@ -40,8 +39,7 @@ class FakeTelegram:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._runner: Optional[web.AppRunner] = None
+        self._server: Optional[LocalServer] = None
         self._message_id = 1000
 
     @property
@@ -133,33 +131,15 @@ class FakeTelegram:
         return True
 
     def start(self) -> "FakeTelegram":
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        ready = threading.Event()
-
-        def serve() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            app = web.Application()
-            app.router.add_post("/bot{token}/{method}", self._handle)
-            self._runner = web.AppRunner(app)
-            loop.run_until_complete(self._runner.setup())
-            loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._runner.cleanup())
-            loop.close()
-
-        self._thread = threading.Thread(target=serve, name="fake-telegram", daemon=True)
-        self._thread.start()
-        ready.wait(10)
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        self._server = LocalServer(app, "fake-telegram").start()
+        self.port = self._server.port
         return self
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
+        if self._server is not None:
+            self._server.stop()
 
 
 _update_id = int(time.time()) % 100000 * 1000

@@ -12,7 +12,6 @@ import asyncio
 import itertools
 import json
 import random
-import socket
 import string
 import threading
 import time
@@ -24,6 +23,7 @@ from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
+from tests.local_server import LocalServer
 from tests.polling import wait_for
 
 APP_ID = "wx0123456789abcdef"
@@ -51,7 +51,7 @@ class FakeWeChat:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._server: Optional[LocalServer] = None
         self._tokens = itertools.count(1)
         self.valid_token = ""
         self.token_delay = 0.0  # seconds a token request takes (to let processes race for it)
@@ -110,34 +110,16 @@ class FakeWeChat:
             self.calls.append(Call(time.monotonic(), path, params, body, errcode))
 
     def start(self) -> "FakeWeChat":
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        ready = threading.Event()
-
-        def serve() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            app = web.Application()
-            app.router.add_get("/cgi-bin/token", self._token)
-            app.router.add_post("/cgi-bin/{tail:.+}", self._api)
-            runner = web.AppRunner(app)
-            loop.run_until_complete(runner.setup())
-            loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
-
-        self._thread = threading.Thread(target=serve, name="fake-wechat", daemon=True)
-        self._thread.start()
-        ready.wait(10)
+        app = web.Application()
+        app.router.add_get("/cgi-bin/token", self._token)
+        app.router.add_post("/cgi-bin/{tail:.+}", self._api)
+        self._server = LocalServer(app, "fake-wechat").start()
+        self.port = self._server.port
         return self
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
+        if self._server is not None:
+            self._server.stop()
 
 
 # -- what WeChat posts to the webhook -------------------------------------------------------------

@@ -196,7 +196,7 @@ def test_settings_and_masking():
     with pytest.raises(ValueError, match="WECHAT_AES_KEY"):
         Settings.from_env({**base, "WECHAT_AES_KEY": "short"})
     with pytest.raises(ValueError, match="WECHAT_API_BASE"):
-        Settings.from_env({**base, "WECHAT_API_BASE": "http://api.example.com"})
+        Settings.from_env({**base, "WECHAT_API_BASE": "http://example.com"})
     with pytest.raises(ValueError, match="WECHAT_TOKEN"):
         Settings.from_env({"WECHAT_APP_ID": wx.APP_ID})
     openid = wx.new_openid()

@@ -97,6 +97,18 @@ class Console:
         self.tokens.append(token)
         return token
 
+    def sign_in(self, page, username: str) -> str:
+        """Log `username` in through the console page's form; the page's token is logged out after
+        the test like every other (an agent left online would change routing for later tests)."""
+        page.goto(f"{self.stack.url}/agent/")
+        page.fill("#username", username)
+        page.fill("#password", f"{username}-pw")
+        page.click("#login-submit")
+        page.wait_for_selector("#app:not([hidden])")
+        token = page.evaluate("localStorage.getItem('agent.token')")
+        self.tokens.append(token)
+        return token
+
     def logout_all(self) -> None:
         for token in self.tokens:
             self.stack.api("POST", "/logout", token)

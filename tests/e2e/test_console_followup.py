@@ -46,14 +46,7 @@ def log_in(stack, console, browser, name, display):
     page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{stack.url}/agent/")
-    page.fill("#username", username)
-    page.fill("#password", f"{username}-pw")
-    page.click("#login-submit")
-    page.wait_for_selector("#app:not([hidden])")
-    token = page.evaluate("localStorage.getItem('agent.token')")
-    console.tokens.append(token)
-    return page, token, errors
+    return page, console.sign_in(page, username), errors
 
 
 def waiting_customer(stack):

@@ -33,14 +33,6 @@ def wait_until(page, expression, timeout=15.0):
         time.sleep(0.2)
 
 
-def login(page, stack, username):
-    page.goto(f"{stack.url}/agent/")
-    page.fill("#username", username)
-    page.fill("#password", f"{username}-pw")
-    page.click("#login-submit")
-    page.wait_for_selector("#app:not([hidden])")
-
-
 def new_page(browser, width=1280, height=720):
     context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
     context.grant_permissions(["notifications"])
@@ -78,8 +70,7 @@ def test_a_shift_live_chat_first_unread_reload_draft_status_and_hand_back(stack,
     add_callbacks(stack, console, 300)
     try:
         context, page, errors = new_page(browser)
-        login(page, stack, agent)
-        console.tokens.append(page.evaluate("localStorage.getItem('agent.token')"))
+        console.sign_in(page, agent)
 
         # 300 call-backs are on their own tab, a page at a time
         page.click("#tab-callback")
@@ -171,10 +162,8 @@ def test_a_transfer_offer_stays_until_answered_and_the_sender_sees_it_done(stack
     sender_name, receiver_name = console.account("giver", "小王"), console.account("taker", "小李")
     a_context, a, a_errors = new_page(browser, 1440, 900)
     b_context, b, b_errors = new_page(browser, 1440, 900)
-    login(a, stack, sender_name)
-    login(b, stack, receiver_name)
-    for page in (a, b):
-        console.tokens.append(page.evaluate("localStorage.getItem('agent.token')"))
+    console.sign_in(a, sender_name)
+    console.sign_in(b, receiver_name)
     customer = uuid.uuid4().hex
     stack.say(customer, "我要转人工")
     session_id = stack.handoff_session("rest", customer)

@@ -117,14 +117,6 @@ def test_supervisors_get_the_figures_as_json_and_csv_and_agents_do_not(stack, co
 
 
 
-def log_in(page, stack, username: str) -> None:
-    page.goto(f"{stack.url}/agent/")
-    page.fill("#username", username)
-    page.fill("#password", f"{username}-pw")
-    page.click("#login-submit")
-    page.wait_for_selector("#app:not([hidden])")
-
-
 @pytest.mark.browser
 def test_a_supervisor_sees_the_dashboard_with_the_conversations_just_held(stack, console, browser):
     boss = console.account("lin", "林主管", Role.SUPERVISOR)
@@ -132,8 +124,7 @@ def test_a_supervisor_sees_the_dashboard_with_the_conversations_just_held(stack,
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    log_in(page, stack, boss)
-    console.tokens.append(page.evaluate("localStorage.getItem('agent.token')"))
+    console.sign_in(page, boss)
     hold_conversations(stack)  # with the supervisor online, the request for a person is queued
     page.click("#dashboard-link")
     page.wait_for_selector("#dash[aria-busy='false']", timeout=30_000)
@@ -175,8 +166,7 @@ def test_a_supervisor_sees_the_dashboard_with_the_conversations_just_held(stack,
 def test_agents_have_no_dashboard(stack, console, browser):
     agent = console.account("wu", "小吴")
     page = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
-    log_in(page, stack, agent)
-    console.tokens.append(page.evaluate("localStorage.getItem('agent.token')"))
+    console.sign_in(page, agent)
     assert page.locator("#dashboard-link").is_hidden()
     page.goto(f"{stack.url}/agent/dashboard")
     page.wait_for_selector("#notice:not([hidden])")

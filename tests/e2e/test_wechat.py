@@ -134,7 +134,7 @@ def test_complaint_to_its_ticket_through_numbered_choices(stack, fake_wechat, db
     assert number, fake_wechat.texts(openid)
     [ticket] = TicketService(db).list_for(Customer("wechat", openid))
     assert ticket.number == number.group(0)
-    say(stack, db, message_xml(openid, "image", PicUrl="http://mmbiz.example/1.jpg", MediaId="media-123"), openid)
+    say(stack, db, message_xml(openid, "image", PicUrl="http://example.com/1.jpg", MediaId="media-123"), openid)
     assert ticket.number in fake_wechat.texts(openid)[-1]
 
 
