@@ -27,6 +27,8 @@ def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
     from bot import answers, escalation, logs, severity, text, ticket_numbers
     from bot.handoff import texts as handoff_texts
     from bot.lifecycle import survey as lifecycle
+    from bot.tickets import history
+    from bot.wechat import contacts as wechat_contacts
     import yaml
 
     from bot.incidents.rules import DEFAULT_RULES, Rules
@@ -49,6 +51,8 @@ def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
         (logs, "bot.logs"),
         (complaint, "actions.complaint"),
         (handoff, "actions.handoff"),
+        (history, "bot.tickets.history"),  # ticket history details carry customers' and agents' words
+        (wechat_contacts, "bot.wechat.contacts"),  # a customer's answer to a numbered list
     ):
         take(module, prefix)
     found += [(f"bot.escalation.{reason}", pattern) for pattern, reason in escalation._COMPILED]

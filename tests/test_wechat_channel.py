@@ -92,6 +92,11 @@ def test_contacts_window_and_numbered_choices(db):
     contacts.offer("o1", [{"title": "是的", "payload": "/affirm"}, {"title": "不是", "payload": "/deny"}])
     assert contacts.choice("o1", "2") == "/deny" and contacts.choice("o1", "１") == "/affirm"
     assert contacts.choice("o1", "3") is None and contacts.choice("o1", "是的") == "/affirm"
+    # the ways people write a pick: with punctuation, 选/第, Chinese numerals; a sentence is not a pick
+    for answer in ("1.", "1、", " 选1 ", "第1个", "第一个", "一", "１。"):
+        assert contacts.choice("o1", answer) == "/affirm", answer
+    assert contacts.choice("o1", "第二个") == "/deny"
+    assert contacts.choice("o1", "1个月前就坏了") is None and contacts.choice("o1", "12") is None
     survey = [{"title": f"{n}分", "payload": f"/rate_{n}"} for n in (5, 4, 3, 2, 1)]
     contacts.offer("o1", survey)
     assert contacts.choice("o1", "1") is None  # "1" is not "5分": titles that are numbers are not numbered

@@ -79,7 +79,8 @@ CODE_NAMES: Dict[str, str] = {
 _KEY_NAMES = {"category": "类别", "department": "处理部门", "severity": "严重程度"}
 
 _UTC_TIME = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC")
-_ARROW = re.compile(r"([\w.@-]+) -> ([\w.@-]+)")
+# Bounded like usernames (64): unbounded runs made a search quadratic on long customer text.
+_ARROW = re.compile(r"([\w.@-]{1,64}) -> ([\w.@-]{1,64})")
 _PAIR = re.compile(r"(category|department|severity)=(\w+)")
 _SOURCE = re.compile(r"^（(\w+)）")
 _NAMED = re.compile(r"(处理人 |责任人仍为 |主管)([\w.@-]+)")

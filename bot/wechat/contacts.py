@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -76,9 +77,10 @@ class WeChatContacts:
             if choice["title"] == answer:
                 return choice["payload"]
         answer = answer.translate(_FULL_WIDTH_DIGITS)
-        if not answer.isdigit() or not numbered(offered):
+        number = choice_number(answer)
+        if number is None or not numbered(offered):
             return None
-        index = int(answer) - 1
+        index = number - 1
         return offered[index]["payload"] if 0 <= index < len(offered) else None
 
     def _offered(self, openid: str) -> List[Dict[str, str]]:
@@ -90,6 +92,21 @@ class WeChatContacts:
         except ValueError:
             return []
         return [c for c in offered if isinstance(c, dict) and c.get("payload")]
+
+
+# How people answer a numbered list: 1, １, 1., 1、, 选1, 第1个, 第一个, 一.
+# One optional space at each joint, not \s*: runs of spaces made a search quadratic.
+_CHOICE = re.compile(r"(?:选择?|第)? ?([0-9０-９]{1,2}|[一二三四五六七八九十]) ?(?:个|项|条|号)? ?[.。、,，)）!！~～]*")
+_CHINESE_NUMBERS = {c: n for n, c in enumerate("一二三四五六七八九十", 1)}
+
+
+def choice_number(answer: str) -> Optional[int]:
+    """The number a reply picks from a numbered list, or None when it is not just a pick."""
+    match = _CHOICE.fullmatch(answer.strip())
+    if match is None:
+        return None
+    digits = match.group(1)
+    return _CHINESE_NUMBERS.get(digits) or int(digits.translate(_FULL_WIDTH_DIGITS))
 
 
 def numbered(buttons: Sequence[Dict[str, str]]) -> bool:
