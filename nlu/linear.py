@@ -54,8 +54,16 @@ def feature_input(message: Message) -> str:
 
 
 def text_part(packed: str) -> str:
-    """Preprocessor of the character vectorizer: the lower-cased text."""
-    return packed.split(_SEPARATOR, 1)[0].lower()
+    """Preprocessor of the character vectorizer: the lower-cased text, emoji spelt out in Chinese.
+
+    Customers answer with an emoji alone (👌, ❌, 🙅, 🙏). As raw characters, an emoji the training
+    data never had is no feature at all; spelt out by the `emoji` library's Chinese names (❌ 叉号,
+    🙅 禁止手势, 🙆 OK手势, ✖️ 乘号) it shares characters with the ones it had, and with words.
+    """
+    import emoji
+
+    text = packed.split(_SEPARATOR, 1)[0].lower()
+    return emoji.demojize(text, language="zh", delimiters=(" ", " ")) if emoji.emoji_count(text) else text
 
 
 def word_ngrams(packed: str) -> List[str]:
