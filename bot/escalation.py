@@ -49,9 +49,14 @@ NOT_A_REQUEST = re.compile(
 EXPLICIT_REQUEST = re.compile(r"(帮我|给我|我要|我想|请|麻烦|快)(转|找|接|要|换)(个|一个)?(人工|真人)(?!.{0,2}(打不通|没人接))")
 
 
+def explicit_request(text: str) -> bool:
+    """A request for a person in so many words ("帮我转人工"), whatever else the message says."""
+    return bool(EXPLICIT_REQUEST.search(text or ""))
+
+
 def signal(text: str) -> Optional[str]:
     """The reason the message is an escalation request, or None."""
-    if EXPLICIT_REQUEST.search(text or ""):
+    if explicit_request(text):
         return HUMAN[1]
     text = NOT_A_REQUEST.sub(" ", text or "")
     for pattern, reason in _COMPILED:

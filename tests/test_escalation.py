@@ -65,3 +65,31 @@ def test_a_person_or_an_outside_body_mentioned_in_passing_is_no_escalation(text)
 )
 def test_explicit_requests_still_escalate(text):
     assert signal(text) is not None
+
+
+def _parsed(text, intent, confidence):
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlu.escalation import EscalationRules
+
+    ranking = [{"name": intent, "confidence": confidence}, {"name": "escalate", "confidence": 1 - confidence}]
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": confidence}, "intent_ranking": ranking})
+    EscalationRules().process([message])
+    return message.get("intent")["name"]
+
+
+@pytest.mark.parametrize(
+    "text, intent, confidence, expected",
+    [
+        # A hotline grievance the classifier is sure of: the word 人工 does not make it a request.
+        ("热线按0转人工根本没反应，按了几十次", "complain_other", 0.93, "complain_other"),
+        ("补偿方案批了吗，客服说要上级审批", "check_ticket_status", 0.95, "check_ticket_status"),
+        ("报警电话是110吗", "out_of_scope", 0.93, "out_of_scope"),
+        # ... but an unsure reading, a request in so many words or a regulator threat still escalate.
+        ("热线按0转人工根本没反应，按了几十次", "complain_other", 0.6, "escalate"),
+        ("热线一直没人接，帮我转人工", "complain_other", 0.93, "escalate"),
+        ("网断三天了，再不修我就打12300", "complain_network", 0.95, "escalate"),
+    ],
+)
+def test_rules_weigh_a_sure_reading(text, intent, confidence, expected):
+    assert _parsed(text, intent, confidence) == expected
