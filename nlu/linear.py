@@ -19,8 +19,11 @@ that a sound-alike written with other characters reads like the word that was me
 
 from __future__ import annotations
 
+import functools
 import logging
 import pickle
+import re
+import unicodedata
 from typing import Any, Dict, List, Sequence, Text, Tuple, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -96,8 +99,51 @@ def pinyin_syllables(packed: str) -> List[str]:
     """
     from pypinyin import Style, lazy_pinyin
 
-    syllables = lazy_pinyin(text_part(packed), style=Style.NORMAL, errors="ignore")
+    text = text_part(packed)
+    syllables = lazy_pinyin(text, style=Style.NORMAL, errors="ignore") + typed_pinyin(text)
     return [f"s:{s}" for s in syllables] + [f"s:{a}_{b}" for a, b in zip(syllables, syllables[1:])]
+
+
+_LATIN_WORD = re.compile(r"[a-z]{2,40}")
+
+
+@functools.lru_cache(maxsize=1)
+def _syllable_inventory() -> frozenset:
+    """Every toneless pinyin syllable (about 420), from pypinyin's own dictionary."""
+    from pypinyin import pinyin_dict
+
+    found = set()
+    for readings in pinyin_dict.pinyin_dict.values():
+        for reading in readings.split(","):
+            plain = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+            found.add(plain)
+    return frozenset(found)
+
+
+def _segment(word: str, inventory: frozenset) -> List[str]:
+    """The fewest syllables that spell `word` exactly ("zhuanrengong" -> zhuan ren gong), or []."""
+    best: List[Any] = [[]] + [None] * len(word)
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - 6), end):
+            if best[start] is not None and word[start:end] in inventory:
+                candidate = best[start] + [word[start:end]]
+                if best[end] is None or len(candidate) < len(best[end]):
+                    best[end] = candidate
+    return best[len(word)] or []
+
+
+def typed_pinyin(text: str) -> List[str]:
+    """Syllables of words typed in pinyin without converting them ("nihao", "zhuan rengong", "xiexie").
+
+    Customers without a Chinese input method (or in a hurry) write the sound; spelt into syllables it
+    reads like the characters the training data has. A Latin word that is not pinyin throughout
+    ("wifi", "ok", "app") gives nothing.
+    """
+    inventory = _syllable_inventory()
+    syllables: List[str] = []
+    for word in _LATIN_WORD.findall(text):
+        syllables.extend(_segment(word, inventory))
+    return syllables
 
 
 def build_model(c: float) -> Any:
