@@ -93,3 +93,28 @@ def _parsed(text, intent, confidence):
 )
 def test_rules_weigh_a_sure_reading(text, intent, confidence, expected):
     assert _parsed(text, intent, confidence) == expected
+
+
+def _classified(text, ranking):
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlu.escalation import EscalationRules
+
+    top = dict(ranking[0])
+    message = Message(data={"text": text, "intent": top, "intent_ranking": [dict(r) for r in ranking]})
+    EscalationRules().process([message])
+    return message.get("intent")["name"], [r["name"] for r in message.get("intent_ranking")]
+
+
+def test_a_narrow_escalate_without_an_escalation_word_takes_the_next_reading():
+    ranking = [{"name": "escalate", "confidence": 0.45}, {"name": "complain_billing", "confidence": 0.4},
+               {"name": "consult", "confidence": 0.15}]
+    intent, order = _classified("扣了我三个月的钱 你们看着办吧", ranking)
+    assert intent == "complain_billing" and order[:2] == ["complain_billing", "escalate"]
+
+
+def test_a_sure_escalate_or_one_with_an_escalation_word_stays():
+    sure = [{"name": "escalate", "confidence": 0.8}, {"name": "complain_billing", "confidence": 0.2}]
+    assert _classified("扣了我三个月的钱 你们看着办吧", sure)[0] == "escalate"
+    narrow = [{"name": "escalate", "confidence": 0.45}, {"name": "complain_billing", "confidence": 0.4}]
+    assert _classified("扣了我三个月的钱 叫你们领导来", narrow)[0] == "escalate"
