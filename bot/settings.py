@@ -164,7 +164,9 @@ class Settings:
             hours = WorkingHours.parse(hours_spec)
         except Exception as error:  # InvalidInput: a domain error, reported as configuration here
             raise ValueError(f"HANDOFF_WORKING_HOURS: {error}") from None
-        store = _text(env, "ATTACHMENT_STORE", "directory").lower()
+        # The production profile (LOG_FORMAT=json) runs several processes or pods: they share the database.
+        production = _text(env, "LOG_FORMAT", "text").lower() == "json"
+        store = _text(env, "ATTACHMENT_STORE", "database" if production else "directory").lower()
         if store not in ATTACHMENT_STORES:
             raise ValueError(f"ATTACHMENT_STORE must be 'directory' or 'database', not {store!r}")
         mode = _text(env, "TELEGRAM_MODE", "webhook")
