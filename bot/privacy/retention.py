@@ -1,6 +1,7 @@
-"""Retention: transcripts, the bot's conversation log and the outbox's copies are deleted once
-older than TRANSCRIPT_RETENTION_DAYS (default 180), in short chunks; hourly in every Rasa process,
-or with the CLI.
+"""Retention: transcripts, the bot's conversation log, evidence attachments and the outbox's copies
+are deleted once older than TRANSCRIPT_RETENTION_DAYS (default 180), in short chunks; hourly in every
+Rasa process, or with the CLI. Attachments held for a complaint that never came are deleted once the
+hold (bot.tickets.EVIDENCE_HOLD) is over.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from datetime import datetime, timedelta
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import sqlalchemy as sa
 
@@ -16,8 +17,16 @@ from bot.clock import utcnow
 from bot.outbox import OUTBOX_KEEP, OutboxAdmin
 from bot.storage.conversations import ConversationLog, events as conversation_events
 from bot.storage.database import Database
-from bot.storage.models import DeliveryFailureRow, HandoffMessageRow, PendingEvidenceRow, PrivacyPhoneCheckRow
+from bot.privacy.requests import Files
+from bot.storage.models import (
+    AttachmentBlobRow,
+    AttachmentRow,
+    DeliveryFailureRow,
+    HandoffMessageRow,
+    PrivacyPhoneCheckRow,
+)
 from bot.ticket_numbers import BEIJING
+from bot.tickets import EVIDENCE_HOLD
 
 logger = logging.getLogger("bot.privacy")
 
@@ -45,9 +54,11 @@ class Retention:
         log: Optional[ConversationLog],
         days: Optional[int] = None,
         clock: Callable[[], datetime] = utcnow,
+        files: Optional[Files] = None,
     ) -> None:
         self.db = db
         self.log = log
+        self.files = files  # the attachment service: removes the bytes of deleted attachments
         self.days = days if days is not None else retention_days()
         self.clock = clock
 
@@ -62,7 +73,12 @@ class Retention:
                        HandoffMessageRow.failed_at.isnot(None)),
             ),
             "delivery_failures": self._chunked(DeliveryFailureRow, DeliveryFailureRow.at < cutoff),
-            "pending_evidence": self._chunked(PendingEvidenceRow, PendingEvidenceRow.at < cutoff),
+            "attachments": self._purge_attachments(
+                sa.or_(
+                    AttachmentRow.created_at < cutoff,
+                    sa.and_(AttachmentRow.ticket_number.is_(None), AttachmentRow.created_at < self.clock() - EVIDENCE_HOLD),
+                )
+            ),
             "conversation_events": self._purge_conversations(cutoff),
         }
         counts["privacy_phone_checks"] = self._purge_phone_checks()
@@ -72,6 +88,23 @@ class Retention:
         if any(counts.values()):
             logger.info("retention (%s days) purged %s", self.days, counts)
         return counts
+
+    def _purge_attachments(self, condition: Any) -> int:
+        """Rows and database-stored bytes in one transaction per chunk, then the directory's files."""
+        total = 0
+        while True:
+            with self.db.transaction() as session:
+                ids: List[str] = list(session.execute(
+                    sa.select(AttachmentRow.id).where(condition).limit(PURGE_CHUNK)
+                ).scalars())
+                if not ids:
+                    return total
+                keys: Iterable[str] = ids + [f"{i}.thumb" for i in ids]
+                session.execute(sa.delete(AttachmentBlobRow).where(AttachmentBlobRow.key.in_(keys)))
+                session.execute(sa.delete(AttachmentRow).where(AttachmentRow.id.in_(ids)))
+            if self.files is not None:
+                self.files.delete_bytes(ids)
+            total += len(ids)
 
     def _purge_phone_checks(self) -> int:
         """Yesterday's and today's counts are all the limit reads; older ones only name customers."""
