@@ -51,9 +51,10 @@ def pdf_bytes() -> bytes:
     return out.getvalue()
 
 
-def open_conversation(url: str, messages: List[str] = (), wait: float = 30.0) -> str:
+def open_conversation(url: str, messages: List[str] = (), wait: float = 30.0, until: str = "") -> str:
     """A web chat conversation over the real socket: its issued id (the upload's credential), after
-    the bot answered each message. The socket is closed again (the id stays valid)."""
+    the bot answered each message (and, with `until`, said that). The socket is closed again (the id
+    stays valid)."""
     client = socketio.Client()
     confirmed: list = []
     replies: list = []
@@ -68,6 +69,8 @@ def open_conversation(url: str, messages: List[str] = (), wait: float = 30.0) ->
             client.emit("user_uttered", {"message": message, "session_id": confirmed[0]})
             _until(lambda before=before: len(replies) > before, wait)
             time.sleep(0.3)
+        if until:
+            _until(lambda: any(until in (r or {}).get("text", "") for r in replies), wait)
     finally:
         client.eio.disconnect(abort=True)
     return confirmed[0]

@@ -64,7 +64,7 @@ def test_agents_fetch_attachments_of_their_customers_only(stack, console):
     boss = console.account("evid-boss", "吴主管", Role.SUPERVISOR)
     holder_token, stranger_token, boss_token = console.login(holder), console.login(stranger), console.login(boss)
 
-    session_id = open_conversation(stack.url, ["我要转人工"])
+    session_id = open_conversation(stack.url, ["我要转人工"], until="排在第")
     handoff = stack.handoff_session("webchat", session_id)
     assert stack.api("POST", f"/sessions/{handoff}/accept", holder_token).status_code == 200
 
@@ -121,5 +121,6 @@ def test_upload_page_assets_and_csp(stack):
     page = requests.get(f"{stack.url}/chat/", timeout=10)
     csp = page.headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "blob:" in csp.split("img-src", 1)[1].split(";", 1)[0]
-    assert 'aria-label="发送图片或文件"' in page.text and "static/chat_upload.js" in page.text
+    html = page.content.decode("utf-8")
+    assert 'aria-label="发送图片或文件"' in html and "static/chat_upload.js" in html
     assert requests.get(f"{stack.url}/chat/static/chat_upload.js", timeout=10).status_code == 200
