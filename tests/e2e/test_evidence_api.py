@@ -9,7 +9,10 @@ import uuid
 import pytest
 import requests
 
+from bot.chat_sessions import ChatSessions
 from bot.staff import Role
+from bot.storage.database import Database
+from tests.polling import wait_for
 from tests.e2e.evidence_support import (
     access_rows, has_gps, is_chinese, jpeg_with_gps, open_conversation, pdf_bytes, upload,
 )
@@ -20,11 +23,22 @@ MB = 1024 * 1024
 
 
 def test_upload_refuses_unknown_sessions_oversized_and_hostile_files(stack):
-    # No credential, a made-up one, and one that was ended: 403 with a sentence for the customer.
+    # The hub migrates the store once the server is up: a first request may come before (503).
+    wait_for(lambda: upload(stack.url, uuid.uuid4().hex, b"x").status_code != 503, what="the store migrated")
+    # No credential, a made-up one, and one that is no id at all: 403 with a sentence for the customer.
     for session_id in (None, uuid.uuid4().hex, "../../etc/passwd"):
         r = upload(stack.url, session_id, jpeg_with_gps())
         assert r.status_code == 403, r.text
         assert is_chinese(r.json()["message"])
+
+    ended = open_conversation(stack.url)
+    db = Database(stack.ticket_db)
+    try:
+        ChatSessions(db).end(ended)  # 新对话 on the page ends the old conversation
+    finally:
+        db.dispose()
+    r = upload(stack.url, ended, jpeg_with_gps())
+    assert r.status_code == 403 and is_chinese(r.json()["message"])
 
     session_id = open_conversation(stack.url)
     # Over 5 MB: refused without reading it all (413), announced by its length or found while streaming.
@@ -124,3 +138,39 @@ def test_upload_page_assets_and_csp(stack):
     html = page.content.decode("utf-8")
     assert 'aria-label="发送图片或文件"' in html and "static/chat_upload.js" in html
     assert requests.get(f"{stack.url}/chat/static/chat_upload.js", timeout=10).status_code == 200
+
+
+def test_a_file_held_before_the_complaint_is_on_the_ticket_once_filed(stack, console):
+    from bot.categories import Category
+    from bot.tickets import Customer, TicketService
+
+    stranger = console.login(console.account("evid-other"))
+    boss = console.login(console.account("evid-lead", "郑主管", Role.SUPERVISOR))
+    session_id = open_conversation(stack.url)
+
+    # No complaint yet and no agent: held for the next complaint, the bot says so in the chat.
+    r = upload(stack.url, session_id, jpeg_with_gps(), name="测速.jpg")
+    assert r.status_code == 201, r.text
+    held = r.json()
+    assert held["ticket"] is None and held["announced"] == "chat" and "登记投诉" in held["text"]
+    assert stack.api("GET", f"/attachments/{held['id']}/thumbnail", stranger).status_code == 404
+    assert stack.api("GET", f"/attachments/{held['id']}/thumbnail", boss).status_code == 200
+
+    db = Database(stack.ticket_db)
+    try:
+        ticket, _ = TicketService(db).open_complaint(
+            Customer("webchat", session_id), Category.NETWORK, "宽带每天晚上九点以后网速很慢", None
+        )
+    finally:
+        db.dispose()
+    # Filed: the ticket view lists it; a later file goes straight onto the ticket.
+    r = upload(stack.url, session_id, jpeg_with_gps(), name="第二张.jpg")
+    assert r.status_code == 201 and r.json()["ticket"] == ticket.number and ticket.number in r.json()["text"]
+    shown = stack.api("GET", f"/tickets/{ticket.number}", boss).json()["ticket"]
+    assert {a["id"] for a in shown["attachments"]} == {held["id"], r.json()["id"]}
+    assert all(a["ticket"] == ticket.number for a in shown["attachments"])
+    # Lists and searches do not carry them.
+    found = stack.api("GET", "/tickets", boss, params={"kind": "number", "q": ticket.number}).json()["tickets"]
+    assert found and "attachments" not in found[0]
+    # The ticket is as closed to the stranger as its files are.
+    assert stack.api("GET", f"/attachments/{held['id']}", stranger).status_code == 404
