@@ -33,7 +33,7 @@ def test_every_hostile_file_is_refused_in_chinese_and_nothing_is_stored(db, tmp_
     TicketService(db).open_complaint(customer, Category.BILLING, "账单有问题", "13800138000")
     cases = corpus()
     outcomes = {}
-    for name, data, expected in cases:
+    for name, data, _expected in cases:
         try:
             service.accept(customer, data, source="webchat", filename="bill.jpg")
         except AttachmentRejected as refused:
