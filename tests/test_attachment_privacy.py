@@ -38,6 +38,7 @@ def test_a_deletion_request_deletes_the_customers_files_and_keeps_others(attachm
     third = attachments.accept(alice, png(), source="telegram")  # on the open ticket too
     theirs = attachments.accept(bob, png(), source="telegram").attachment  # held for bob's next complaint
     requests = PrivacyRequests(attachments.db, clock=clock, files=attachments)
+    assert requests.summary(alice)["evidence_files"] == 3  # what an access request shows
     request, _ = requests.submit(alice, Kind.DELETE, "phone")
     done = requests.carry_out(request.id, "boss")
     assert done.result["removed"]["evidence"] == 3 and "attachment_ids" not in done.result["removed"]
