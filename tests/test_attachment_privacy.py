@@ -72,3 +72,20 @@ def test_retention_deletes_old_files_and_held_ones_whose_complaint_never_came(at
     assert {a.id for a in attachments.for_customer(carol) + attachments.for_customer(dave)} == {recent.id, fresh_held.id}
     assert set(attachments.store.keys()) == {recent.id, f"{recent.id}.thumb", fresh_held.id, f"{fresh_held.id}.thumb"}
     assert Retention(db, None, days=180, clock=clock, files=attachments).purge().get("attachments", 0) == 0
+
+
+def test_without_an_attachment_service_the_configured_store_loses_the_files(db, tmp_path, monkeypatch, clock):
+    """The CLI's privacy and purge commands build no attachment service: the environment's store is used."""
+    monkeypatch.setenv("ATTACHMENT_STORE", "directory")
+    monkeypatch.setenv("ATTACHMENT_DIR", str(tmp_path / "cli-files"))
+    service = AttachmentService(db, DirectoryStore(tmp_path / "cli-files"), clock=clock)
+    erin, fay = Customer("telegram", "cli-erin"), Customer("telegram", "cli-fay")
+    service.accept(erin, jpeg(), source="telegram")
+    service.accept(fay, png(), source="telegram")
+    requests = PrivacyRequests(db, clock=clock)
+    request, _ = requests.submit(erin, Kind.DELETE, "channel")
+    requests.carry_out(request.id, "cli:admin")
+    assert len(list(service.store.keys())) == 2  # fay's file and thumbnail
+    clock.now += timedelta(days=2)
+    assert Retention(db, None, days=180, clock=clock).purge()["attachments"] == 1  # fay's, held past the hold
+    assert list(service.store.keys()) == []
