@@ -82,23 +82,37 @@ def test_held_attachments_are_linked_to_the_next_complaint_within_a_day(attachme
 def test_limits_per_ticket_and_per_day_leave_nothing_stored(attachments, clock):
     tickets = TicketService(attachments.db, clock=clock)
     fred = Customer("telegram", "attach-fred")
+    sizes = iter(range(20, 80))
     _file(tickets, fred)
     for _ in range(3):
-        attachments.accept(fred, jpeg(), source="telegram")
+        attachments.accept(fred, jpeg(next(sizes)), source="telegram")
     with pytest.raises(AttachmentRejected) as full:
-        attachments.accept(fred, jpeg(), source="telegram")
+        attachments.accept(fred, jpeg(next(sizes)), source="telegram")
     assert full.value.reason == "ticket_full" and "3" in full.value.text
     tickets.open_complaint(fred, Category.BILLING, "话费多扣了", "13800138000")
-    attachments.accept(fred, jpeg(), source="telegram")
-    attachments.accept(fred, jpeg(), source="telegram")
+    attachments.accept(fred, jpeg(next(sizes)), source="telegram")
+    attachments.accept(fred, jpeg(next(sizes)), source="telegram")
     with pytest.raises(AttachmentRejected) as daily:
-        attachments.accept(fred, jpeg(), source="telegram")
+        attachments.accept(fred, jpeg(next(sizes)), source="telegram")
     assert daily.value.reason == "daily_limit" and "今天" in daily.value.text
     assert len(attachments.for_customer(fred)) == 5
     stored = set(attachments.store.keys())
     assert stored == {k for a in attachments.for_customer(fred) for k in (a.id, f"{a.id}.thumb")}
     clock.now += timedelta(days=1)
-    attachments.accept(fred, jpeg(), source="telegram")  # a new day
+    attachments.accept(fred, jpeg(next(sizes)), source="telegram")  # a new day
+
+
+def test_the_same_file_sent_again_at_once_is_stored_once(attachments, clock):
+    tickets = TicketService(attachments.db, clock=clock)
+    gina = Customer("wechat", "attach-gina")
+    number = _file(tickets, gina)
+    first = attachments.accept(gina, png(), source="wechat")
+    again = attachments.accept(gina, png(), source="wechat")  # a redelivered message
+    assert again.attachment == first.attachment and again.ticket.number == number
+    assert len(attachments.for_ticket(number)) == 1
+    assert len([e for e in tickets.by_number(number).events if e.kind == "evidence"]) == 1
+    clock.now += timedelta(minutes=11)
+    assert attachments.accept(gina, png(), source="wechat").attachment.id != first.attachment.id
 
 
 def test_unknown_ids_and_sources_are_refused(attachments):
@@ -131,3 +145,11 @@ def test_directory_store_writes_atomically_under_the_key_only(tmp_path):
     for bad in ("../escape", "a/b", "", "short", "abcdefgh12345678.jpg"):
         with pytest.raises(NotFound):
             store.put(bad, b"x")
+
+
+def test_the_history_line_reads_naturally_without_ids():
+    from bot.tickets.history import render
+
+    assert render("evidence", "图片 kvm2ssvFYIdktNclh5TG9Q 说明：账单截图", {}) == "客户上传了图片，说明：账单截图"
+    assert render("evidence", "文件 kvm2ssvFYIdktNclh5TG9Q", {}) == "客户上传了文件"
+    assert render("evidence", "photo file_id=AgADBAAD 说明：红灯", {}) == "图片，说明：红灯"  # lines from before

@@ -10,13 +10,13 @@
 The domain: no Rasa, Sanic or HTTP here; channels fetch the bytes and call `AttachmentService.accept`.
 """
 
-from bot.attachments.model import IMAGE, PDF, REJECTION_TEXTS, SOURCES, Accepted, Attachment, AttachmentRejected
+from bot.attachments.model import EXTENSIONS, IMAGE, PDF, REJECTION_TEXTS, SOURCES, Accepted, Attachment, AttachmentRejected
 from bot.attachments.service import DEFAULT_PER_DAY, DEFAULT_PER_TICKET, AttachmentService
 from bot.attachments.signing import DEFAULT_LIFETIME_SECONDS, UrlSigner, url_secret
-from bot.attachments.store import AttachmentStore, DatabaseStore, DirectoryStore, keys_of
+from bot.attachments.store import AttachmentStore, DatabaseStore, DirectoryStore, StoredFiles, keys_of
 
 __all__ = [
-    "DEFAULT_LIFETIME_SECONDS", "DEFAULT_PER_DAY", "DEFAULT_PER_TICKET", "IMAGE", "PDF", "REJECTION_TEXTS", "SOURCES",
+    "DEFAULT_LIFETIME_SECONDS", "DEFAULT_PER_DAY", "EXTENSIONS", "DEFAULT_PER_TICKET", "IMAGE", "PDF", "REJECTION_TEXTS", "SOURCES",
     "Accepted", "Attachment", "AttachmentRejected", "AttachmentService", "AttachmentStore", "DatabaseStore",
-    "DirectoryStore", "UrlSigner", "keys_of", "url_secret",
+    "DirectoryStore", "StoredFiles", "UrlSigner", "keys_of", "url_secret",
 ]

@@ -15,6 +15,7 @@ from bot.tickets import Ticket
 
 IMAGE, PDF = "image", "pdf"
 SOURCES = ("webchat", "telegram", "wechat")
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
 MAX_FILE_MB = 5
 
 # The customer's answer for each reason a file is refused.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Dict, Iterable, List, Optional
 
 import sqlalchemy as sa
@@ -30,7 +30,7 @@ from bot.customers import Customer
 from bot.errors import InvalidInput, NotFound
 from bot.settings import DEFAULT_ATTACHMENTS_PER_DAY, DEFAULT_ATTACHMENTS_PER_TICKET, Settings
 from bot.storage.database import Database
-from bot.storage.models import AttachmentRow
+from bot.storage.models import AttachmentRow, TicketRow
 from bot.text import description_from, iso
 from bot.ticket_numbers import BEIJING
 from bot.tickets import CUSTOMER, Ticket, add_event, evidence_detail, latest_open_row
@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_PER_TICKET = DEFAULT_ATTACHMENTS_PER_TICKET
 DEFAULT_PER_DAY = DEFAULT_ATTACHMENTS_PER_DAY
 MAX_CAPTION = 500
+DUPLICATE_WINDOW = timedelta(minutes=10)
 
 
 class AttachmentService:
@@ -81,6 +82,9 @@ class AttachmentService:
         if source not in SOURCES:
             raise InvalidInput(f"unknown attachment source {source!r}")
         kind, mime, stored, width, height, thumb = self._safe(data)
+        again = self._duplicate(customer, hashlib.sha256(stored).hexdigest())
+        if again is not None:
+            return again
         attachment_id = secrets.token_urlsafe(16)
         caption = description_from(caption or "")[:MAX_CAPTION]
         written: List[str] = []
@@ -141,6 +145,20 @@ class AttachmentService:
         if len(encoded.data) > self.MAX_BYTES:
             raise AttachmentRejected("too_large")
         return kind, mime, encoded.data, encoded.width, encoded.height, encoded.thumbnail
+
+    def _duplicate(self, customer: Customer, sha256: str) -> Optional[Accepted]:
+        """The same file from the same customer a moment ago: a redelivered message (WeChat's retries,
+        a turn run again after a crash) is not stored twice; the first copy is the answer."""
+        with self.db.transaction() as session:
+            row = session.execute(
+                sa.select(AttachmentRow).where(
+                    *_of(customer), AttachmentRow.sha256 == sha256, AttachmentRow.created_at >= self.clock() - DUPLICATE_WINDOW
+                ).order_by(AttachmentRow.created_at).limit(1)
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            ticket = session.execute(sa.select(TicketRow).where(TicketRow.number == row.ticket_number)).scalar_one_or_none()
+            return Accepted(Attachment.from_row(row), Ticket.from_row(ticket) if ticket is not None else None)
 
     def _check_daily(self, session: Session, customer: Customer, now: datetime) -> None:
         local = now.astimezone(BEIJING)

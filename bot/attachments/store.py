@@ -12,17 +12,20 @@ of any other shape is refused, so no key can name a path outside the directory.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Iterable, Optional, Protocol
 
 import sqlalchemy as sa
 
 from bot.errors import NotFound
 from bot.storage.database import Database
 from bot.storage.models import AttachmentBlobRow
+
+logger = logging.getLogger(__name__)
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,48}(\.thumb)?$")
 
@@ -110,3 +113,34 @@ class DatabaseStore:
 def keys_of(attachment_id: str) -> tuple:
     """The store keys of one attachment: its bytes and its thumbnail (images only have one)."""
     return (attachment_id, f"{attachment_id}.thumb")
+
+
+class StoredFiles:
+    """Removing the bytes of attachments whose rows are gone, for a process that has no attachment
+    service (the CLI's privacy and purge commands): the store the environment configures."""
+
+    def __init__(self, store: AttachmentStore) -> None:
+        self.store = store
+
+    @classmethod
+    def from_env(cls, db: Database) -> Optional["StoredFiles"]:
+        from bot.settings import ACTION_SERVER, Settings  # read when needed, never at import
+
+        try:
+            settings = Settings.from_env(server=ACTION_SERVER)
+        except ValueError as error:
+            logger.error("attachment files not removed (their rows are): %s", error)
+            return None
+        store = DatabaseStore(db) if settings.attachment_store == "database" else DirectoryStore(settings.attachment_dir)
+        return cls(store)
+
+    def delete_bytes(self, attachment_ids: Iterable[str]) -> int:
+        count = 0
+        for attachment_id in attachment_ids:
+            for key in keys_of(attachment_id):
+                try:
+                    self.store.delete(key)
+                except NotFound:
+                    pass  # not a key this store could hold: nothing to remove
+            count += 1
+        return count

@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.attachments.store import StoredFiles
 from bot.clock import utcnow
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
 from bot.notices import notice
@@ -57,7 +58,9 @@ class PrivacyRequests:
         self.db = db
         self.log = log
         self.clock = clock
-        self.files = files  # the attachment service: removes evidence bytes once their rows are gone
+        # Removes evidence bytes once their rows are gone (the attachment service; without one, the
+        # store the environment configures: the CLI).
+        self.files = files
 
     # -- the customer's side --------------------------------------------------------------
 
@@ -265,8 +268,9 @@ class PrivacyRequests:
             session.add(HandoffEventRow(session_id=None, at=now, kind="privacy_decided", actor=actor[:64], detail="done"))
             decided = PrivacyRequest.from_row(row)
             request_id = row.id
-        if self.files is not None and attachment_ids:
-            self.files.delete_bytes(attachment_ids)
+        files = self.files if self.files is not None or not attachment_ids else StoredFiles.from_env(self.db)
+        if files is not None and attachment_ids:
+            files.delete_bytes(attachment_ids)
         counts["conversation_events"] = self._delete_conversation(customer)
         with self.db.transaction() as session:
             row = session.get(PrivacyRequestRow, request_id)

@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import sqlalchemy as sa
 
+from bot.attachments.store import StoredFiles
 from bot.clock import utcnow
 from bot.outbox import OUTBOX_KEEP, OutboxAdmin
 from bot.storage.conversations import ConversationLog, events as conversation_events
@@ -102,6 +103,8 @@ class Retention:
                 keys: Iterable[str] = ids + [f"{i}.thumb" for i in ids]
                 session.execute(sa.delete(AttachmentBlobRow).where(AttachmentBlobRow.key.in_(keys)))
                 session.execute(sa.delete(AttachmentRow).where(AttachmentRow.id.in_(ids)))
+            if self.files is None:
+                self.files = StoredFiles.from_env(self.db)  # the CLI: the store the environment configures
             if self.files is not None:
                 self.files.delete_bytes(ids)
             total += len(ids)

@@ -110,7 +110,7 @@ class Hub(Gate, Pump, Jobs):
         if settings.backend_url:
             logs.redact(settings.backend_secret)
             push = OutboxSettings(settings.backend_url, settings.backend_secret, max_attempts=settings.outbox_max_attempts)
-            hub.dispatcher = OutboxDispatcher(hub.db, push)
+            hub.dispatcher = OutboxDispatcher(hub.db, push, attachments=hub.attachments.documents)
         if settings.redis_url:
             hub.bus = RedisBus(settings.redis_url, hub.pulse.fire)
         return hub
