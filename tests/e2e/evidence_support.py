@@ -19,10 +19,13 @@ GPS_IFD = 0x8825  # ExifTags.IFD.GPSInfo
 
 
 def jpeg_with_gps(width: int = 640, height: int = 400) -> bytes:
-    """A 'screenshot' (a JPEG) whose EXIF names where it was taken."""
+    """A 'screenshot' (a JPEG) whose EXIF names where it was taken; a different picture every call
+    (the service stores the same file from the same customer once)."""
+    import random
+
     from PIL import Image, ImageDraw
 
-    image = Image.new("RGB", (width, height), (230, 240, 250))
+    image = Image.new("RGB", (width, height), tuple(random.randrange(150, 256) for _ in range(3)))
     draw = ImageDraw.Draw(image)
     draw.rectangle((20, 20, width - 20, 80), fill=(11, 92, 173))
     draw.rectangle((20, 120, width // 2, 160), fill=(200, 60, 60))
