@@ -47,6 +47,7 @@ UNAVAILABLE = "系统暂时无法接收文件，请稍后再试。"
 SAVED = "已收到您的{what}，已附到工单 {ticket}。处理人员会查看。"
 HELD = "已收到您的{what}。请接着描述您遇到的问题，登记投诉时会把它一并附到工单上。"
 TO_AGENT = "{what}已发送给客服。"
+TO_AGENT_SAVED = "{what}已发送给客服，并已附到工单 {ticket}。"
 # What the agent's transcript shows for the upload (the console puts the thumbnail beside it).
 TRANSCRIPT_LINE = {"image": "[图片] {name}", "pdf": "[PDF 文件] {name}"}
 
@@ -133,7 +134,8 @@ def register(
             in_handoff = False
         routed = in_handoff and await hub.route(customer, line, output)
         if routed:
-            text, announced = TO_AGENT.format(what=what), "agent"
+            text = TO_AGENT_SAVED.format(what=what, ticket=ticket.number) if ticket is not None else TO_AGENT.format(what=what)
+            announced = "agent"
         else:
             text = SAVED.format(what=what, ticket=ticket.number) if ticket is not None else HELD.format(what=what)
             announced = "chat"
