@@ -111,6 +111,7 @@ def test_the_same_file_sent_again_at_once_is_stored_once(attachments, clock):
     assert again.attachment == first.attachment and again.ticket.number == number
     assert len(attachments.for_ticket(number)) == 1
     assert len([e for e in tickets.by_number(number).events if e.kind == "evidence"]) == 1
+    assert attachments.accept(gina, png(), source="wechat", caption="再发一次").attachment.id != first.attachment.id
     clock.now += timedelta(minutes=11)
     assert attachments.accept(gina, png(), source="wechat").attachment.id != first.attachment.id
 

@@ -82,11 +82,11 @@ class AttachmentService:
         if source not in SOURCES:
             raise InvalidInput(f"unknown attachment source {source!r}")
         kind, mime, stored, width, height, thumb = self._safe(data)
-        again = self._duplicate(customer, hashlib.sha256(stored).hexdigest())
+        caption = description_from(caption or "")[:MAX_CAPTION]
+        again = self._duplicate(customer, hashlib.sha256(stored).hexdigest(), caption)
         if again is not None:
             return again
         attachment_id = secrets.token_urlsafe(16)
-        caption = description_from(caption or "")[:MAX_CAPTION]
         written: List[str] = []
         try:
             self.store.put(attachment_id, stored)
@@ -146,13 +146,15 @@ class AttachmentService:
             raise AttachmentRejected("too_large")
         return kind, mime, encoded.data, encoded.width, encoded.height, encoded.thumbnail
 
-    def _duplicate(self, customer: Customer, sha256: str) -> Optional[Accepted]:
-        """The same file from the same customer a moment ago: a redelivered message (WeChat's retries,
-        a turn run again after a crash) is not stored twice; the first copy is the answer."""
+    def _duplicate(self, customer: Customer, sha256: str, caption: str) -> Optional[Accepted]:
+        """The same file with the same caption from the same customer a moment ago: a redelivered
+        message (WeChat's retries, a turn run again after a crash) is not stored twice; the first copy
+        is the answer. Sent again with other words, it is a new piece of evidence."""
         with self.db.transaction() as session:
             row = session.execute(
                 sa.select(AttachmentRow).where(
-                    *_of(customer), AttachmentRow.sha256 == sha256, AttachmentRow.created_at >= self.clock() - DUPLICATE_WINDOW
+                    *_of(customer), AttachmentRow.sha256 == sha256, AttachmentRow.caption == caption,
+                    AttachmentRow.created_at >= self.clock() - DUPLICATE_WINDOW,
                 ).order_by(AttachmentRow.created_at).limit(1)
             ).scalar_one_or_none()
             if row is None:

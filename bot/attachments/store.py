@@ -22,6 +22,7 @@ from typing import Iterable, Optional, Protocol
 import sqlalchemy as sa
 
 from bot.errors import NotFound
+from bot.settings import ACTION_SERVER, Settings
 from bot.storage.database import Database
 from bot.storage.models import AttachmentBlobRow
 
@@ -124,8 +125,6 @@ class StoredFiles:
 
     @classmethod
     def from_env(cls, db: Database) -> Optional["StoredFiles"]:
-        from bot.settings import ACTION_SERVER, Settings  # read when needed, never at import
-
         try:
             settings = Settings.from_env(server=ACTION_SERVER)
         except ValueError as error:

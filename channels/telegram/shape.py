@@ -62,7 +62,7 @@ def _message_problem(message: Any, where: str) -> Optional[str]:
             return f"{where}.{key} is not a string"
     photo, document = message.get("photo"), message.get("document")
     if photo is not None and not (
-        isinstance(photo, list) and photo and all(_is_file(p) for p in photo)
+        isinstance(photo, list) and all(_is_file(p) for p in photo)
     ):
         return f"{where}.photo is not a list of photo sizes"
     if document is not None and not _is_file(document):
