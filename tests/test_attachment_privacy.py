@@ -3,6 +3,8 @@ the bytes and the thumbnails, in the directory store and in the database store a
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import timedelta
 
 import pytest
@@ -89,3 +91,19 @@ def test_without_an_attachment_service_the_configured_store_loses_the_files(db, 
     clock.now += timedelta(days=2)
     assert Retention(db, None, days=180, clock=clock).purge()["attachments"] == 1  # fay's, held past the hold
     assert list(service.store.keys()) == []
+
+
+def test_retention_sweeps_files_no_row_names_once_they_are_an_hour_old(db, tmp_path, clock):
+    store = DirectoryStore(tmp_path / "files")
+    service = AttachmentService(db, store, clock=clock)
+    kept = service.accept(Customer("webchat", "sweep-1"), jpeg(), source="webchat").attachment
+    store.put("orphanorphan1234", b"bytes of a row that never committed")
+    store.put("orphanorphan1234.thumb", b"its thumbnail")
+    store.put("youngorphan12345", b"an upload still in flight")
+    (tmp_path / "files" / ".incoming-abc").write_bytes(b"half written")
+    hour_ago = time.time() - 3700
+    for name in (kept.id, f"{kept.id}.thumb", "orphanorphan1234", "orphanorphan1234.thumb", ".incoming-abc"):
+        os.utime(tmp_path / "files" / name, (hour_ago, hour_ago))
+    counts = Retention(db, None, days=180, clock=clock, files=service).purge()
+    assert counts["orphan_files"] == 3
+    assert sorted(p.name for p in (tmp_path / "files").iterdir()) == sorted([kept.id, f"{kept.id}.thumb", "youngorphan12345"])

@@ -16,8 +16,9 @@ import logging
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
-from typing import Iterable, Optional, Protocol
+from typing import Callable, Iterable, Optional, Protocol, Set
 
 import sqlalchemy as sa
 
@@ -81,6 +82,24 @@ class DirectoryStore:
         if not self.directory.is_dir():
             return []
         return sorted(p.name for p in self.directory.iterdir() if _KEY.match(p.name))
+
+    def sweep(self, known: Callable[[Iterable[str]], Set[str]], older_than: float) -> int:
+        """Remove files no attachment row names (a process that died between writing the bytes and
+        committing the row, or before removing deleted ones) and half-written temporary files, if
+        untouched for `older_than` seconds (an upload in flight is younger). `known` answers which of
+        the given attachment ids still have rows."""
+        if not self.directory.is_dir():
+            return 0
+        cutoff = time.time() - older_than
+        old = [p for p in self.directory.iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
+        ids = {p.name.split(".", 1)[0] for p in old if _KEY.match(p.name)}
+        alive = known(ids) if ids else set()
+        removed = 0
+        for path in old:
+            if path.name.startswith(".incoming-") or (_KEY.match(path.name) and path.name.split(".", 1)[0] not in alive):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
 
 class DatabaseStore:

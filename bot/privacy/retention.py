@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import os
 from datetime import datetime, timedelta
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set
 
 import sqlalchemy as sa
 
-from bot.attachments.store import StoredFiles
+from bot.attachments.store import DirectoryStore, StoredFiles
 from bot.clock import utcnow
 from bot.outbox import OUTBOX_KEEP, OutboxAdmin
 from bot.storage.conversations import ConversationLog, events as conversation_events
@@ -33,6 +33,7 @@ logger = logging.getLogger("bot.privacy")
 
 DEFAULT_RETENTION_DAYS = 180
 PURGE_CHUNK = 500
+ORPHAN_AGE_SECONDS = 3600.0  # a file without a row this old is no upload in flight
 
 
 def retention_days() -> int:
@@ -65,6 +66,8 @@ class Retention:
 
     def purge(self) -> Dict[str, int]:
         cutoff = self.clock() - timedelta(days=self.days)
+        # Only the store of a given attachment service is swept (never one guessed from the environment).
+        swept = getattr(self.files, "store", None)
         counts = {
             "transcript_messages": self._chunked(
                 HandoffMessageRow,
@@ -82,6 +85,7 @@ class Retention:
             ),
             "conversation_events": self._purge_conversations(cutoff),
         }
+        counts["orphan_files"] = self._sweep_files(swept)
         counts["privacy_phone_checks"] = self._purge_phone_checks()
         # Outbox rows carry the phone and the description too: never kept longer than transcripts.
         pruned = OutboxAdmin(self.db, self.clock).prune(min(OUTBOX_KEEP, timedelta(days=self.days)))
@@ -108,6 +112,17 @@ class Retention:
             if self.files is not None:
                 self.files.delete_bytes(ids)
             total += len(ids)
+
+    def _sweep_files(self, store: Any) -> int:
+        """Files of the directory store that no attachment row names any more (see DirectoryStore.sweep)."""
+        if not isinstance(store, DirectoryStore):
+            return 0
+
+        def known(ids: Iterable[str]) -> Set[str]:
+            with self.db.transaction() as session:
+                return set(session.execute(sa.select(AttachmentRow.id).where(AttachmentRow.id.in_(list(ids)))).scalars())
+
+        return store.sweep(known, ORPHAN_AGE_SECONDS)
 
     def _purge_phone_checks(self) -> int:
         """Yesterday's and today's counts are all the limit reads; older ones only name customers."""
