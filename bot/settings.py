@@ -31,6 +31,12 @@ DEFAULT_ACTION_RETRY_SECONDS = 30.0
 DEFAULT_ACTION_REQUEST_MAX_SIZE = 32_000_000
 DEFAULT_SANIC_REQUEST_MAX_SIZE = 1_000_000
 DEFAULT_IDLE_DAYS = 30.0
+ATTACHMENT_STORES = ("directory", "database")
+DEFAULT_ATTACHMENT_DIR = "data/attachments"
+DEFAULT_ATTACHMENT_URL_SECONDS = 3600
+DEFAULT_ATTACHMENTS_PER_TICKET = 20
+DEFAULT_ATTACHMENTS_PER_DAY = 30
+MIN_ATTACHMENT_SECRET_CHARS = 16
 MIN_BACKEND_SECRET_CHARS = 16
 TELEGRAM_MODES = ("webhook", "polling")
 RASA_SERVER, ACTION_SERVER = "rasa", "actions"  # which process parses (see Settings.from_env)
@@ -112,6 +118,14 @@ class Settings:
     privacy_details_url: str = ""  # empty: the page served with the web chat (see `details_url`)
     webchat_idle_days: float = DEFAULT_IDLE_DAYS
     outage_rules_file: Optional[str] = None
+    # Evidence attachments (bot/attachments/)
+    attachment_store: str = "directory"  # production profile and Kubernetes: "database"
+    attachment_dir: str = DEFAULT_ATTACHMENT_DIR
+    attachment_url_secret: str = ""  # empty: derived from BACKEND_API_KEY/BACKEND_SECRET (bot/attachments/signing.py)
+    attachment_url_seconds: int = DEFAULT_ATTACHMENT_URL_SECONDS
+    attachments_per_ticket: int = DEFAULT_ATTACHMENTS_PER_TICKET
+    attachments_per_day: int = DEFAULT_ATTACHMENTS_PER_DAY
+    public_base_url: str = ""  # empty: http://localhost:<RASA_PORT>
     # Logging
     log_format: str = "text"
     log_level: str = "INFO"
@@ -132,6 +146,11 @@ class Settings:
         """Where the first-contact notice's link points."""
         return self.privacy_details_url or f"http://localhost:{self.rasa_port}/chat/privacy"
 
+    @property
+    def public_url(self) -> str:
+        """Where the backend reaches this server (the signed attachment links start with it)."""
+        return (self.public_base_url or f"http://localhost:{self.rasa_port}").rstrip("/")
+
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, server: str = RASA_SERVER) -> "Settings":
         """Parse and check every variable; raises ValueError naming the first invalid one.
@@ -145,6 +164,11 @@ class Settings:
             hours = WorkingHours.parse(hours_spec)
         except Exception as error:  # InvalidInput: a domain error, reported as configuration here
             raise ValueError(f"HANDOFF_WORKING_HOURS: {error}") from None
+        # The production profile (LOG_FORMAT=json) runs several processes or pods: they share the database.
+        production = _text(env, "LOG_FORMAT", "text").lower() == "json"
+        store = _text(env, "ATTACHMENT_STORE", "database" if production else "directory").lower()
+        if store not in ATTACHMENT_STORES:
+            raise ValueError(f"ATTACHMENT_STORE must be 'directory' or 'database', not {store!r}")
         mode = _text(env, "TELEGRAM_MODE", "webhook")
         if mode not in TELEGRAM_MODES:
             raise ValueError(f"TELEGRAM_MODE must be 'webhook' or 'polling', not {mode!r}")
@@ -187,6 +211,13 @@ class Settings:
             privacy_details_url=_text(env, "PRIVACY_DETAILS_URL"),
             webchat_idle_days=_number(env, "WEBCHAT_IDLE_DAYS", DEFAULT_IDLE_DAYS, float),
             outage_rules_file=env.get("OUTAGE_RULES_FILE") or None,
+            attachment_store=store,
+            attachment_dir=_text(env, "ATTACHMENT_DIR", DEFAULT_ATTACHMENT_DIR),
+            attachment_url_secret=_text(env, "ATTACHMENT_URL_SECRET"),
+            attachment_url_seconds=_number(env, "ATTACHMENT_URL_SECONDS", DEFAULT_ATTACHMENT_URL_SECONDS, int, 60),
+            attachments_per_ticket=_number(env, "ATTACHMENTS_PER_TICKET", DEFAULT_ATTACHMENTS_PER_TICKET, int, 1),
+            attachments_per_day=_number(env, "ATTACHMENTS_PER_DAY", DEFAULT_ATTACHMENTS_PER_DAY, int, 1),
+            public_base_url=_text(env, "PUBLIC_BASE_URL"),
             log_format=_text(env, "LOG_FORMAT", "text").lower(),
             log_level=env.get("LOG_LEVEL") or "INFO",
             log_level_libraries=env.get("LOG_LEVEL_LIBRARIES", "ERROR"),
@@ -206,6 +237,10 @@ class Settings:
             )
         if self.wechat_app_id:
             self._check_wechat()
+        if self.attachment_url_secret and len(self.attachment_url_secret) < MIN_ATTACHMENT_SECRET_CHARS:
+            raise ValueError(f"ATTACHMENT_URL_SECRET must have {MIN_ATTACHMENT_SECRET_CHARS} characters or more")
+        if self.public_base_url:
+            outbound_url(self.public_base_url, "PUBLIC_BASE_URL")
         if self.production:
             key = self.log_id_key.strip()
             if key == BUILT_IN_ID_KEY or len(key) < MIN_ID_KEY_CHARS:

@@ -13,7 +13,7 @@ import logging
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -22,8 +22,9 @@ from sanic.response import HTTPResponse
 
 from bot import logs
 from bot.chat_sessions import backend_customer_id
-from bot.errors import IntakeError, InvalidInput, NotFound, StoreUnavailable, Unauthenticated
-from bot.outbox.wire import TicketDocument
+from bot.errors import Forbidden, IntakeError, InvalidInput, NotFound, StoreUnavailable, Unauthenticated
+from bot.attachments import EXTENSIONS
+from bot.outbox.wire import AttachmentDocument, TicketDocument
 from bot.text import iso
 from bot.tickets import Ticket
 from channels.http import Message, message_of, status_of
@@ -37,7 +38,7 @@ MAX_LIMIT = 500
 
 
 
-def ticket_document(t: Ticket) -> TicketDocument:
+def ticket_document(t: Ticket, attachments: Optional[List[AttachmentDocument]] = None) -> TicketDocument:
     return {
         "number": t.number,
         "status": t.status.value,
@@ -60,6 +61,7 @@ def ticket_document(t: Ticket) -> TicketDocument:
         "escalation_level": t.escalation_level,
         "handler": t.handler,
         "rating": t.rating,
+        "attachments": attachments or [],
         "change_seq": t.change_seq,
         "events": [{"at": iso(e.at), "actor": e.actor, "kind": e.kind, "detail": e.detail} for e in t.events],
     }
@@ -70,6 +72,7 @@ ERROR_MESSAGES: Dict[type, Message] = {
     InvalidInput: str,
     Unauthenticated: "missing or wrong X-API-Key",
     NotFound: "no such ticket",
+    Forbidden: str,
     StoreUnavailable: "ticket store unavailable",
 }
 """The API's English text for a domain error; the status codes come from `channels.http`."""
@@ -165,11 +168,12 @@ class BackendApiInput(InputChannel):
                 found = await hub.run(hub.tickets.changed_since, since, after, limit)
             else:
                 found = await hub.run(hub.tickets.changed_after, cursor, since if raw else None, limit)
+            links = await hub.run(hub.attachments.documents, [t.number for t in found])
             more = len(found) == limit
             last = found[-1].change_seq if found and found[-1].change_seq is not None else cursor
             return response.json(
                 {
-                    "tickets": [ticket_document(t) for t in found],
+                    "tickets": [ticket_document(t, links[t.number]) for t in found],
                     # Where to go on from: poll with `cursor` to get every later change, in commit order.
                     "cursor": str(last),
                     # the next page, if there is one now (null: poll again later with `cursor`)
@@ -184,6 +188,27 @@ class BackendApiInput(InputChannel):
             if refused:
                 return refused
             found = await hub.run(hub.tickets.by_number, number)
-            return response.json(ticket_document(found))
+            links = await hub.run(hub.attachments.documents, [found.number])
+            return response.json(ticket_document(found, links[found.number]))
+
+        @blueprint.route("/attachments/<attachment_id>", methods=["GET"])
+        @_mapped
+        async def attachment(request: Request, attachment_id: str) -> HTTPResponse:
+            """A signed link from a ticket's `attachments` (no API key: the signature is the credential).
+            Always a download, never rendered: a PDF or an image cannot run anything in our origin."""
+            try:
+                found = await hub.run(
+                    hub.attachments.check_link, attachment_id, request.args.get("expires", ""), request.args.get("sig", "")
+                )
+                data = await hub.run(hub.attachments.content, found.id)
+            except NotFound:
+                return _error(404, "not_found", "no such attachment (it may have been deleted)")
+            logger.info("attachment %s downloaded through a signed link", found.id)
+            return response.raw(data, content_type=found.mime, headers={
+                "Content-Disposition": f'attachment; filename="{found.id}.{EXTENSIONS[found.mime]}"',
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "sandbox",
+                "Cache-Control": "private, no-store",
+            })
 
         return blueprint

@@ -5,6 +5,9 @@ Protocol (compatible with the rasa-webchat widget):
   client -> server  ``user_uttered``   {message, session_id}
   server -> client  ``bot_uttered``    {text, quick_replies?: [{title, payload}]}
 
+Files (screenshots, photos, PDFs) are posted over HTTP to /chat/upload with the same id as the
+credential (channels/webchat_upload.py), not over the socket.
+
 The session id is kept by the page in localStorage, so a reload continues the same conversation.
 It is issued by the server and is the customer's credential (bot/chat_sessions.py): an id the server
 did not issue, that was ended (新对话 sends ``session_request`` {session_id: null, end: old id}) or that
@@ -34,6 +37,7 @@ from bot.errors import IntakeError
 from bot.handoff import Message
 from bot.tickets import Customer
 from bot.text import MAX_MESSAGE_CHARS
+from channels import webchat_upload
 from channels.hub import attach, slow_down_text
 
 logger = logging.getLogger(__name__)
@@ -109,6 +113,9 @@ class WebChatInput(InputChannel):
                 # relative asset links need the trailing slash
                 return response.redirect(request.path + "/")
             return await response.file(STATIC / "index.html", headers=_security_headers(request.host))
+
+        # Screenshots and PDFs come over HTTP, not the socket (channels/webchat_upload.py).
+        webchat_upload.register(blueprint, hub, sio, self.bot_message_evt, _valid_session_id)
 
         @blueprint.route("/privacy", methods=["GET"])
         async def privacy(request: Request) -> HTTPResponse:
@@ -267,11 +274,12 @@ _HOST = re.compile(r"^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{
 
 def _security_headers(host: str = "") -> Dict[str, str]:
     # No other site may frame the chat (clickjacking: a hidden 删除我的个人信息 under a decoy button), and
-    # the page talks only to its own origin. 'self' covers the socket there in current browsers (CSP
+    # the page talks only to its own origin (blob: images are the page's own previews of what the
+    # customer is uploading). 'self' covers the socket there in current browsers (CSP
     # Level 3), Safari only since 16: the page's own host is named for ws:/wss: as well, never any host.
     sockets = f" ws://{host} wss://{host}" if host and _HOST.match(host) else ""
     return {
-        "Content-Security-Policy": f"default-src 'self'; connect-src 'self'{sockets}; img-src 'self' data:; "
+        "Content-Security-Policy": f"default-src 'self'; connect-src 'self'{sockets}; img-src 'self' data: blob:; "
                                    "frame-ancestors 'none'",
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",

@@ -107,6 +107,8 @@ class ProductionStack:
             LOG_FORMAT=env.get("LOG_FORMAT", "json"),
             LOG_LEVEL=env.get("LOG_LEVEL", "INFO"),
             LOCK_STORE_TYPE="redis",
+            # Evidence files in PostgreSQL, so every Rasa process serves every file (bot/attachments/store.py).
+            ATTACHMENT_STORE=env.get("ATTACHMENT_STORE", "database"),
             # nginx is the one proxy in front: take the client's address from its X-Forwarded-For.
             SANIC_PROXIES_COUNT="1",
             # Rasa's tracker store would otherwise keep up to 150 PostgreSQL connections per process.

@@ -2,6 +2,8 @@
 
 aiogram talks to it over real HTTP (``api_base`` points here). Failures can be planned per method
 (e.g. one 429 with retry_after, then success), and updates can be queued for getUpdates.
+Files customers "sent" are registered with `add_file`: ``getFile`` answers with their path and
+size, and ``GET /file/bot<token>/<path>`` serves their bytes (recorded as method ``download``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class FakeTelegram:
     failures: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
     updates: List[Dict[str, Any]] = field(default_factory=list)
     port: int = 0
+    files: Dict[str, Dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -53,6 +56,14 @@ class FakeTelegram:
             self.failures.setdefault(method, []).append(
                 {"status": status, "description": description or f"error {status}", "retry_after": retry_after}
             )
+
+    def add_file(self, file_id: str, data: bytes, announced: Optional[int] = None, download_status: int = 200) -> None:
+        """A file the Bot API knows: getFile announces `announced` (default: the real size) and the
+        download answers `download_status` (200: the bytes)."""
+        with self._lock:
+            path = f"documents/file_{len(self.files) + 1}.bin"
+            self.files[file_id] = {"data": data, "path": path, "size": len(data) if announced is None else announced,
+                                   "status": download_status}
 
     def queue_update(self, update: Dict[str, Any]) -> None:
         with self._lock:
@@ -122,6 +133,13 @@ class FakeTelegram:
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "在线客服"},
                 "text": params.get("text", ""),
             }
+        if method == "getFile":
+            with self._lock:
+                found = self.files.get(str(params.get("file_id")))
+            if found is None:
+                return {"file_id": params.get("file_id"), "file_unique_id": "gone"}  # no path: cannot download
+            return {"file_id": params["file_id"], "file_unique_id": "u" + found["path"][-6:],
+                    "file_size": found["size"], "file_path": found["path"]}
         if method == "getUpdates":
             # As Telegram: an update is returned until a call's offset confirms it.
             offset = int(params.get("offset") or 0)
@@ -130,9 +148,23 @@ class FakeTelegram:
                 return list(self.updates)
         return True
 
+    async def _download(self, request: web.Request) -> web.Response:
+        token, path = request.match_info["token"], request.match_info["path"]
+        if token != TOKEN:
+            return web.Response(status=401)
+        with self._lock:
+            found = next((f for f in self.files.values() if f["path"] == path), None)
+        self._record("download", {"path": path}, 404 if found is None else found["status"])
+        if found is None:
+            return web.Response(status=404)
+        if found["status"] != 200:
+            return web.Response(status=found["status"])
+        return web.Response(body=found["data"], content_type="application/octet-stream")
+
     def start(self) -> "FakeTelegram":
-        app = web.Application()
+        app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._server = LocalServer(app, "fake-telegram").start()
         self.port = self._server.port
         return self

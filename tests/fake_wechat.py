@@ -3,7 +3,8 @@ webhook side of WeChat: signed (and, in safe mode, encrypted) XML messages as We
 
 The server records every call, issues access tokens (each fetch invalidates the previous token,
 as WeChat does) and answers errors planned per path: 45015 (out of the 48-hour window), 40001
-(token invalid), 45009 (rate limit), ...
+(token invalid), 45009 (rate limit), ... Images customers "sent" are put in `media` (media_id ->
+bytes) and served by ``GET /cgi-bin/media/get`` like WeChat's temporary-media API.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class FakeWeChat:
     calls: List[Call] = field(default_factory=list)
     failures: Dict[str, List[int]] = field(default_factory=dict)
     port: int = 0
+    media: Dict[str, bytes] = field(default_factory=dict)  # media_id -> the image a customer sent
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -105,6 +107,23 @@ class FakeWeChat:
         self._record(path, params, body, errcode)
         return web.json_response({"errcode": errcode, "errmsg": "ok" if not errcode else f"error {errcode}"})
 
+    async def _media(self, request: web.Request) -> web.Response:
+        """GET /cgi-bin/media/get: the bytes (as WeChat: with the file's type), or a JSON error."""
+        params = dict(request.query)
+        with self._lock:
+            planned = self.failures.get(request.path) or []
+            errcode = planned.pop(0) if planned else 0
+            if not errcode and params.get("access_token") != self.valid_token:
+                errcode = 40001
+            found = self.media.get(params.get("media_id", ""))
+        if not errcode and found is None:
+            errcode = 40007  # invalid media_id
+        self._record(request.path, params, {}, errcode)
+        if errcode:
+            return web.json_response({"errcode": errcode, "errmsg": f"error {errcode}"})
+        return web.Response(body=found, content_type="image/jpeg",
+                            headers={"Content-Disposition": 'attachment; filename="media.jpg"'})
+
     def _record(self, path: str, params: Dict[str, Any], body: Dict[str, Any], errcode: int) -> None:
         with self._lock:
             self.calls.append(Call(time.monotonic(), path, params, body, errcode))
@@ -112,6 +131,7 @@ class FakeWeChat:
     def start(self) -> "FakeWeChat":
         app = web.Application()
         app.router.add_get("/cgi-bin/token", self._token)
+        app.router.add_get("/cgi-bin/media/get", self._media)
         app.router.add_post("/cgi-bin/{tail:.+}", self._api)
         self._server = LocalServer(app, "fake-wechat").start()
         self.port = self._server.port

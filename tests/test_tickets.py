@@ -181,27 +181,6 @@ def test_concurrent_retries_with_one_key_make_one_ticket(db, alice):
         assert connection.execute(sa.text("select count(*) from tickets")).scalar() == 1
 
 
-def test_evidence_goes_on_the_open_ticket_or_waits_for_the_next_one(service, alice):
-    assert service.add_evidence(alice, "照片", "photo-1", "账单截图") is None  # no ticket yet: held
-    ticket, _ = service.open_complaint(alice, Category.BILLING, "这个月多扣了50块钱", "13812345678")
-    assert [e.detail for e in ticket.events if e.kind == "evidence"] == ["照片 file_id=photo-1 说明：账单截图"]
-    again = service.add_evidence(alice, "文件", "doc-2")
-    assert again.number == ticket.number and again.events[-1].detail == "文件 file_id=doc-2"
-    with pytest.raises(InvalidInput):
-        service.add_evidence(alice, "照片", "")
-
-
-def test_held_evidence_older_than_a_day_is_dropped(db, alice):
-    clock = {"now": datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)}
-    tickets = TicketService(db, clock=lambda: clock["now"])
-    tickets.add_evidence(alice, "照片", "stale-photo")
-    clock["now"] += timedelta(days=2)
-    ticket, _ = tickets.open_complaint(alice, Category.NETWORK, "宽带断网两天了", "13812345678")
-    assert not [e for e in ticket.events if e.kind == "evidence"]
-    second, _ = tickets.open_complaint(alice, Category.BILLING, "又多扣了钱", "13812345678")
-    assert not [e for e in second.events if e.kind == "evidence"]  # consumed, not carried along
-
-
 def test_the_pull_cursor_follows_commit_order(service, alice, bob):
     """Every change gets a position when it commits; pages on it see each change once, in order."""
     first, _ = service.open_complaint(alice, Category.NETWORK, "宽带断了一天", "13800000001")

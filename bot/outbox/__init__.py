@@ -13,6 +13,7 @@ from bot.outbox.dispatcher import MIN_SECRET_CHARS, PUBLISHED_SECRETS, OutboxDis
 from bot.outbox.transport import TRANSIENT_STATUSES, Sender, http_post
 from bot.outbox.wire import (
     EVENT_ID_HEADER,
+    AttachmentDocument,
     REPLAY_WINDOW,
     SCHEMA,
     SIGNATURE_HEADER,
@@ -27,7 +28,7 @@ from bot.outbox.wire import (
 from bot.storage.capture import capture, event_kind, ticket_snapshot
 
 __all__ = [
-    "EVENT_ID_HEADER", "MIN_SECRET_CHARS", "OUTBOX_KEEP", "PRUNE_CHUNK", "PUBLISHED_SECRETS", "REPLAY_WINDOW",
+    "EVENT_ID_HEADER", "AttachmentDocument", "MIN_SECRET_CHARS", "OUTBOX_KEEP", "PRUNE_CHUNK", "PUBLISHED_SECRETS", "REPLAY_WINDOW",
     "SCHEMA", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "TRANSIENT_STATUSES", "OutboxAdmin", "OutboxDispatcher",
     "OutboxEvent", "RoundResult", "Sender", "Settings", "TicketDocument", "TicketEventDocument", "TicketHistoryEntry",
     "TicketSnapshot", "capture", "event_kind", "http_post", "sign", "ticket_snapshot", "verify",

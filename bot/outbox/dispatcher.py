@@ -20,13 +20,21 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 import sqlalchemy as sa
 
 from bot.clock import utcnow
 from bot.outbox.transport import TRANSIENT_STATUSES, Sender, http_post
-from bot.outbox.wire import EVENT_ID_HEADER, SCHEMA, SIGNATURE_HEADER, TIMESTAMP_HEADER, TicketEventDocument, sign
+from bot.outbox.wire import (
+    EVENT_ID_HEADER,
+    SCHEMA,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    AttachmentDocument,
+    TicketEventDocument,
+    sign,
+)
 from bot.storage.database import Database
 from bot.storage.models import OutboxEventRow
 from bot.urls import outbound_url
@@ -38,6 +46,8 @@ def _permanent(why: str) -> bool:
     match = re.match(r"HTTP (\d{3})$", why or "")
     return bool(match) and 400 <= int(match.group(1)) < 500 and int(match.group(1)) not in TRANSIENT_STATUSES
 
+
+Links = Callable[[Iterable[str]], Dict[str, List[AttachmentDocument]]]
 
 # Secrets that have been printed in documentation: whoever read it knows them.
 PUBLISHED_SECRETS = frozenset({"dev-secret-change-me-please"})
@@ -81,9 +91,13 @@ class OutboxDispatcher:
         sender: Sender = http_post,
         clock: Callable[[], datetime] = utcnow,
         worker: Optional[str] = None,
+        attachments: Optional[Links] = None,
     ) -> None:
         self.db = db
         self.settings = settings
+        # Each ticket's evidence with links signed at sending time (AttachmentService.documents):
+        # an event retried for hours still carries links that work.
+        self.attachments = attachments
         self.sender = sender
         self.clock = clock
         self.worker = worker or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
@@ -91,8 +105,11 @@ class OutboxDispatcher:
     def run_once(self) -> RoundResult:
         """Deliver what is due now: at most one event per ticket (the oldest pending one)."""
         result = RoundResult()
-        for row_id, ticket_event_id, key, payload in self._claim():
-            body = self._body(payload, key, ticket_event_id)
+        claimed = self._claim()
+        links = self.attachments([json.loads(c[3]).get("ticket", {}).get("number", "") for c in claimed]) if (
+            self.attachments is not None and claimed) else {}
+        for row_id, ticket_event_id, key, payload in claimed:
+            body = self._body(payload, key, ticket_event_id, links)
             timestamp = int(time.time())
             headers = {
                 "Content-Type": "application/json; charset=utf-8",
@@ -125,8 +142,11 @@ class OutboxDispatcher:
         return total
 
     @staticmethod
-    def _body(payload: str, key: str, ticket_event_id: int) -> bytes:
+    def _body(payload: str, key: str, ticket_event_id: int, links: Optional[Dict[str, List[AttachmentDocument]]] = None) -> bytes:
         event = json.loads(payload)
+        ticket = event.get("ticket")
+        if isinstance(ticket, dict):
+            ticket["attachments"] = (links or {}).get(ticket.get("number", ""), ticket.get("attachments") or [])
         document: TicketEventDocument = {"schema": SCHEMA, "event_id": key, "sequence": ticket_event_id, **event}
         return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 

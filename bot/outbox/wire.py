@@ -24,8 +24,23 @@ EVENT_ID_HEADER = "X-Intake-Event-Id"
 REPLAY_WINDOW = 300  # seconds a signed request stays acceptable
 
 
+class AttachmentDocument(TypedDict):
+    """A piece of evidence on the ticket (bot.attachments): what it is, and a signed download link
+    that expires (``GET /api/attachments/{attachment_id}?expires=…&sig=…``, usable any number of times until then)."""
+
+    id: str
+    type: str  # the MIME type of the stored bytes: image/jpeg, image/png, image/webp, application/pdf
+    kind: str  # image | pdf
+    size: int
+    sha256: str
+    url: str
+    expires_at: Optional[str]
+    created_at: Optional[str]
+
+
 class TicketSnapshot(TypedDict):
-    """A ticket as the backend sees it (written by `bot.storage.capture.ticket_snapshot`)."""
+    """A ticket as the backend sees it (written by `bot.storage.capture.ticket_snapshot`; its
+    `attachments`, with freshly signed links, are filled in when it is sent or served)."""
 
     number: str
     status: str
@@ -47,6 +62,7 @@ class TicketSnapshot(TypedDict):
     escalation_level: int
     handler: Optional[str]
     rating: Optional[int]
+    attachments: List[AttachmentDocument]
 
 
 class TicketHistoryEntry(TypedDict):

@@ -43,6 +43,7 @@ ACCESS_ACTIONS = {
     "reveal_phone": "显示完整号码",
     "view_customer": "查看客户资料",
     "view_ticket": "查看工单",
+    "view_attachment": "查看客户证据",
     "search_tickets": "搜索工单",
 }
 

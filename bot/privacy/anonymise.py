@@ -17,13 +17,14 @@ from bot.errors import CustomerInChat
 from bot.notices import ANONYMISED_PREFIX
 from bot.storage.models import (
     AccessLogRow,
+    AttachmentBlobRow,
+    AttachmentRow,
     DeliveryFailureRow,
     EscalationRow,
     HandoffEventRow,
     HandoffMessageRow,
     HandoffSessionRow,
     OutboxEventRow,
-    PendingEvidenceRow,
     PrivacyNoticeRow,
     PrivacyRequestRow,
     TicketEventRow,
@@ -121,11 +122,17 @@ def anonymise(session: Session, customer: Customer, now: datetime, actor: str) -
         .values(channel_user_id=token)
         .execution_options(synchronize_session=False)
     ).rowcount
-    evidence = session.execute(
-        sa.delete(PendingEvidenceRow).where(
-            PendingEvidenceRow.channel == customer.channel, PendingEvidenceRow.channel_user_id == customer.user_id
+    # Evidence files: the rows (and the database store's bytes) go now; a directory store's files are
+    # removed by the caller once this transaction committed (`attachment_ids`).
+    attachment_ids = list(session.execute(
+        sa.select(AttachmentRow.id).where(
+            AttachmentRow.channel == customer.channel, AttachmentRow.channel_user_id == customer.user_id
         )
-    ).rowcount
+    ).scalars())
+    if attachment_ids:
+        keys = attachment_ids + [f"{i}.thumb" for i in attachment_ids]
+        session.execute(sa.delete(AttachmentBlobRow).where(AttachmentBlobRow.key.in_(keys)))
+        session.execute(sa.delete(AttachmentRow).where(AttachmentRow.id.in_(attachment_ids)))
     failures = session.execute(
         sa.delete(DeliveryFailureRow).where(
             DeliveryFailureRow.channel == customer.channel, DeliveryFailureRow.channel_user_id == customer.user_id
@@ -152,6 +159,7 @@ def anonymise(session: Session, customer: Customer, now: datetime, actor: str) -
         "tickets": len(tickets),
         "transcript_messages": messages,
         "handoff_sessions": sessions,
-        "evidence": evidence,
+        "evidence": len(attachment_ids),
+        "attachment_ids": attachment_ids,
         "delivery_failures": failures,
     }

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date, datetime
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.attachments.store import StoredFiles
 from bot.clock import utcnow
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
 from bot.notices import notice
@@ -32,6 +33,12 @@ logger = logging.getLogger("bot.privacy")
 
 _QUEUED = ("waiting", "callback")
 
+
+class Files(Protocol):
+    """What deleting needs of the attachment service (bot.attachments.AttachmentService)."""
+
+    def delete_bytes(self, attachment_ids: Iterable[str]) -> int: ...
+
 ACCESS_DONE_TEXT = "您申请查看的个人信息如下（申请编号 {id}）：\n{summary}\n如需更正或删除，请发送“删除我的个人信息”或联系客服。"
 DELETE_DONE_TEXT = (
     "您申请删除个人信息（申请编号 {id}）已处理完成：您的联系电话、问题描述和对话记录已删除，"
@@ -45,11 +52,15 @@ class PrivacyRequests:
     MAX_ATTEMPTS = 3  # failed phone checks per customer and day
 
     def __init__(
-        self, db: Database, log: Optional[ConversationLog] = None, clock: Callable[[], datetime] = utcnow
+        self, db: Database, log: Optional[ConversationLog] = None, clock: Callable[[], datetime] = utcnow,
+        files: Optional[Files] = None,
     ) -> None:
         self.db = db
         self.log = log
         self.clock = clock
+        # Removes evidence bytes once their rows are gone (the attachment service; without one, the
+        # store the environment configures: the CLI).
+        self.files = files
 
     # -- the customer's side --------------------------------------------------------------
 
@@ -247,6 +258,7 @@ class PrivacyRequests:
                 session.add(HandoffEventRow(session_id=queued.id, at=now, kind="cancelled", actor=actor[:64], detail="客户申请删除个人信息"))
             counts = anonymise(session, customer, now, actor)
             token = counts.pop("token")
+            attachment_ids = counts.pop("attachment_ids")
             # The confirmation still reaches the customer's channel; it names nobody.
             notice(session, customer, DELETE_DONE_TEXT.format(id=row.id), (), now)
             row.status, row.decided_by, row.decided_at = RequestStatus.DONE.value, actor[:64], now
@@ -256,6 +268,9 @@ class PrivacyRequests:
             session.add(HandoffEventRow(session_id=None, at=now, kind="privacy_decided", actor=actor[:64], detail="done"))
             decided = PrivacyRequest.from_row(row)
             request_id = row.id
+        files = self.files if self.files is not None or not attachment_ids else StoredFiles.from_env(self.db)
+        if files is not None and attachment_ids:
+            files.delete_bytes(attachment_ids)
         counts["conversation_events"] = self._delete_conversation(customer)
         with self.db.transaction() as session:
             row = session.get(PrivacyRequestRow, request_id)

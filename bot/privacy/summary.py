@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.categories import Category
-from bot.storage.models import HandoffMessageRow, TicketRow
+from bot.storage.models import AttachmentRow, HandoffMessageRow, TicketRow
 from bot.text import beijing_time, iso, mask_phone
 from bot.tickets import Customer, Status
 
@@ -27,6 +27,11 @@ def _summary(session: Session, customer: Customer, conversation_events_count: in
             HandoffMessageRow.channel == customer.channel, HandoffMessageRow.channel_user_id == customer.user_id
         )
     ).one()
+    evidence = session.execute(
+        sa.select(sa.func.count()).select_from(AttachmentRow).where(
+            AttachmentRow.channel == customer.channel, AttachmentRow.channel_user_id == customer.user_id
+        )
+    ).scalar_one()
     return {
         "channel": customer.channel,
         "phones": sorted({mask_phone(t.contact_phone) for t in tickets if t.contact_phone}),
@@ -38,6 +43,7 @@ def _summary(session: Session, customer: Customer, conversation_events_count: in
         "first_contact": iso(messages[1]),
         "last_contact": iso(messages[2]),
         "conversation_events": conversation_events_count,
+        "evidence_files": evidence,
     }
 
 
@@ -52,5 +58,6 @@ def _summary_text(summary: Dict[str, Any]) -> str:
         lines.append("· 工单：无")
     lines.append(f"· 人工客服对话和通知消息：{summary['transcript_messages']} 条")
     lines.append(f"· 智能客服对话记录：{summary['conversation_events']} 条")
+    lines.append(f"· 您发送的截图、照片和 PDF 文件：{summary.get('evidence_files', 0)} 个")
     lines.append("用途：受理和处理您的咨询与投诉、回访及服务质量统计。")
     return "\n".join(lines)

@@ -89,6 +89,8 @@ def ticket_snapshot(ticket: TicketRow) -> Dict[str, Any]:
         "escalation_level": ticket.escalation_level or 0,
         "handler": ticket.handler,
         "rating": ticket.rating,
+        # Signed links expire: the outbox dispatcher and the pull API fill this in when they send.
+        "attachments": [],
     }
 
 

@@ -70,6 +70,8 @@ STATUS_NAMES = {
 ACTORS = {"customer": "客户", "bot": "机器人", "system": "系统", "staff": "工作人员"}
 ESCALATION_SOURCES = {"agent": "坐席申请", "automatic": "系统自动", "customer": "客户要求"}
 EVIDENCE_KINDS = {"photo": "图片", "document": "文件", "video": "视频", "voice": "语音"}
+UPLOADED_KINDS = ("图片", "文件")  # bot.tickets.evidence.KIND_LABELS
+_ATTACHMENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,48}\s*")
 CODE_NAMES: Dict[str, str] = {
     **{c.value: c.label for c in Category},
     **{c.department.value: c.department.label for c in Category},
@@ -85,6 +87,17 @@ _PAIR = re.compile(r"(category|department|severity)=(\w+)")
 _SOURCE = re.compile(r"^（(\w+)）")
 _NAMED = re.compile(r"(处理人 |责任人仍为 |主管)([\w.@-]+)")
 _DUPLICATE_TRANSFER = re.compile(r"^转交：[\w.@-]+ -> [\w.@-]+，")
+
+
+def _evidence(text: str) -> str:
+    """"图片 <id> 说明：红灯" -> "客户上传了图片，说明：红灯"; lines written before attachments were
+    stored ("photo file_id=AgAD… 说明：…") keep their old reading ("图片，说明：…")."""
+    first, _, rest = text.partition(" ")
+    if first in UPLOADED_KINDS:
+        rest = _ATTACHMENT_ID.sub("", rest, count=1)
+        return f"客户上传了{first}" + (f"，{rest}" if rest else "")
+    rest = re.sub(r"^file_id=\S+\s*", "", rest)
+    return EVIDENCE_KINDS.get(first, "附件") + (f"，{rest}" if rest else "")
 
 
 def label(kind: str) -> str:
@@ -106,9 +119,7 @@ def render(kind: str, detail: str, names: Mapping[str, str]) -> str:
         text = re.sub(r"(：[^：\s]+) (?=类别|处理部门|严重程度)", r"\1，", text)
         text = re.sub(r" \((.*)\)$", r"（\1）", text)
     elif kind == "evidence":
-        first, _, rest = text.partition(" ")
-        rest = re.sub(r"^file_id=\S+\s*", "", rest)
-        text = EVIDENCE_KINDS.get(first, "附件") + (f"，{rest}" if rest else "")
+        text = _evidence(text)
     elif kind == "category_changed":
         old, _, rest = text.partition(" -> ")
         new, _, reason = rest.partition(" ")

@@ -20,8 +20,9 @@ from bot.customers import Customer
 from bot.errors import Conflict, InvalidInput, NotFound, NotOwner
 from bot.severity import Assessment, Severity
 from bot.storage.database import Database
-from bot.storage.models import PendingEvidenceRow, TicketEventRow, TicketRow
+from bot.storage.models import TicketEventRow, TicketRow
 from bot.text import description_from, is_valid_phone
+from bot.tickets.evidence import link_held_attachments
 from bot.tickets.model import BOT, CUSTOMER, OPEN_STATUSES, Status, Ticket
 from bot.tickets.resolution import resolve_row
 from bot.tickets.rows import assign_row, find_row, latest_open_row, move_row, raise_severity_row
@@ -29,7 +30,6 @@ from bot.tickets.rows import assign_row, find_row, latest_open_row, move_row, ra
 logger = logging.getLogger(__name__)
 
 REPEAT_WINDOW = timedelta(days=30)
-EVIDENCE_HOLD = timedelta(days=1)
 
 
 class TicketService:
@@ -129,7 +129,7 @@ class TicketService:
                     f"severity={row.severity} ({assessment.reason})",
                 )
             )
-            self._attach_pending_evidence(session, row, customer, now)
+            link_held_attachments(session, row, customer, now)
             session.flush()
             logger.info("ticket %s filed: category=%s severity=%s", row.number, row.category, row.severity)
             return Ticket.from_row(row), True
@@ -245,48 +245,6 @@ class TicketService:
             session.flush()
             return Ticket.from_row(row)
 
-    def add_evidence(self, customer: Customer, kind: str, file_ref: str, caption: str = "") -> Optional[Ticket]:
-        """Attach a photo or document (by the channel's file reference) to the customer's latest open
-        ticket as evidence (证据). Without an open ticket it is held and attached to the next
-        complaint the customer files (within a day); then None is returned."""
-        file_ref = (file_ref or "").strip()
-        if not file_ref or len(file_ref) > 255:
-            raise InvalidInput("evidence needs a file reference")
-        caption = description_from(caption or "")[:500]
-        now = self.clock()
-        with self.db.transaction() as session:
-            try:
-                row = self._target_row(session, customer, None)
-            except NotFound:
-                session.add(
-                    PendingEvidenceRow(
-                        channel=customer.channel, channel_user_id=customer.user_id, kind=kind[:16],
-                        file_ref=file_ref, caption=caption, at=now,
-                    )
-                )
-                return None
-            row.events.append(TicketEventRow(at=now, actor=CUSTOMER, kind="evidence", detail=_evidence_detail(kind, file_ref, caption)))
-            row.updated_at = now
-            session.flush()
-            return Ticket.from_row(row)
-
-    @staticmethod
-    def _attach_pending_evidence(session: Session, row: TicketRow, customer: Customer, now: datetime) -> None:
-        held = session.execute(
-            sa.select(PendingEvidenceRow)
-            .where(
-                PendingEvidenceRow.channel == customer.channel,
-                PendingEvidenceRow.channel_user_id == customer.user_id,
-            )
-            .order_by(PendingEvidenceRow.id)
-        ).scalars().all()
-        for item in held:
-            if item.at >= now - EVIDENCE_HOLD:
-                row.events.append(
-                    TicketEventRow(at=now, actor=CUSTOMER, kind="evidence", detail=_evidence_detail(item.kind, item.file_ref, item.caption))
-                )
-            session.delete(item)
-
     def request_human(
         self,
         customer: Customer,
@@ -384,7 +342,3 @@ class TicketService:
     def _raise_severity(row: TicketRow, assessment: Assessment, now: datetime) -> None:
         raise_severity_row(row, assessment, now)
 
-
-def _evidence_detail(kind: str, file_ref: str, caption: str) -> str:
-    detail = f"{kind} file_id={file_ref}"
-    return detail + (f" 说明：{caption}" if caption else "")

@@ -17,6 +17,7 @@ decorator, the audit), then lets each module below add its routes with `register
     privacy.py      customers' personal-data requests and the access log
     stats.py        the supervisors' dashboard and its figures
     incidents.py    outage incidents
+    attachments.py  customers' screenshots and files: the file, its thumbnail, who may fetch them
 
 http.py holds the request helpers and the Chinese error messages they share (status codes: channels/http.py),
 payloads.py the JSON shapes of the core objects, panel_payloads.py those of the panels.
@@ -29,7 +30,9 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
-from channels.console import auth, events, followup, incidents, page, privacy, sessions, stats, supervision, tickets
+from channels.console import (
+    attachments, auth, events, followup, incidents, page, privacy, sessions, stats, supervision, tickets,
+)
 from channels.console.context import ConsoleContext
 from channels.console.http import ROUTES_DOC
 from channels.hub import attach
@@ -37,7 +40,7 @@ from channels.hub import attach
 __all__ = ["ROUTES_DOC", "AgentConsoleInput", "routes"]
 
 # In the order their routes were added when they were all one closure.
-_MODULES = (page, auth, sessions, tickets, supervision, events, privacy, stats, incidents, followup)
+_MODULES = (page, auth, sessions, tickets, supervision, events, privacy, stats, incidents, followup, attachments)
 
 
 class AgentConsoleInput(InputChannel):

@@ -38,7 +38,9 @@ class ConsoleContext:
                     result = await handler(request, *args, **kwargs)
                 except IntakeError as error:
                     return error_response(error)
-                result.headers.update({"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+                # A route may be stricter (attachments: "private, no-store"), never laxer.
+                for name, value in (("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")):
+                    result.headers.setdefault(name, value)
                 return result
 
             return wrapped

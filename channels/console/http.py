@@ -90,7 +90,8 @@ def bearer(request: Request) -> Optional[str]:
 
 def security_headers() -> Dict[str, str]:
     return {
-        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+        # blob: images are customers' attachments, fetched with the token (static/agent/attachments.js).
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'",
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "no-referrer",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Dict, List, Optional, TypedDict
 
+from bot.attachments import Attachment
 from bot.handoff import FeedEvent, HandoffSession, Message, masked_customer
 from bot.lifecycle import Escalation
 from bot.severity import Severity
@@ -169,7 +170,41 @@ class TicketEventJson(TypedDict):
     text: str
 
 
-class TicketJson(TypedDict):
+class AttachmentJson(TypedDict):
+    id: str
+    kind: str
+    mime: str
+    size: int
+    width: Optional[int]
+    height: Optional[int]
+    source: str
+    caption: str
+    ticket: Optional[str]
+    created_at: Optional[str]
+    url: str
+    thumbnail_url: Optional[str]
+
+
+def attachment_json(a: Attachment) -> AttachmentJson:
+    """The URLs are the console API's (relative to /agent/api); they need the bearer token."""
+    path = f"/attachments/{a.id}"
+    return {
+        "id": a.id,
+        "kind": a.kind,
+        "mime": a.mime,
+        "size": a.size,
+        "width": a.width,
+        "height": a.height,
+        "source": a.source,
+        "caption": a.caption,
+        "ticket": a.ticket_number,
+        "created_at": iso(a.created_at),
+        "url": path,
+        "thumbnail_url": f"{path}/thumbnail" if a.kind == "image" else None,
+    }
+
+
+class _TicketJson(TypedDict):
     number: str
     category: str
     category_label: str
@@ -193,6 +228,11 @@ class TicketJson(TypedDict):
     events: List[TicketEventJson]
 
 
+class TicketJson(_TicketJson, total=False):
+    # Only where one ticket or a session's tickets are shown (not in lists and searches).
+    attachments: List[AttachmentJson]
+
+
 def ticket_event_json(e: Event, names: Dict[str, str]) -> TicketEventJson:
     """Raw `kind` and `detail` for other systems; `label`, `text` and `actor_name` in Chinese for people."""
     return {
@@ -206,8 +246,8 @@ def ticket_event_json(e: Event, names: Dict[str, str]) -> TicketEventJson:
     }
 
 
-def ticket_json(t: Ticket) -> TicketJson:
-    return {
+def ticket_json(t: Ticket, attachments: Optional[List[Attachment]] = None) -> TicketJson:
+    found: TicketJson = {
         "number": t.number,
         "category": t.category.value,
         "category_label": t.category.label,
@@ -230,6 +270,9 @@ def ticket_json(t: Ticket) -> TicketJson:
         "progress_due": iso(t.progress_due),
         "events": [ticket_event_json(e, t.names) for e in t.events],
     }
+    if attachments is not None:
+        found["attachments"] = [attachment_json(a) for a in attachments]
+    return found
 
 
 class EscalationJson(TypedDict):
@@ -275,6 +318,7 @@ SCHEMAS: Dict[str, type] = {
     "CannedReply": CannedReplyJson,
     "TicketEvent": TicketEventJson,
     "Ticket": TicketJson,
+    "Attachment": AttachmentJson,
     "Escalation": EscalationJson,
 }
 """OpenAPI schema name (static/agent/openapi.json) -> the TypedDict of what is sent under it."""

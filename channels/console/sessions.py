@@ -13,9 +13,10 @@ from bot.errors import InvalidInput
 from bot.handoff import CANNED_REPLIES, QueueQuery
 from bot.staff import StaffMember
 from channels import metrics
+from channels.console.attachments import tickets_with_attachments, transcript_attachments
 from channels.console.context import ConsoleContext
 from channels.console.http import read_body, read_string
-from channels.console.payloads import canned_reply_json, message_json, session_json, ticket_json
+from channels.console.payloads import attachment_json, canned_reply_json, message_json, session_json
 
 
 def register(bp: Blueprint, ctx: ConsoleContext) -> None:
@@ -57,7 +58,8 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
     async def detail(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
         found, tickets = await hub.run(hub.handoff.detail, me, session_id)
         await audit(request, me, "view_session", found.customer, str(session_id))
-        return response.json({"session": session_json(found), "tickets": [ticket_json(t) for t in tickets]})
+        shown = await hub.run(tickets_with_attachments, hub, tickets)
+        return response.json({"session": session_json(found), "tickets": shown})
 
     @bp.route("/api/sessions/<session_id:int>/accept", methods=["POST"])
     @api()
@@ -71,7 +73,13 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
     async def transcript(request: Request, session_id: int, me: StaffMember) -> HTTPResponse:
         messages = await hub.run(hub.handoff.transcript, me, session_id)
         await audit(request, me, "view_transcript", messages[0].customer if messages else None, str(session_id))
-        return response.json({"session_id": session_id, "messages": [message_json(m) for m in messages]})
+        # The customer's screenshots and files, for the console to show at their time in the conversation.
+        attachments = await hub.run(transcript_attachments, hub, messages)
+        return response.json({
+            "session_id": session_id,
+            "messages": [message_json(m) for m in messages],
+            "attachments": [attachment_json(a) for a in attachments],
+        })
 
     @bp.route("/api/sessions/<session_id:int>/messages", methods=["POST"])
     @api()

@@ -16,6 +16,7 @@ from sanic.response import HTTPResponse
 
 from bot.staff import StaffMember
 from bot.text import mask_personal_data
+from channels.console.attachments import tickets_with_attachments
 from channels.console.context import ConsoleContext
 from channels.console.http import read_body, read_string
 from channels.console.panel_payloads import progress_due_json
@@ -41,7 +42,8 @@ def register(bp: Blueprint, ctx: ConsoleContext) -> None:
     async def one(request: Request, number: str, me: StaffMember) -> HTTPResponse:
         ticket = await hub.run(hub.handoff.ticket, me, number)
         await ctx.audit(request, me, "view_ticket", ticket.customer, ticket.number)
-        return response.json({"ticket": ticket_json(ticket)})
+        shown = await hub.run(tickets_with_attachments, hub, [ticket])
+        return response.json({"ticket": shown[0]})
 
     @bp.route("/api/tickets/<number>/resolve", methods=["POST"])
     @api()

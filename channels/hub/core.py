@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Optional, TypeVar
 
 from bot import logs
+from bot.attachments import AttachmentService, DatabaseStore
 from bot.chat_sessions import ChatSessions
 from bot.delivery import FailedDeliveries, InboundLog
 from bot.handoff import HandoffService, WorkingHours
@@ -80,8 +81,12 @@ class Hub(Gate, Pump, Jobs):
         self.notices = Notices(db)
         self.access = AccessLog(db)
         self.conversations = conversations
-        self.privacy = PrivacyRequests(db, self.conversations)
-        self.retention = Retention(db, self.conversations, days=settings.transcript_retention_days if settings else None)
+        # Evidence files: without `settings` (tests) in the database, so nothing is written under data/.
+        self.attachments = AttachmentService.from_settings(db, settings) if settings else AttachmentService(db, DatabaseStore(db))
+        self.privacy = PrivacyRequests(db, self.conversations, files=self.attachments)
+        self.retention = Retention(
+            db, self.conversations, days=settings.transcript_retention_days if settings else None, files=self.attachments
+        )
         self.incidents = IncidentService(db, rules=rule_book(settings) if settings else None)
         self.chat_sessions = ChatSessions(db, idle=timedelta(days=settings.webchat_idle_days) if settings else None)
         # Live chats seen by this process, and their messages held while the store is down.
@@ -105,7 +110,7 @@ class Hub(Gate, Pump, Jobs):
         if settings.backend_url:
             logs.redact(settings.backend_secret)
             push = OutboxSettings(settings.backend_url, settings.backend_secret, max_attempts=settings.outbox_max_attempts)
-            hub.dispatcher = OutboxDispatcher(hub.db, push)
+            hub.dispatcher = OutboxDispatcher(hub.db, push, attachments=hub.attachments.documents)
         if settings.redis_url:
             hub.bus = RedisBus(settings.redis_url, hub.pulse.fire)
         return hub

@@ -31,9 +31,14 @@
       who.textContent = "客服 " + entry.name;
       item.appendChild(who);
     }
-    var text = document.createElement("div");
-    text.textContent = entry.text;
-    item.appendChild(text);
+    if (entry.file) {
+      item.classList.add("msg--file");
+      item.appendChild(fileBlock(entry));
+    } else {
+      var text = document.createElement("div");
+      text.textContent = entry.text;
+      item.appendChild(text);
+    }
     if (entry.replies && entry.replies.length) {
       var box = document.createElement("div");
       box.className = "replies";
@@ -52,15 +57,34 @@
     }
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
+    return item;
+  }
+
+  // A file the customer sent: the picture itself while the page has it (a local object URL, freed
+  // once shown), else a chip with its name (PDFs, and pictures after a reload).
+  function fileBlock(entry) {
+    if (entry.file.kind === "image" && entry.preview) {
+      var img = document.createElement("img");
+      img.className = "msg__thumb";
+      img.alt = "图片：" + entry.file.name;
+      img.addEventListener("load", function () { URL.revokeObjectURL(entry.preview); }, { once: true });
+      img.src = entry.preview;
+      return img;
+    }
+    var chip = document.createElement("div");
+    chip.className = "msg__chip";
+    chip.textContent = (entry.file.kind === "image" ? "🖼 图片：" : "📄 文件：") + entry.file.name;
+    return chip;
   }
 
   function remember(entry) {
-    history.push({ who: entry.who, text: entry.text, replies: entry.replies || [], name: entry.name || null, mid: entry.mid || null });
+    history.push({ who: entry.who, text: entry.text, replies: entry.replies || [], name: entry.name || null, mid: entry.mid || null,
+                   file: entry.file || null });
     if (history.length > MAX_HISTORY) history = history.slice(-MAX_HISTORY);
     save(HISTORY_KEY, history);
   }
 
-  function add(entry) { remember(entry); render(entry, true); }
+  function add(entry) { remember(entry); return render(entry, true); }
 
   history.forEach(function (entry) { render(entry, false); });
 
@@ -116,6 +140,13 @@
     socket.emit("user_uttered", { message: payload, session_id: sessionId });
     return true;
   }
+
+  // What chat_upload.js (the attach button, paste and drop) needs of the conversation.
+  window.intakeChat = {
+    add: add,
+    session: function () { return ready ? sessionId : null; },
+    scrollDown: function () { log.scrollTop = log.scrollHeight; }
+  };
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();

@@ -7,16 +7,21 @@ private chat. Customers over their message limit are told to slow down once in a
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Awaitable, Callable
 
 from aiogram import types
 from rasa.core.channels.channel import UserMessage
 
+from bot.attachments import AttachmentRejected
 from bot.text import MAX_MESSAGE_CHARS
 from bot.tickets import Customer
 from channels.hub import Hub, slow_down_text
+from channels.telegram import files
 from channels.telegram.api import TelegramApi, _quietly
 from channels.telegram.delivery import TelegramOutput
+
+logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 
@@ -40,6 +45,7 @@ HELP_TEXT = (
 NOT_TEXT = "暂时只能处理文字消息（投诉时也可以发送照片或截图作为证据），请用文字描述您的问题。"
 EVIDENCE_SAVED = "已将{kind}作为证据附到工单 {ticket} 上，处理人员可以看到。"
 EVIDENCE_HELD = "收到{kind}，登记投诉时会作为证据一并附到工单上。请用文字描述您遇到的问题。"
+EVIDENCE_FAILED = "{kind}没有接收成功，请稍后重新发送。"
 GROUP_TEXT = "为了保护您的隐私，请私聊我办理业务（点击我的头像，选择“发消息”）。"
 TOO_LONG = f"您的消息太长了（超过{MAX_MESSAGE_CHARS}字），请分几条发送。"
 
@@ -104,7 +110,7 @@ async def dispatch(
         await _to_assistant(api, hub, handle, text, message.from_user.id, chat_id, update.update_id)
         return "text"
     if message.photo or message.document:
-        return await _evidence(hub, handle, message, output, sender)
+        return await _evidence(api, hub, message, output, sender)
     await output.send_text_message(sender, NOT_TEXT)
     return "not-text"
 
@@ -131,16 +137,27 @@ async def _to_assistant(
     )
 
 async def _evidence(
-    hub: Hub, handle: Callable[[UserMessage], Awaitable[Any]], message: types.Message, output: TelegramOutput,
-    sender: str,
+    api: TelegramApi, hub: Hub, message: types.Message, output: TelegramOutput, sender: str,
 ) -> str:
+    """Download the photo (its largest size) or document and hand it to the attachment service;
+    the customer hears where it went, why it was refused, or that it did not arrive."""
     if message.photo:
-        kind, file_id = _PHOTO, message.photo[-1].file_id  # the largest size
+        kind, item, name = _PHOTO, message.photo[-1], ""
     else:
-        kind, file_id = _DOCUMENT, message.document.file_id
+        kind, item, name = _DOCUMENT, message.document, message.document.file_name or ""
     customer = Customer(CHANNEL, sender)
     caption = (message.caption or "").strip()
-    ticket = await hub.run(hub.tickets.add_evidence, customer, kind, file_id, caption)
+    try:
+        data = await files.fetch(api, item.file_id, item.file_size, hub.attachments.MAX_BYTES)
+        accepted = await hub.run(hub.attachments.accept, customer, data, source=CHANNEL, filename=name, caption=caption)
+    except AttachmentRejected as refused:
+        await output.send_text_message(sender, refused.text)
+        return "evidence-refused"
+    except files.DownloadFailed as error:
+        logger.warning("evidence not downloaded: %s", error)
+        await output.send_text_message(sender, EVIDENCE_FAILED.format(kind=kind))
+        return "evidence-failed"
+    ticket = accepted.ticket
     # An agent talking to the customer sees it in the live chat too.
     routed = await hub.route(customer, f"[{kind}] {caption}".strip(), output)
     if ticket is None:

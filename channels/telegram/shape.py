@@ -14,8 +14,14 @@ def _is_id(value: Any) -> bool:
 
 
 def _is_file_id(value: Any) -> bool:
-    # What TicketService.add_evidence takes (1 to 255 characters); refused here, before the update is claimed.
+    # What getFile takes (1 to 255 characters); refused here, before the update is claimed.
     return isinstance(value, str) and 0 < len(value.strip()) and len(value) <= 255
+
+
+def _is_file(value: Any) -> bool:
+    """A photo size or document: a file id, and a size (if announced) that is a whole number."""
+    size = value.get("file_size") if isinstance(value, dict) else None
+    return isinstance(value, dict) and _is_file_id(value.get("file_id")) and (size is None or _is_id(size))
 
 
 def _shape_problem(data: Dict[str, Any]) -> Optional[str]:
@@ -56,10 +62,10 @@ def _message_problem(message: Any, where: str) -> Optional[str]:
             return f"{where}.{key} is not a string"
     photo, document = message.get("photo"), message.get("document")
     if photo is not None and not (
-        isinstance(photo, list) and all(isinstance(p, dict) and _is_file_id(p.get("file_id")) for p in photo)
+        isinstance(photo, list) and all(_is_file(p) for p in photo)
     ):
         return f"{where}.photo is not a list of photo sizes"
-    if document is not None and not (isinstance(document, dict) and _is_file_id(document.get("file_id"))):
+    if document is not None and not _is_file(document):
         return f"{where}.document has no file id"
     reply = message.get("reply_to_message")
     if reply is not None and (not isinstance(reply, dict) or not isinstance(reply.get("from"), (dict, type(None)))):

@@ -1,6 +1,6 @@
 """WeChat's server API, as the channel uses it: the access token (fetched with AppID/AppSecret,
 shared by every process through `bot.wechat.AccessTokens`), customer-service messages (客服消息),
-template messages (模板消息) and the custom menu.
+template messages (模板消息), the custom menu, and customers' images (临时素材, `download_media`).
 
 Calls go out with aiohttp on the server's loop; the token fetch is a plain blocking call made in
 the worker thread that holds the shared token's lock. A token WeChat refuses (40001, 40014, 42001)
@@ -22,6 +22,7 @@ import aiohttp
 import requests
 
 from bot import logs
+from bot.attachments import AttachmentRejected
 from bot.settings import DEFAULT_WECHAT_API_BASE
 from bot.urls import outbound_url
 from bot.wechat import AccessTokens
@@ -139,6 +140,49 @@ class WeChatApi:
             if not (refused.transient or refused.code in TOKEN_INVALID) or attempt == attempts:
                 raise refused
             logger.warning("WeChat %s failed (%s), retry %d in %.1f s", path, refused, attempt, delay)
+            await self._sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable")
+
+    async def download_media(self, media_id: str, limit: int, attempts: int = MAX_ATTEMPTS) -> bytes:
+        """A customer's image from the temporary-media API (``GET /cgi-bin/media/get``, as wechatpy's
+        ``WeChatMedia.download``): the bytes, or WeChat's JSON error (retried like `call`). More than
+        `limit` bytes raise AttachmentRejected("too_large"); the download stops there."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        delay = 0.5
+        for attempt in range(1, attempts + 1):
+            token = await self.run(self.tokens.current, self._fetch)
+            query = urlencode({"access_token": token, "media_id": media_id})
+            try:
+                async with self._session.get(f"{self.api_base}/cgi-bin/media/get?{query}", allow_redirects=False) as answer:
+                    if (answer.content_length or 0) > limit:
+                        raise AttachmentRejected("too_large")
+                    data = bytearray()
+                    async for chunk in answer.content.iter_chunked(64 * 1024):
+                        data += chunk
+                        if len(data) > limit:
+                            raise AttachmentRejected("too_large")
+                    kind = answer.content_type or ""
+                    status = answer.status
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                refused = WeChatRefused(logs.scrub(f"media/get: {error.__class__.__name__}"))
+            else:
+                if status == 200 and not kind.startswith(("application/json", "text/")):
+                    return bytes(data)
+                try:
+                    found = json.loads(bytes(data) or b"{}")
+                    code = int(found.get("errcode") or -1) if isinstance(found, dict) else None
+                except ValueError:
+                    code = None
+                refused = WeChatRefused(f"media/get: HTTP {status} errcode {code}", code)
+                if code in TOKEN_INVALID:
+                    await self.run(self.tokens.invalidate, token)
+                    if attempt < attempts:
+                        continue
+            if not refused.transient or attempt == attempts:
+                raise refused
+            logger.warning("WeChat media/get failed (%s), retry %d in %.1f s", refused, attempt, delay)
             await self._sleep(delay)
             delay *= 2
         raise AssertionError("unreachable")

@@ -6,16 +6,21 @@ read (a clear answer). Customers over their message limit are told to slow down 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import UserMessage
 
+from bot.attachments import AttachmentRejected
 from bot.text import MAX_MESSAGE_CHARS
 from bot.tickets import Customer
 from bot.wechat import WeChatContacts
 from channels.hub import Hub, slow_down_text
+from channels.wechat.api import WeChatRefused
 from channels.wechat.delivery import CHANNEL, WeChatOutput
+
+logger = logging.getLogger(__name__)
 
 WELCOME_TEXT = (
     "您好，欢迎关注！我是在线客服助手。\n"
@@ -31,6 +36,7 @@ EVIDENCE_SAVED = "已将图片作为证据附到工单 {ticket} 上，处理人�
 EVIDENCE_HELD = "收到图片，登记投诉时会作为证据一并附到工单上。请用文字描述您遇到的问题。"
 TOO_LONG = f"您的消息太长了（超过{MAX_MESSAGE_CHARS}字），请分几条发送。"
 EVIDENCE_KIND = "图片"
+EVIDENCE_FAILED = "图片没有接收成功，请稍后重新发送。"
 
 # The custom menu (python -m channels.wechat.menu) and what each click means to the assistant.
 MENU_KEYS = {"CONSULT": None, "COMPLAIN": "我要投诉", "STATUS": "/check_ticket_status", "HUMAN": "转人工"}
@@ -98,7 +104,7 @@ async def dispatch(turn: Turn, message: Any) -> str:
         await _to_assistant(turn, openid, recognised[:MAX_MESSAGE_CHARS])
         return "voice"
     if kind == "image":
-        return await _evidence(turn, customer, str(message.media_id or message.image or ""))
+        return await _evidence(turn, customer, str(message.media_id or ""))
     await output.send_text_message(openid, NOT_TEXT)
     return "not-text"
 
@@ -120,9 +126,23 @@ async def _to_assistant(turn: Turn, openid: str, text: str) -> None:
     await turn.handle(UserMessage(text, turn.output, openid, input_channel=CHANNEL, message_id=f"wechat-{turn.key}"))
 
 
-async def _evidence(turn: Turn, customer: Customer, file_ref: str) -> str:
+async def _evidence(turn: Turn, customer: Customer, media_id: str) -> str:
+    """Fetch the image through the media API into the attachment service; the customer hears where
+    it went, why it was refused, or that it did not arrive (and may send it again)."""
     hub, output = turn.hub, turn.output
-    ticket = await hub.run(hub.tickets.add_evidence, customer, EVIDENCE_KIND, file_ref[:255], "")
+    try:
+        if not media_id or len(media_id) > 255:
+            raise WeChatRefused("image without a media id")
+        data = await output.api.download_media(media_id, hub.attachments.MAX_BYTES)
+        accepted = await hub.run(hub.attachments.accept, customer, data, source=CHANNEL)
+    except AttachmentRejected as refused:
+        await output.send_text_message(customer.user_id, refused.text)
+        return "evidence-refused"
+    except WeChatRefused as error:
+        logger.warning("WeChat image not downloaded: %s", error)
+        await output.send_text_message(customer.user_id, EVIDENCE_FAILED)
+        return "evidence-failed"
+    ticket = accepted.ticket
     routed = await hub.route(customer, f"[{EVIDENCE_KIND}]", output)  # an agent in a live chat sees it
     if not routed:
         text = EVIDENCE_HELD if ticket is None else EVIDENCE_SAVED.format(ticket=ticket.number)

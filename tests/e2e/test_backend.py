@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 import uuid
 
@@ -71,7 +72,7 @@ def test_read_api_document_matches_its_routes():
     doc = json.loads(DOC.read_text(encoding="utf-8"))
     documented = {f"{m.upper()} {p}" for p, item in doc["paths"].items() for m in item if m != "parameters"}
     blueprint = BackendApiInput("k" * 16).blueprint(lambda message: None)
-    served = {f"{m} {r.uri.replace('<number>', '{number}')}" for r in blueprint._future_routes for m in r.methods}
+    served = {m + " " + re.sub(r"<(\w+)>", r"{\1}", r.uri) for r in blueprint._future_routes for m in r.methods}
     assert documented == served
 
 

@@ -15,6 +15,7 @@ from bot.storage.models import DeliveryFailureRow, InboundUpdateRow
 from bot.tickets import Customer, TicketService
 from channels.hub import WAITING_RECEIPT
 from tests.e2e.conftest import TELEGRAM_SECRET
+from tests.attachment_samples import MINIMAL_PDF, photo_with_gps
 from tests.fake_telegram import BOT_USERNAME, button_update, content_update, text_update
 
 pytestmark = pytest.mark.e2e
@@ -115,8 +116,10 @@ def test_complaint_button_press_and_status(stack, fake_telegram):
 
 def test_photos_become_evidence_and_stickers_get_a_polite_reply(stack, fake_telegram):
     user = new_user()
-    photo = [{"file_id": "small-id", "file_unique_id": "s", "width": 90, "height": 90},
-             {"file_id": "large-id", "file_unique_id": "l", "width": 1280, "height": 960}]
+    fake_telegram.add_file(f"large-{user}", photo_with_gps())
+    fake_telegram.add_file(f"doc-{user}", MINIMAL_PDF)
+    photo = [{"file_id": f"small-{user}", "file_unique_id": "s", "width": 90, "height": 90},
+             {"file_id": f"large-{user}", "file_unique_id": "l", "width": 1280, "height": 960}]
     say(stack, content_update(user, photo=photo))  # before the complaint is filed: held for it
     assert "登记投诉时会作为证据" in fake_telegram.texts(user)[-1]
     number = file_complaint(stack, fake_telegram, user)
@@ -124,9 +127,10 @@ def test_photos_become_evidence_and_stickers_get_a_polite_reply(stack, fake_tele
     assert number in fake_telegram.texts(user)[-1] and "证据" in fake_telegram.texts(user)[-1]
     [ticket] = tickets_of(stack, user)
     evidence = [e for e in ticket.events if e.kind == "evidence"]
-    assert len(evidence) == 2 and all("large-id" in e.detail for e in evidence) and "指示灯" in evidence[1].detail
-    say(stack, content_update(user, document={"file_id": "doc-id", "file_unique_id": "d", "file_name": "bill.pdf"}))
-    assert any("doc-id" in e.detail for e in tickets_of(stack, user)[0].events)
+    assert len(evidence) == 2 and all(e.detail.startswith("图片 ") for e in evidence) and "指示灯" in evidence[1].detail
+    say(stack, content_update(user, document={"file_id": f"doc-{user}", "file_unique_id": "d", "file_name": "bill.pdf"}))
+    assert tickets_of(stack, user)[0].events[-1].detail.startswith("文件 ")
+    assert not [c for c in fake_telegram.recorded("getFile") if c.params["file_id"] == f"small-{user}"]
     say(stack, content_update(user, sticker={"file_id": "st", "file_unique_id": "st", "width": 512, "height": 512,
                                              "is_animated": False}))
     assert "文字" in fake_telegram.texts(user)[-1]

@@ -18,6 +18,7 @@ from bot.storage.database import Database
 from bot.storage.models import DeliveryFailureRow, HandoffMessageRow, WeChatContactRow, WeChatInboxRow
 from bot.tickets import Customer, Status, TicketService
 from channels.hub import WAITING_RECEIPT
+from tests.attachment_samples import photo_with_gps
 from tests.fake_wechat import (
     TEMPLATE_ID, TOKEN, encrypted, message_xml, new_openid, signed_query, text_xml, webhook_url,
 )
@@ -134,8 +135,11 @@ def test_complaint_to_its_ticket_through_numbered_choices(stack, fake_wechat, db
     assert number, fake_wechat.texts(openid)
     [ticket] = TicketService(db).list_for(Customer("wechat", openid))
     assert ticket.number == number.group(0)
-    say(stack, db, message_xml(openid, "image", PicUrl="http://example.com/1.jpg", MediaId="media-123"), openid)
+    fake_wechat.media[f"media-{openid}"] = photo_with_gps()
+    say(stack, db, message_xml(openid, "image", PicUrl="http://example.com/1.jpg", MediaId=f"media-{openid}"), openid)
     assert ticket.number in fake_wechat.texts(openid)[-1]
+    [evidence] = [e for e in TicketService(db).by_number(ticket.number).events if e.kind == "evidence"]
+    assert evidence.detail.startswith("图片 ")
 
 
 def test_a_retried_message_is_answered_once(stack, fake_wechat, db):

@@ -7,7 +7,8 @@ returned timezone-aware (`UTCDateTime`).
     incidents.py       IncidentRow
     staff.py           AgentRow, AgentTokenRow, LoginFailureRow
     handoff.py         HandoffSessionRow, HandoffMessageRow, HandoffEventRow
-    channel_state.py   InboundUpdateRow, DeliveryFailureRow, PendingEvidenceRow, ChatSessionRow
+    channel_state.py   InboundUpdateRow, DeliveryFailureRow, ChatSessionRow
+    attachments.py     AttachmentRow, AttachmentBlobRow
     outbox.py          OutboxEventRow
     privacy.py         PrivacyRequestRow, PrivacyPhoneCheckRow, PrivacyNoticeRow, AccessLogRow
     wechat.py          WeChatInboxRow, WeChatContactRow, WeChatTokenRow
@@ -16,7 +17,8 @@ Callers import every row class from `bot.storage.models`; importing it registers
 """
 
 from bot.storage.models.base import Base, UTCDateTime
-from bot.storage.models.channel_state import ChatSessionRow, DeliveryFailureRow, InboundUpdateRow, PendingEvidenceRow
+from bot.storage.models.attachments import AttachmentBlobRow, AttachmentRow
+from bot.storage.models.channel_state import ChatSessionRow, DeliveryFailureRow, InboundUpdateRow
 from bot.storage.models.handoff import HandoffEventRow, HandoffMessageRow, HandoffSessionRow
 from bot.storage.models.incidents import IncidentRow
 from bot.storage.models.outbox import OutboxEventRow
@@ -29,6 +31,8 @@ __all__ = [
     "AccessLogRow",
     "AgentRow",
     "AgentTokenRow",
+    "AttachmentBlobRow",
+    "AttachmentRow",
     "Base",
     "ChangeCounterRow",
     "ChatSessionRow",
@@ -41,7 +45,6 @@ __all__ = [
     "IncidentRow",
     "LoginFailureRow",
     "OutboxEventRow",
-    "PendingEvidenceRow",
     "PrivacyNoticeRow",
     "PrivacyPhoneCheckRow",
     "PrivacyRequestRow",

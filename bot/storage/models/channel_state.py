@@ -1,5 +1,6 @@
 """Tables channels keep between turns: updates taken in, replies that could not be delivered,
-evidence sent before a complaint, and the web chat's issued conversation ids."""
+and the web chat's issued conversation ids (evidence sent before a complaint is an attachment row
+without a ticket: models/attachments.py)."""
 
 from __future__ import annotations
 
@@ -37,22 +38,6 @@ class DeliveryFailureRow(Base):
     text = sa.Column(sa.Text, nullable=False)
     error = sa.Column(sa.String(255), nullable=False)
     at = sa.Column(UTCDateTime, nullable=False, index=True)
-
-
-class PendingEvidenceRow(Base):
-    """A photo or document sent before the complaint was filed; attached to the next ticket."""
-
-    __tablename__ = "pending_evidence"
-
-    id = sa.Column(sa.Integer, primary_key=True)
-    channel = sa.Column(sa.String(32), nullable=False)
-    channel_user_id = sa.Column(sa.String(255), nullable=False)
-    kind = sa.Column(sa.String(16), nullable=False)
-    file_ref = sa.Column(sa.String(255), nullable=False)
-    caption = sa.Column(sa.Text, nullable=False, default="")
-    at = sa.Column(UTCDateTime, nullable=False)
-
-    __table_args__ = (sa.Index("ix_pending_evidence_customer", "channel", "channel_user_id"),)
 
 
 class ChatSessionRow(Base):

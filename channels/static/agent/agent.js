@@ -17,6 +17,7 @@ import { closeDialog } from "./dialog.js";
 import { incidentsPanel } from "./incidents.js";
 import { setupAttention, resetAttention, announce } from "./attention.js";
 import { sessionFromHash, renderStatus, confirmLogout, forgetDrafts, showView, showPane } from "./shift.js";
+import { forgetAttachments, closeViewer } from "./attachments.js";
 
 var POLL_TIMEOUT = 20;          // seconds the server may hold an events request
 var POLL_GRACE_MS = 15000;      // abort a long poll the server holds much longer than asked
@@ -195,6 +196,8 @@ function startApp(me) {
 
 function stopApp() {
   state.epoch += 1;
+  forgetAttachments();  // the next login must not see this one's pictures
+  closeViewer();
   if (state.pollController) { state.pollController.abort(); state.pollController = null; }
   state.timers.forEach(function (t) { clearInterval(t); clearTimeout(t); });
   state.timers = [];

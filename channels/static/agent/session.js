@@ -7,6 +7,7 @@ import { markOpenInLists, refreshLists } from "./lists.js";
 import { renderTickets } from "./tickets.js";
 import { setHashSession, loadDraft, saveDraft } from "./shift.js";
 import { markSeen } from "./attention.js";
+import { placeInTranscript } from "./attachments.js";
 
 var MAX_CHARS = 5000;
 var SENDERS = { customer: "客户", bot: "机器人", agent: "坐席", system: "系统", note: "内部备注" };
@@ -143,6 +144,8 @@ export function refreshOpen() {
     if (messages.status === "fulfilled") {
       appendMessages(listOf(messages.value, "messages"));
       markFailed(listOf(messages.value, "messages"));
+      open.attachments = listOf(messages.value, "attachments");
+      placeInTranscript(transcript, open, open.attachments);
     }
     if (open.again) { open.again = false; refreshOpen(); }
   });
@@ -278,10 +281,11 @@ export function appendMessages(messages) {
   var outOfOrder = fresh.some(function (m) { return Number(m.id) < open.maxId; });
   if (outOfOrder) {
     // Rare (a late answer raced a newer one): rebuild from everything known, in id order.
-    var all = Array.prototype.map.call(transcript.querySelectorAll(".msg"), function (li) { return li._message; }).concat(fresh);
+    var all = Array.prototype.map.call(transcript.querySelectorAll(".msg:not(.msg--attachment)"), function (li) { return li._message; }).concat(fresh);
     all.sort(function (a, b) { return Number(a.id) - Number(b.id); });
     clear(transcript);
     open.ids = {};
+    open.attachmentIds = {};  // placed again below, between the rebuilt messages
     open.maxId = -Infinity;
     fresh = all;
   }
@@ -295,6 +299,7 @@ export function appendMessages(messages) {
   });
   // Follow the conversation only when the agent is at its end; while they read the history, a
   // "新消息" hint appears instead of a jump (L5).
+  if (outOfOrder && open.attachments) placeInTranscript(transcript, open, open.attachments);
   if (pinned || outOfOrder) transcript.scrollTop = transcript.scrollHeight;
   else newBelow.hidden = false;
 }

@@ -13,6 +13,7 @@ import { renderNoteForm } from "./notes.js";
 import { renderCallback } from "./callback.js";
 import "./search.js";
 import "./confirm.js";
+import { attachmentStrip } from "./attachments.js";
 
 var CLOSED_TICKET = { resolved: true, closed: true };
 
@@ -52,6 +53,7 @@ export function ticketCard(t, changed) {
   section.appendChild(fields);
 
   if (t.description) section.appendChild(el("p", "ticket__desc", t.description));
+  if (Array.isArray(t.attachments) && t.attachments.length) section.appendChild(attachmentStrip(t.attachments));
 
   var events = Array.isArray(t.events) ? t.events : [];
   if (events.length) {
