@@ -5,7 +5,7 @@ available, a call-back is promised. From then on the channels' handoff gate keep
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -23,12 +23,15 @@ from bot.answers import reply_kind
 from bot.categories import Category
 from bot.lifecycle import Escalations
 from bot.limits import HUMAN, describe_retry
-from bot.errors import StoreUnavailable
+from bot.errors import IntakeError, StoreUnavailable
+from bot.handoff import HandoffService, HandoffSession
 from bot.text import description_from, find_phone
-from bot.tickets import Ticket, TicketService
+from bot.tickets import Customer, Ticket, TicketService
 
 DEFAULT_REQUEST = "客户请求人工服务"
 TOO_MANY_REQUESTS = "您在短时间内已多次申请人工服务，请{wait}后再试。如果情况紧急，请直接拨打客服热线。"
+# Asked again while the request stands: where they are, not a refusal (nothing new is filed).
+STILL_RECORDED = "您的转人工请求已记录在工单 {ticket} 上，不需要重复申请，客服会尽快与您联系。在此期间我仍可以为您解答问题。"
 
 
 def escalation_text(tracker: Tracker) -> str:
@@ -112,7 +115,11 @@ class ActionRequestHuman(Action):
         refusal = limits().admit(HUMAN, f"{customer.channel}:{customer.user_id}", address_of(tracker))
         if refusal is not None:
             metrics.HANDOFF_REQUESTS.labels("limited").inc()
-            dispatcher.utter_message(text=TOO_MANY_REQUESTS.format(wait=describe_retry(refusal.retry_after)))
+            pending = await _pending_request(customer)
+            if pending is not None and pending.ticket_number:
+                dispatcher.utter_message(text=STILL_RECORDED.format(ticket=pending.ticket_number))
+            else:
+                dispatcher.utter_message(text=TOO_MANY_REQUESTS.format(wait=describe_retry(refusal.retry_after)))
             return done
         phone = tracker.get_slot("contact_phone")
         category = Category(tracker.get_slot("complaint_category") or Category.OTHER.value)
@@ -147,6 +154,14 @@ class ActionRequestHuman(Action):
         if failed:
             return done
         return [*reset_complaint(), *done]
+
+
+async def _pending_request(customer: Customer) -> Optional[HandoffSession]:
+    """The customer's request for a person that still stands, if the database can tell."""
+    try:
+        return await call(HandoffService.pending_for, customer)
+    except IntakeError:
+        return None
 
 
 async def escalate_if_asked(tracker: Tracker, ticket: Ticket) -> None:

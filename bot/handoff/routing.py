@@ -135,6 +135,12 @@ class CustomerRouting(Part):
             row = self._open_row(session, customer, WITH_HUMAN)
             return None if row is None else self._snapshot(session, row, attention=False)
 
+    def pending_for(self, customer: Customer) -> Optional[HandoffSession]:
+        """The customer's request for a person still open: waiting, queued for a call-back, or with an agent."""
+        with self.db.transaction() as session:
+            row = self._open_row(session, customer, QUEUED + (SessionStatus.ACTIVE.value,))
+            return None if row is None else self._snapshot(session, row, attention=False)
+
     def customer_message(self, customer: Customer, text: str) -> Optional[Routing]:
         """Take a customer message during a handoff; None when the bot should handle it.
 

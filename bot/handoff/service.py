@@ -96,6 +96,9 @@ class HandoffService:
     def session_for(self, customer: Customer) -> Optional[HandoffSession]:
         return self.routing.session_for(customer)
 
+    def pending_for(self, customer: Customer) -> Optional[HandoffSession]:
+        return self.routing.pending_for(customer)
+
     def customer_message(self, customer: Customer, text: str) -> Optional[Routing]:
         return self.routing.customer_message(customer, text)
 

@@ -103,17 +103,39 @@ def test_a_page_rejoining_in_a_loop_is_stopped(tight):
     assert limited(tight).get(("session_request", "customer"), 0) == 7
 
 
+def _close_requests(stack, user_id: str) -> None:
+    """What staff closing the call-back (已联系) leaves behind: no request of the customer stands."""
+    import sqlalchemy as sa
+
+    from bot.storage.database import Database
+    from bot.storage.models import HandoffSessionRow
+
+    db = Database(stack.ticket_db)
+    try:
+        with db.transaction() as session:
+            session.execute(
+                sa.update(HandoffSessionRow).where(HandoffSessionRow.channel_user_id == user_id).values(status="closed")
+            )
+    finally:
+        db.dispose()
+
+
 def test_asking_for_a_human_again_and_again_is_bounded(tight):
     sender = "human-" + uuid.uuid4().hex[:8]
     # Nobody is online: the assistant offers a call-back and asks for a number; declining it
     # files the request (a ticket and a queue entry).
     first = tight.texts(tight.say(sender, "转人工")) + tight.texts(tight.say(sender, "不留电话"))
     assert "多次申请" not in first
-    tight.say(sender, "取消")  # leave the queue, then ask again
+    # Asked again while that request stands: no refusal, the customer is told where it stands
+    # (the dialogue fuzzer's customer who wrote 转人工 four times was refused).
+    again = tight.texts(tight.say(sender, "转人工")) + tight.texts(tight.say(sender, "不留电话"))
+    assert "转人工请求已记录在工单" in again and "多次申请" not in again, (first, again)
+    # The call-back is closed; a new request within the window is refused.
+    _close_requests(tight, sender)
     second = tight.texts(tight.say(sender, "我要人工客服")) + tight.texts(tight.say(sender, "不留电话"))
     assert "多次申请人工服务" in second, (first, second)
     body = requests.get(f"http://127.0.0.1:{tight.action_port}/metrics", timeout=10).text
-    assert re.search(r'intake_handoff_requests_total\{outcome="limited"\} 1\.0', body), body[-2000:]
+    assert re.search(r'intake_handoff_requests_total\{outcome="limited"\} 2\.0', body), body[-2000:]
 
 
 def test_the_in_flight_gauge_is_exposed(tight):
