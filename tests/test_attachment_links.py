@@ -25,9 +25,9 @@ def _parts(url: str):
 
 
 def test_a_link_works_within_its_lifetime_and_is_refused_after_it_or_when_tampered():
-    signer = UrlSigner("s" * 32, "https://bot.example.com/", lifetime=3600)
+    signer = UrlSigner("s" * 32, "https://example.com/", lifetime=3600)
     url, expires_at = signer.sign("abcdefgh12345678", T0)
-    assert url.startswith("https://bot.example.com/api/attachments/abcdefgh12345678?expires=")
+    assert url.startswith("https://example.com/api/attachments/abcdefgh12345678?expires=")
     assert expires_at == T0 + timedelta(hours=1)
     attachment_id, expires, sig = _parts(url)
     signer.check(attachment_id, expires, sig, T0)
@@ -40,7 +40,7 @@ def test_a_link_works_within_its_lifetime_and_is_refused_after_it_or_when_tamper
         with pytest.raises(Forbidden):
             signer.check(*bad, T0)
     with pytest.raises(Forbidden):  # another secret
-        UrlSigner("t" * 32, "https://bot.example.com").check(attachment_id, expires, sig, T0)
+        UrlSigner("t" * 32, "https://example.com").check(attachment_id, expires, sig, T0)
 
 
 def test_the_secret_comes_from_the_setting_the_backend_key_or_a_kept_file(tmp_path):
@@ -55,7 +55,7 @@ def test_the_secret_comes_from_the_setting_the_backend_key_or_a_kept_file(tmp_pa
 
 def test_pushed_events_carry_the_ticket_evidence_with_links_signed_when_sent(db):
     tickets = TicketService(db)
-    attachments = AttachmentService(db, DatabaseStore(db), UrlSigner("k" * 32, "https://bot.example.com"))
+    attachments = AttachmentService(db, DatabaseStore(db), UrlSigner("k" * 32, "https://example.com"))
     customer = Customer("telegram", "links-1")
     ticket, _ = tickets.open_complaint(customer, Category.BILLING, "话费多扣了", "13800138000")
     stored = attachments.accept(customer, jpeg(), source="telegram").attachment
@@ -65,7 +65,7 @@ def test_pushed_events_carry_the_ticket_evidence_with_links_signed_when_sent(db)
         sent.append(json.loads(body))
         return True, ""
 
-    dispatcher = OutboxDispatcher(db, Settings("https://backend.example.com/events", "x" * 32), sender=sender,
+    dispatcher = OutboxDispatcher(db, Settings("https://example.com/events", "x" * 32), sender=sender,
                                   attachments=attachments.documents)
     dispatcher.drain()
     kinds = [event["kind"] for event in sent if event["ticket"]["number"] == ticket.number]
