@@ -20,10 +20,10 @@ def test_defaults_and_the_production_profile(db, tmp_path):
     assert Settings.from_env({**PRODUCTION, "ATTACHMENT_STORE": "directory"}).attachment_store == "directory"
     built = AttachmentService.from_settings(db, Settings.from_env({
         "ATTACHMENT_STORE": "directory", "ATTACHMENT_DIR": str(tmp_path / "a"), "BACKEND_API_KEY": "b" * 20,
-        "PUBLIC_BASE_URL": "https://bot.example.com/", "ATTACHMENT_URL_SECONDS": "120", "ATTACHMENTS_PER_TICKET": "3",
+        "PUBLIC_BASE_URL": "https://example.com/", "ATTACHMENT_URL_SECONDS": "120", "ATTACHMENTS_PER_TICKET": "3",
     }))
     assert isinstance(built.store, DirectoryStore) and built.store.directory == tmp_path / "a"
-    assert built.signer.base_url == "https://bot.example.com" and built.signer.lifetime == 120 and built.per_ticket == 3
+    assert built.signer.base_url == "https://example.com" and built.signer.lifetime == 120 and built.per_ticket == 3
     assert isinstance(AttachmentService.from_settings(db, Settings.from_env({
         "ATTACHMENT_STORE": "database", "BACKEND_SECRET": "s" * 20})).store, DatabaseStore)
 
