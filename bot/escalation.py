@@ -46,7 +46,7 @@ NOT_A_REQUEST = re.compile(
 
 
 # ... unless the customer asks in so many words: "帮我转人工，电话一直没人接".
-EXPLICIT_REQUEST = re.compile(r"(帮我|给我|我要|我想|请|麻烦|快)(转|找|接|要|换)(个|一个)?(人工|真人)(?!.{0,2}(打不通|没人接))")
+EXPLICIT_REQUEST = re.compile(r"(帮我|给我|我要|我想|请|麻烦|快)(转|找|接|要|换)?(个|一个)?(人工|真人)(?!.{0,2}(打不通|没人接))")
 
 
 def explicit_request(text: str) -> bool:

@@ -88,6 +88,7 @@ def _parsed(text, intent, confidence):
         # ... but an unsure reading, a request in so many words or a regulator threat still escalate.
         ("热线按0转人工根本没反应，按了几十次", "complain_other", 0.6, "escalate"),
         ("热线一直没人接，帮我转人工", "complain_other", 0.93, "escalate"),
+        ("人工客服一直打不通 我要人工", "complain_other", 0.93, "escalate"),
         ("网断三天了，再不修我就打12300", "complain_network", 0.95, "escalate"),
     ],
 )
