@@ -104,7 +104,8 @@
   function setStatus(text) { statusLine.textContent = text; }
 
   socket.on("connect", function () {
-    setStatus("已连接");
+    // "已连接" only once the conversation is confirmed: before that a message cannot be sent.
+    setStatus("正在连接…");
     socket.emit("session_request", { session_id: sessionId, last_message_id: lastMessageId() });
   });
   socket.on("disconnect", function () { ready = false; setStatus("连接中断，正在重连…"); });
@@ -115,6 +116,7 @@
     sessionId = id;
     save(SESSION_KEY, id);
     ready = true;
+    setStatus("已连接");
     if (fresh && history.length === 0) {
       add({ who: "bot", text: "您好，我是在线客服助手。可以咨询话费、流量、套餐、宽带等问题，也可以直接告诉我遇到的故障或不满，我帮您登记投诉并跟进。" });
     }
