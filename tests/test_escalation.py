@@ -17,6 +17,15 @@ from bot.escalation import signal
         "我要找媒体曝光",
         "我已经咨询律师了",
         "发到抖音上让大家看看",
+        # Other voices: pinyin, English, Cantonese; petitions, consumer platforms, suing.
+        "zhuan rengong",
+        "can I talk to a real person",
+        "搵个人同我讲啦",
+        "叫你哋经理出嚟",
+        "叫个客服来跟我说",
+        "再不退钱我就去信访",
+        "我要上黑猫投诉曝你们",
+        "我要告你们",
     ],
 )
 def test_escalation_requests(text):
@@ -37,6 +46,10 @@ def test_escalation_requests(text):
         "家里的烟雾报警器用的是你们的物联网卡",
         "客户经理电话是多少",
         "客户经理来家里装宽带",
+        "告诉我怎么查话费",
+        "315元的套餐能便宜点吗",
+        "the agent was rude to me",
+        "客服来电说我的套餐要升级",
     ],
 )
 def test_not_escalation(text):
