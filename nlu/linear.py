@@ -222,20 +222,29 @@ class _LinearComponent(GraphComponent):
         return cls(config, model_storage, resource, model)
 
     def _informative(self) -> Any:
-        """Indices of the features that say something: every word n-gram, and every character n-gram
-        with more than the spaces the character vectorizer pads words with (known to any text)."""
+        """A mask over the feature columns of those that say something: every word n-gram, and every
+        character n-gram with more than the spaces the character vectorizer pads words with (known to
+        any text)."""
         if self._informative_columns is None:
             import numpy as np
 
-            columns, offset = [], 0
+            masks = []
             for _name, vectorizer in self.model[0].transformer_list:
-                vocabulary = vectorizer.vocabulary_
-                for term, index in vocabulary.items():
-                    if term.strip():
-                        columns.append(offset + index)
-                offset += len(vocabulary)
-            self._informative_columns = np.array(sorted(columns))
+                mask = np.zeros(len(vectorizer.vocabulary_), dtype=bool)
+                for term, index in vectorizer.vocabulary_.items():
+                    mask[index] = bool(term.strip())
+                masks.append(mask)
+            self._informative_columns = np.concatenate(masks)
         return self._informative_columns
+
+    def _known(self, features: Any) -> List[bool]:
+        """Whether each row has at least one informative feature. Read from the rows' stored column
+        indices: selecting the informative columns of the matrix instead cost a fifth of a parse."""
+        rows = features.tocsr()
+        mask = self._informative()
+        return [
+            bool(mask[rows.indices[start:end]].any()) for start, end in zip(rows.indptr[:-1], rows.indptr[1:])
+        ]
 
     def ranked(self, messages: Sequence[Message]) -> List[List[Tuple[str, float]]]:
         """Labels by probability, best first, for each message."""
@@ -246,7 +255,7 @@ class _LinearComponent(GraphComponent):
         labels = list(self.model.classes_)
         length = int(self.config["ranking_length"]) or len(labels)
         out = []
-        for row, known in zip(probabilities, features[:, self._informative()].getnnz(axis=1)):
+        for row, known in zip(probabilities, self._known(features)):
             if not known:
                 # Not one character or word the model has seen (another script, emoji only): the
                 # classifier would answer with its bias alone, "affirm" at 0.51, which confirmed
