@@ -17,8 +17,9 @@ HUMAN = (
     r"能(做主|解决问题)的(人)?|上面的人|"
     # The same request typed in pinyin or English, or in Cantonese (搵 = 找, 嚟 = 来).
     r"(?<![a-z])(zhuan ?)?ren ?gong(?![a-z])|(?<![a-z])zhen ?ren(?![a-z])|"
-    r"\b(real|live) (person|human|agent)\b|\bhuman (agent|being|please)\b|"
-    r"\b(talk|speak|chat) (to|with) (a|an|some|your) ?(one|person|human|agent|supervisor|manager)\b|"
+    # Letter lookarounds, not \b: in "找个real person" the Chinese character before is a word character too.
+    r"(?<![a-z])(real|live) (person|human|agent)(?![a-z])|(?<![a-z])human (agent|being|please)(?![a-z])|"
+    r"(?<![a-z])(talk|speak|chat) (to|with) (a|an|some|your) ?(one|person|human|agent|supervisor|manager)(?![a-z])|"
     r"搵(个|一个)?人(嚟|来|同我|跟我)|"
     # "让客服来跟我说": in a chat with the bot, a request for the people behind it.
     r"(找|叫|要|让|喊|换)(个|一个)?(真的|正经的?)?客服(来|出来|过来|跟我|和我|同我)",

@@ -20,6 +20,8 @@ from bot.escalation import signal
         # Other voices: pinyin, English, Cantonese; petitions, consumer platforms, suing.
         "zhuan rengong",
         "can I talk to a real person",
+        "能不能找个real person聊",
+        "转human please",
         "搵个人同我讲啦",
         "叫你哋经理出嚟",
         "叫个客服来跟我说",
