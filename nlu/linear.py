@@ -179,7 +179,7 @@ class _LinearComponent(GraphComponent):
         self.model_storage = model_storage
         self.resource = resource
         self.model = model
-        self._informative_columns: Any = None
+        self._informative_mask: Any = None
 
     @classmethod
     def create(
@@ -225,7 +225,7 @@ class _LinearComponent(GraphComponent):
         """A mask over the feature columns of those that say something: every word n-gram, and every
         character n-gram with more than the spaces the character vectorizer pads words with (known to
         any text)."""
-        if self._informative_columns is None:
+        if self._informative_mask is None:
             import numpy as np
 
             masks = []
@@ -234,8 +234,8 @@ class _LinearComponent(GraphComponent):
                 for term, index in vectorizer.vocabulary_.items():
                     mask[index] = bool(term.strip())
                 masks.append(mask)
-            self._informative_columns = np.concatenate(masks)
-        return self._informative_columns
+            self._informative_mask = np.concatenate(masks)
+        return self._informative_mask
 
     def _known(self, features: Any) -> List[bool]:
         """Whether each row has at least one informative feature. Read from the rows' stored column
