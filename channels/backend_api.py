@@ -198,7 +198,8 @@ class BackendApiInput(InputChannel):
             Always a download, never rendered: a PDF or an image cannot run anything in our origin."""
             try:
                 found = await hub.run(
-                    hub.attachments.check_link, attachment_id, request.args.get("expires", ""), request.args.get("sig", "")
+                    hub.attachments.check_link, attachment_id, request.args.get("expires", ""), request.args.get("n", ""),
+                    request.args.get("sig", ""),
                 )
                 data = await hub.run(hub.attachments.content, found.id)
             except NotFound:

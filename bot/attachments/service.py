@@ -27,10 +27,10 @@ from bot.attachments.signing import UrlSigner, url_secret
 from bot.attachments.store import AttachmentStore, DatabaseStore, DirectoryStore, keys_of
 from bot.clock import utcnow
 from bot.customers import Customer
-from bot.errors import InvalidInput, NotFound
+from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.settings import DEFAULT_ATTACHMENTS_PER_DAY, DEFAULT_ATTACHMENTS_PER_TICKET, Settings
 from bot.storage.database import Database
-from bot.storage.models import AttachmentRow, TicketRow
+from bot.storage.models import AttachmentLinkUseRow, AttachmentRow, TicketRow
 from bot.text import description_from, iso
 from bot.ticket_numbers import BEIJING
 from bot.tickets import CUSTOMER, Ticket, add_event, evidence_detail, latest_open_row
@@ -243,11 +243,22 @@ class AttachmentService:
             })
         return found
 
-    def check_link(self, attachment_id: str, expires: str, signature: str, now: Optional[datetime] = None) -> Attachment:
-        """The attachment a signed link names: Forbidden when the link is expired or tampered with,
-        NotFound when the attachment is gone."""
-        self.signer.check(attachment_id, expires, signature, now or self.clock())
-        return self.get(attachment_id)
+    def check_link(
+        self, attachment_id: str, expires: str, nonce: str, signature: str, now: Optional[datetime] = None
+    ) -> Attachment:
+        """The attachment a signed link names, spending the link: Forbidden when it is expired,
+        tampered with or was followed before, NotFound when the attachment is gone (a link to a
+        deleted file is not spent: there was nothing to give)."""
+        now = now or self.clock()
+        expires_at = self.signer.check(attachment_id, expires, nonce, signature, now)
+        found = self.get(attachment_id)
+        try:
+            with self.db.transaction() as session:
+                session.add(AttachmentLinkUseRow(
+                    signature=signature, attachment_id=attachment_id, used_at=now, expires_at=expires_at))
+        except Conflict:
+            raise Forbidden("the link was already used") from None
+        return found
 
     # -- deleting -------------------------------------------------------------------------
 

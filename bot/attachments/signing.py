@@ -1,8 +1,13 @@
-"""Signed, expiring download URLs for the backend: ``<base>/api/attachments/<id>?expires=<unix>&sig=<hex>``.
+"""Signed, expiring download URLs for the backend:
+``<base>/api/attachments/<id>?expires=<unix>&n=<nonce>&sig=<hex>``.
 
-The signature is the HMAC-SHA256 of ``"<id>.<expires>"`` under ATTACHMENT_URL_SECRET, so neither the
-id nor the expiry can be changed without the secret. A URL may be used any number of times while it
-is valid; after ``expires`` it is refused, and so is one whose attachment was deleted.
+The signature is the HMAC-SHA256 of ``"<id>.<expires>.<nonce>"`` under ATTACHMENT_URL_SECRET, so
+neither the id nor the expiry can be changed without the secret; the random nonce makes every
+signed link distinct (two signed in the same second are two links, each usable once). A URL works once within its lifetime: the
+attachment service records each followed signature (``attachment_link_uses``) and refuses it again,
+so a link copied from a log or a forwarded push is worth nothing once the backend has fetched the
+file. After ``expires`` it is refused, and so is one whose attachment was deleted. A backend that
+needs the file again pulls the ticket: every pull and every push signs fresh links.
 
 Where the secret comes from (`url_secret`): ATTACHMENT_URL_SECRET when set; else it is derived from
 the backend's own credential (BACKEND_API_KEY, else BACKEND_SECRET), which every process of a
@@ -28,8 +33,9 @@ SECRET_FILE = Path("data") / "attachment-url.key"
 ROUTE = "/api/attachments/"
 
 
-def _mac(secret: str, attachment_id: str, expires: int) -> str:
-    return hmac.new(secret.encode(), f"{attachment_id}.{expires}".encode(), hashlib.sha256).hexdigest()
+def _mac(secret: str, attachment_id: str, expires: int, nonce: str) -> str:
+    message = f"{attachment_id}.{expires}.{nonce}".encode("utf-8", "replace")
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -41,21 +47,24 @@ class UrlSigner:
     def sign(self, attachment_id: str, now: datetime) -> Tuple[str, datetime]:
         """(url, expires_at) of a fresh link to the attachment."""
         expires = int(now.timestamp()) + self.lifetime
-        query = urlencode({"expires": expires, "sig": _mac(self.secret, attachment_id, expires)})
+        nonce = secrets.token_hex(8)
+        query = urlencode({"expires": expires, "n": nonce, "sig": _mac(self.secret, attachment_id, expires, nonce)})
         url = f"{self.base_url.rstrip('/')}{ROUTE}{quote(attachment_id, safe='')}?{query}"
         return url, datetime.fromtimestamp(expires, tz=timezone.utc)
 
-    def check(self, attachment_id: str, expires: str, signature: str, now: datetime) -> None:
-        """Forbidden unless the signature matches the id and expiry and the expiry is still ahead."""
+    def check(self, attachment_id: str, expires: str, nonce: str, signature: str, now: datetime) -> datetime:
+        """The link's expiry; Forbidden unless the signature matches the id and expiry and the expiry
+        is still ahead. Whether it was used before is the attachment service's question."""
         try:
             when = int(expires)
         except (TypeError, ValueError):
             raise Forbidden("the link is malformed") from None
-        expected = _mac(self.secret, attachment_id, when)
+        expected = _mac(self.secret, attachment_id, when, nonce or "")
         if not hmac.compare_digest(expected.encode(), (signature or "").encode("utf-8", "replace")):
             raise Forbidden("the link's signature does not match")
         if now.timestamp() > when:
             raise Forbidden("the link has expired")
+        return datetime.fromtimestamp(when, tz=timezone.utc)
 
 
 def url_secret(explicit: str, backend_api_key: str = "", backend_secret: str = "", keep: Path = SECRET_FILE) -> str:

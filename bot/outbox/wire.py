@@ -26,7 +26,7 @@ REPLAY_WINDOW = 300  # seconds a signed request stays acceptable
 
 class AttachmentDocument(TypedDict):
     """A piece of evidence on the ticket (bot.attachments): what it is, and a signed download link
-    that expires (``GET /api/attachments/{attachment_id}?expires=…&sig=…``, usable any number of times until then)."""
+    that expires (``GET /api/attachments/{attachment_id}?expires=…&n=…&sig=…``, usable once, until then; every push and pull signs afresh)."""
 
     id: str
     type: str  # the MIME type of the stored bytes: image/jpeg, image/png, image/webp, application/pdf

@@ -21,6 +21,7 @@ from bot.storage.database import Database
 from bot.privacy.requests import Files
 from bot.storage.models import (
     AttachmentBlobRow,
+    AttachmentLinkUseRow,
     AttachmentRow,
     DeliveryFailureRow,
     HandoffMessageRow,
@@ -87,6 +88,7 @@ class Retention:
         }
         counts["orphan_files"] = self._sweep_files(swept)
         counts["privacy_phone_checks"] = self._purge_phone_checks()
+        counts["spent_links"] = self._purge_spent_links()
         # Outbox rows carry the phone and the description too: never kept longer than transcripts.
         pruned = OutboxAdmin(self.db, self.clock).prune(min(OUTBOX_KEEP, timedelta(days=self.days)))
         counts["outbox_events"] = pruned["delivered"] + pruned["never_pushed"]
@@ -129,6 +131,13 @@ class Retention:
         oldest = self.clock().astimezone(BEIJING).date() - timedelta(days=1)
         with self.db.transaction() as session:
             return session.execute(sa.delete(PrivacyPhoneCheckRow).where(PrivacyPhoneCheckRow.day < oldest)).rowcount or 0
+
+    def _purge_spent_links(self) -> int:
+        """A followed link is refused by its expiry once that has passed: its record is no longer needed."""
+        with self.db.transaction() as session:
+            return session.execute(
+                sa.delete(AttachmentLinkUseRow).where(AttachmentLinkUseRow.expires_at < self.clock())
+            ).rowcount or 0
 
     def _chunked(self, model: Any, *conditions: Any) -> int:
         total = 0

@@ -48,22 +48,30 @@ def test_the_backend_gets_signed_links_that_work_until_they_expire(stack, backen
         assert [(a["id"], a["type"], a["kind"], a["size"], a["sha256"]) for a in links] == [
             (photo.id, "image/jpeg", "image", photo.size, photo.sha256), (pdf.id, "application/pdf", "pdf", pdf.size, pdf.sha256)]
         assert all(a["url"].startswith("http://localhost:") and a["expires_at"] for a in links)
-        for _ in range(2):  # usable more than once while valid
-            got = requests.get(_local(stack, links[0]["url"]), timeout=30)
-            assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == photo.sha256
+        got = requests.get(_local(stack, links[0]["url"]), timeout=30)
+        assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == photo.sha256
+        again = requests.get(_local(stack, links[0]["url"]), timeout=30)  # a link works once
+        assert again.status_code == 403 and again.json()["error"] == "forbidden"
         assert got.headers["Content-Type"] == "image/jpeg"
         assert got.headers["Content-Disposition"] == f'attachment; filename="{photo.id}.jpg"'
         assert got.headers["X-Content-Type-Options"] == "nosniff" and got.headers["Content-Security-Policy"] == "sandbox"
         assert requests.get(_local(stack, links[1]["url"]), timeout=30).content == MINIMAL_PDF
-        # Tampered: another id, a later expiry, a changed signature, none at all.
-        url = _local(stack, links[0]["url"])
+        # Tampered: another id, a later expiry, another nonce, a changed signature, none at all; each
+        # refused without spending the genuine link, which a fresh pull signs anew.
+        repulled = requests.get(f"{stack.url}/api/tickets/{number}", headers={"X-API-Key": BACKEND_API_KEY}, timeout=30)
+        url = _local(stack, repulled.json()["attachments"][0]["url"])
+        assert url != _local(stack, links[0]["url"])
         query = parse_qs(urlsplit(url).query)
-        expires, sig = query["expires"][0], query["sig"][0]
+        expires, nonce, sig = query["expires"][0], query["n"][0], query["sig"][0]
         base = f"{stack.url}/api/attachments"
-        for bad in (f"{base}/{pdf.id}?expires={expires}&sig={sig}", f"{base}/{photo.id}?expires={int(expires) + 3600}&sig={sig}",
-                    f"{base}/{photo.id}?expires={expires}&sig={'0' * 64}", f"{base}/{photo.id}"):
+        for bad in (f"{base}/{pdf.id}?expires={expires}&n={nonce}&sig={sig}",
+                    f"{base}/{photo.id}?expires={int(expires) + 3600}&n={nonce}&sig={sig}",
+                    f"{base}/{photo.id}?expires={expires}&n={nonce}0&sig={sig}",
+                    f"{base}/{photo.id}?expires={expires}&sig={sig}",
+                    f"{base}/{photo.id}?expires={expires}&n={nonce}&sig={'0' * 64}", f"{base}/{photo.id}"):
             refused = requests.get(bad, timeout=30)
             assert refused.status_code == 403 and refused.json()["error"] == "forbidden", bad
+        assert requests.get(url, timeout=30).status_code == 200
         # Expired: signed with the server's own secret (derived from BACKEND_API_KEY) two hours ago.
         signer = UrlSigner(url_secret("", BACKEND_API_KEY), stack.url)
         old, _ = signer.sign(photo.id, datetime.now(timezone.utc) - timedelta(hours=2))

@@ -8,7 +8,7 @@ returned timezone-aware (`UTCDateTime`).
     staff.py           AgentRow, AgentTokenRow, LoginFailureRow
     handoff.py         HandoffSessionRow, HandoffMessageRow, HandoffEventRow
     channel_state.py   InboundUpdateRow, DeliveryFailureRow, ChatSessionRow
-    attachments.py     AttachmentRow, AttachmentBlobRow
+    attachments.py     AttachmentRow, AttachmentBlobRow, AttachmentLinkUseRow
     outbox.py          OutboxEventRow
     privacy.py         PrivacyRequestRow, PrivacyPhoneCheckRow, PrivacyNoticeRow, AccessLogRow
     wechat.py          WeChatInboxRow, WeChatContactRow, WeChatTokenRow
@@ -17,7 +17,7 @@ Callers import every row class from `bot.storage.models`; importing it registers
 """
 
 from bot.storage.models.base import Base, UTCDateTime
-from bot.storage.models.attachments import AttachmentBlobRow, AttachmentRow
+from bot.storage.models.attachments import AttachmentBlobRow, AttachmentLinkUseRow, AttachmentRow
 from bot.storage.models.channel_state import ChatSessionRow, DeliveryFailureRow, InboundUpdateRow
 from bot.storage.models.handoff import HandoffEventRow, HandoffMessageRow, HandoffSessionRow
 from bot.storage.models.incidents import IncidentRow
@@ -32,6 +32,7 @@ __all__ = [
     "AgentRow",
     "AgentTokenRow",
     "AttachmentBlobRow",
+    "AttachmentLinkUseRow",
     "AttachmentRow",
     "Base",
     "ChangeCounterRow",

@@ -1,6 +1,7 @@
 """Tables of evidence attachments: what each stored file is (and whose, on which ticket), and the
 bytes themselves when the database is the attachment store (production: every process and pod sees
-every file). The directory store keeps the bytes in files instead and leaves `attachment_blobs` empty."""
+every file). The directory store keeps the bytes in files instead and leaves `attachment_blobs` empty.
+`attachment_link_uses` remembers the signed download links already followed: each works once."""
 
 from __future__ import annotations
 
@@ -43,3 +44,17 @@ class AttachmentBlobRow(Base):
 
     key = sa.Column(sa.String(64), primary_key=True)
     data = sa.Column(sa.LargeBinary, nullable=False)
+
+
+class AttachmentLinkUseRow(Base):
+    """A signed download link that was followed (its signature is the key): a second use is refused.
+    Kept until the link would have expired anyway; retention removes it then."""
+
+    __tablename__ = "attachment_link_uses"
+
+    signature = sa.Column(sa.String(64), primary_key=True)
+    attachment_id = sa.Column(sa.String(32), nullable=False)
+    used_at = sa.Column(UTCDateTime, nullable=False)
+    expires_at = sa.Column(UTCDateTime, nullable=False)
+
+    __table_args__ = (sa.Index("ix_attachment_link_uses_expires", "expires_at"),)
