@@ -277,6 +277,7 @@ def test_a_live_chat_stays_with_the_agent_while_the_store_is_down(hubs, monkeypa
         yield
 
     monkeypatch.setattr(hub.db, "transaction", down)
+    monkeypatch.setattr(hub.db, "reading", down)
     assert gate(hub, alice, "现在连手机热点也上不了") == ([], [HELD_TEXT])  # not the bot in the agent's place
     assert gate(hub, alice, "还在吗") == ([], [HELD_TEXT])
     assert gate(hub, bob, "查话费")[0] == ["查话费"]  # not in a live chat: the bot answers as before
@@ -289,6 +290,7 @@ def test_a_live_chat_stays_with_the_agent_while_the_store_is_down(hubs, monkeypa
 
     # A customer who writes nothing more gets their held message handed over all the same.
     monkeypatch.setattr(hub.db, "transaction", down)
+    monkeypatch.setattr(hub.db, "reading", down)
     assert gate(hub, alice, "我先去忙了") == ([], [HELD_TEXT])
     monkeypatch.undo()
     monkeypatch.setattr(held_messages, "RETRY_SECONDS", 0.0)

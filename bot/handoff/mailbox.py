@@ -23,7 +23,7 @@ from bot.tickets import Customer
 DELIVERY_LEASE = timedelta(seconds=60)
 
 
-def _unclaimed(now: datetime) -> sa.sql.ColumnElement:
+def unclaimed(now: datetime) -> sa.sql.ColumnElement:
     """Held by no process: never claimed, given back, or the claim ran out (its process died)."""
     return sa.or_(HandoffMessageRow.claimed_until.is_(None), HandoffMessageRow.claimed_until < now)
 
@@ -69,7 +69,7 @@ class Mailbox(Part):
                     HandoffMessageRow.to_customer.is_(True),
                     HandoffMessageRow.delivered_at.is_(None),
                     HandoffMessageRow.failed_at.is_(None),
-                    _unclaimed(self.clock()),
+                    unclaimed(self.clock()),
                 )
             )
             if channel is not None:
@@ -95,7 +95,7 @@ class Mailbox(Part):
                     HandoffMessageRow.id == message_id,
                     HandoffMessageRow.delivered_at.is_(None),
                     HandoffMessageRow.failed_at.is_(None),
-                    _unclaimed(now),
+                    unclaimed(now),
                 )
                 .values(claimed_until=now + lease)
             )

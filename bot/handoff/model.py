@@ -206,6 +206,14 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class GateState:
+    """What the channel gate must know about a customer before the bot may answer (one read)."""
+
+    pending: bool  # agent messages no channel has delivered to the customer yet
+    with_human: bool  # waiting for an agent or talking to one: the message is for the transcript
+
+
+@dataclass(frozen=True)
 class Routing:
     """What became of a customer message that arrived during a handoff."""
 

@@ -21,15 +21,17 @@ from bot.handoff._rows import SYSTEM, Part, _message, logger
 from bot.handoff.model import (
     QUEUED,
     WITH_HUMAN,
+    GateState,
     HandoffSession,
     Outcome,
     Placement,
     Routing,
     SessionStatus,
 )
+from bot.handoff.mailbox import unclaimed
 from bot.handoff.texts import ACCEPTED_TEXT, REQUEUED_TEXT, UNAVAILABLE_TEXT, is_cancel, is_leave
 from bot.severity import Severity
-from bot.storage.models import AgentRow, HandoffSessionRow, TicketEventRow, TicketRow
+from bot.storage.models import AgentRow, HandoffMessageRow, HandoffSessionRow, TicketEventRow, TicketRow
 from bot.text import MAX_MESSAGE_CHARS, beijing_time
 from bot.tickets import Customer, Ticket
 
@@ -140,6 +142,30 @@ class CustomerRouting(Part):
         with self.db.transaction() as session:
             row = self._open_row(session, customer, QUEUED + (SessionStatus.ACTIVE.value,))
             return None if row is None else self._snapshot(session, row, attention=False)
+
+    def gate_state(self, customer: Customer) -> GateState:
+        """Whether agent messages wait for the customer and whether they are with a person, in one
+        read that takes no lock: most messages find neither, and the gate then hands them to the bot
+        without a write transaction (`customer_message` and the deliveries are for the rest)."""
+        with self.db.reading() as session:
+            pending = session.execute(
+                sa.select(HandoffMessageRow.id).where(
+                    HandoffMessageRow.channel == customer.channel,
+                    HandoffMessageRow.channel_user_id == customer.user_id,
+                    HandoffMessageRow.to_customer.is_(True),
+                    HandoffMessageRow.delivered_at.is_(None),
+                    HandoffMessageRow.failed_at.is_(None),
+                    unclaimed(self.clock()),
+                ).limit(1)
+            ).first()
+            with_human = session.execute(
+                sa.select(HandoffSessionRow.id).where(
+                    HandoffSessionRow.channel == customer.channel,
+                    HandoffSessionRow.channel_user_id == customer.user_id,
+                    HandoffSessionRow.status.in_(WITH_HUMAN),
+                ).limit(1)
+            ).first()
+        return GateState(pending=pending is not None, with_human=with_human is not None)
 
     def customer_message(self, customer: Customer, text: str) -> Optional[Routing]:
         """Take a customer message during a handoff; None when the bot should handle it.

@@ -18,7 +18,7 @@ from bot.handoff.console import Console
 from bot.handoff.customer_view import CustomerProfile, CustomerView
 from bot.handoff.followup import FollowUp
 from bot.handoff.mailbox import DELIVERY_LEASE, Mailbox
-from bot.handoff.model import FeedEvent, HandoffSession, Message, Placement, Routing, WorkingHours
+from bot.handoff.model import FeedEvent, GateState, HandoffSession, Message, Placement, Routing, WorkingHours
 from bot.handoff.routing import CustomerRouting
 from bot.handoff.shift import QueueQuery, Shift
 from bot.handoff.ticket_actions import TicketActions
@@ -98,6 +98,9 @@ class HandoffService:
 
     def pending_for(self, customer: Customer) -> Optional[HandoffSession]:
         return self.routing.pending_for(customer)
+
+    def gate_state(self, customer: Customer) -> GateState:
+        return self.routing.gate_state(customer)
 
     def customer_message(self, customer: Customer, text: str) -> Optional[Routing]:
         return self.routing.customer_message(customer, text)

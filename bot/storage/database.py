@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bot.errors import Conflict, StoreUnavailable
 from bot.storage.capture import capture
@@ -71,16 +72,29 @@ def _storable_text(connection, cursor, statement, parameters, context, executema
     return statement, _storable(parameters)
 
 
+READ_ONLY = "intake_read_only"  # execution option of the engine that `Database.reading` uses
+
+
+def _sqlite_begin(connection) -> None:
+    deferred = connection.get_execution_options().get(READ_ONLY)
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
 def create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, future=True)
+        # A file database keeps its connections (SQLAlchemy 1.4 would open one per transaction,
+        # pragmas and all: a third of the gate's time per message); in-memory ones keep their default.
+        pooled = {"poolclass": QueuePool, "pool_size": 8, "max_overflow": 24} if parsed.database not in (None, "", ":memory:") else {}
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, future=True, **pooled)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         # BEGIN IMMEDIATE takes the write lock up front: a transaction that read and then writes can
         # never fail with "database is locked" because another writer committed in between; it waits.
-        sa.event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+        # A read (`Database.reading`) begins deferred instead: it takes no lock, and in WAL mode it
+        # neither waits for writers nor makes them wait.
+        sa.event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, future=True)
     sa.event.listen(engine, "before_cursor_execute", _storable_text, retval=True)
@@ -92,6 +106,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False, future=True)
+        self._reads = sessionmaker(bind=self.engine.execution_options(**{READ_ONLY: True}), future=True)
         # Every ticket event also becomes an outbox event for the backend, in the same transaction.
         capture(self._sessions)
 
@@ -162,6 +177,21 @@ class Database:
             session.rollback()
             raise
         finally:
+            session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only, always rolled back: on SQLite it takes no write lock, which
+        matters on the per-message path where most checks find nothing to change. Database
+        failures surface as StoreUnavailable, as in `transaction`."""
+        session = self._reads()
+        try:
+            yield session
+        except sa.exc.DBAPIError as error:
+            logger.error("ticket store error: %s", error.__class__.__name__)
+            raise StoreUnavailable(str(error.__class__.__name__)) from error
+        finally:
+            session.rollback()
             session.close()
 
     def dispose(self) -> None:

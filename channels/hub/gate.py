@@ -12,13 +12,13 @@ import contextvars
 import logging
 import re
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from bot.errors import IntakeError
-from bot.handoff import CANCELLED_TEXT, IN_CHAT_TEXT, WAITING_TEXT, HandoffService, describe_wait
-from bot.lifecycle import SURVEY_CLOSED_TEXT, SURVEY_PAYLOAD, Feedback
+from bot.handoff import CANCELLED_TEXT, IN_CHAT_TEXT, WAITING_TEXT, GateState, HandoffService, describe_wait
+from bot.lifecycle import SURVEY_CLOSED_TEXT, SURVEY_PAYLOAD, Feedback, looks_like_survey_answer
 from bot.limits import Limits, Refusal, describe_retry
 from bot.privacy import Notices, notice_text
 from bot.tickets import Customer
@@ -125,14 +125,53 @@ class Gate:
         await guard.finish(message.sender_id)
         return result
 
+    def _at_gate(self, customer: Customer) -> Tuple[bool, Optional[GateState]]:
+        """In one worker-thread call: whether the personal-data notice is due (remembered in the
+        process after the first time) and the customer's GateState (None when the store did not
+        answer: the gate then takes the careful path, which knows what to do without it)."""
+        try:
+            notice_due = self.notices.first_contact(customer)
+        except IntakeError as error:  # the notice comes with a later message
+            logger.warning("privacy notice skipped: %s", error.__class__.__name__)
+            notice_due = False
+        try:
+            return notice_due, self.handoff.gate_state(customer)
+        except IntakeError:
+            return notice_due, None
+
+    async def _not_in_handoff(self, customer: Customer, text: str, output: OutputChannel) -> bool:
+        """The customer is with the bot: only a stale 取消等待 button or a survey answer is not for it."""
+        if text.strip() == "/cancel_handoff":  # a stale 取消等待 button: nothing to cancel
+            await output.send_text_message(customer.user_id, NOT_WAITING)
+            return True
+        if not looks_like_survey_answer(text):
+            return False
+        # An answer to the satisfaction survey (a score button, 没解决, 评价：…) is not for the bot.
+        try:
+            reply = await self.run(self.feedback.answer, customer, text)
+        except IntakeError as error:
+            logger.error("survey answer not recorded: %s", error.__class__.__name__)
+            reply = None
+        if reply is not None:
+            await output.send_text_message(customer.user_id, reply)
+            return True
+        return False
+
     def _delivered_all(self, ids: List[int]) -> None:
         for message_id in ids:
             self.handoff.delivered(message_id)
 
     async def route(self, customer: Customer, text: str, output: OutputChannel) -> bool:
-        """True when the message belongs to a human conversation (the bot must stay silent)."""
-        await self.flush(customer, output)
-        await self.first_contact(customer, output)
+        """True when the message belongs to a human conversation (the bot must stay silent).
+
+        One worker-thread hop and one lock-free read decide the common case (no agent messages
+        waiting, no handoff: the bot answers); deliveries, the handoff transcript and survey answers
+        take their own transactions only when there is something to do."""
+        notice_due, state = await self.run(self._at_gate, customer)
+        if state is None or state.pending:
+            await self.flush(customer, output)
+        if notice_due:
+            await output.send_text_message(customer.user_id, notice_text())
         if SURVEY_PAYLOAD.match(text.strip()):
             # A survey button, also pressed during a live chat: never for the agent or the bot.
             try:
@@ -141,6 +180,9 @@ class Gate:
                 reply = None
             await output.send_text_message(customer.user_id, reply or SURVEY_CLOSED_TEXT)
             return True
+        if state is not None and not state.with_human and not self.held.holds(customer):
+            self.held.confirm(customer, False)
+            return await self._not_in_handoff(customer, text, output)
         try:
             await self._pass_on_held(customer)  # what waited while the store was down goes first
             routing = await self.run(self.handoff.customer_message, customer, text)
@@ -148,19 +190,7 @@ class Gate:
             return await self._store_down(customer, text, output, error)
         self.held.confirm(customer, routing is not None and routing.session.status.value == "active")
         if routing is None:
-            if text.strip() == "/cancel_handoff":  # a stale 取消等待 button: nothing to cancel
-                await output.send_text_message(customer.user_id, NOT_WAITING)
-                return True
-            # An answer to the satisfaction survey (a score button, 没解决, 评价：…) is not for the bot.
-            try:
-                reply = await self.run(self.feedback.answer, customer, text)
-            except IntakeError as error:
-                logger.error("survey answer not recorded: %s", error.__class__.__name__)
-                reply = None
-            if reply is not None:
-                await output.send_text_message(customer.user_id, reply)
-                return True
-            return False
+            return await self._not_in_handoff(customer, text, output)
         if routing.session.status.value == "active" and text.strip().startswith("/") and not routing.cancelled:
             await output.send_text_message(customer.user_id, IN_CHAT_TEXT)
         elif routing.cancelled:
