@@ -11,23 +11,25 @@ from __future__ import annotations
 import re
 from typing import Optional, Tuple
 
+from bot.simplified import simplified
+
 HUMAN = (
     r"人工(?!智能|费|成本|降雨)|人公|仁工|任工|人攻|真人|活人|坐席|转接客服|"
-    r"(不要|别让|别用|不想跟|不跟|不和)机器|你是机器人吧|换(个)?人|(找|叫)(个|一个)?人来|叫个人|"
+    r"(不要|别让|别用|不想跟|不跟|不和)机器|你是机器人吧|换(个)?人(?!民|口|生|气|情|事|家|参|物|设|像|脸)|(找|叫)(个|一个)?人来|叫个人|"
     r"能(做主|解决问题)的(人)?|上面的人|"
-    # The same request typed in pinyin or English, or in Cantonese (搵 = 找, 嚟 = 来).
+    # The same request typed in pinyin or English, or in Cantonese (揾 = 找, 嚟 = 来; 搵 is read as 揾).
     r"(?<![a-z])(zhuan ?)?ren ?gong(?![a-z])|(?<![a-z])zhen ?ren(?![a-z])|"
     # Letter lookarounds, not \b: in "找个real person" the Chinese character before is a word character too.
     r"(?<![a-z])(real|live) (person|human|agent)(?![a-z])|(?<![a-z])human (agent|being|please)(?![a-z])|"
     r"(?<![a-z])(talk|speak|chat) (to|with) (a|an|some|your) ?(one|person|human|agent|supervisor|manager)(?![a-z])|"
-    r"搵(个|一个)?人(嚟|来|同我|跟我)|"
+    r"揾(个|一个)?人(嚟|来|同我|跟我)|"
     # "让客服来跟我说": in a chat with the bot, a request for the people behind it.
     r"(找|叫|要|让|喊|换)(个|一个)?(真的|正经的?)?客服(来|出来|过来|跟我|和我|同我)",
     "要求人工服务",
 )
 _BOSS = r"(值班|客服|技术)?(主管|主关|(?<!客户)经理|(?<!客户)经里|领导|负责人|上级|老板|店长|主任|值班长|班长|管事的)"
 SUPERVISOR = (
-    rf"(找|搵|叫|要|让|喊|请|换|给我|接通|转接|联系|要求|投诉到)(一下)?(你们|你哋|你|他们|佢哋|他|她)?(的|嘅)?(营业厅|店里)?(的|嘅)?{_BOSS}"
+    rf"(找|揾|叫|要|让|喊|请|换|给我|接通|转接|联系|要求|投诉到)(一下)?(你们|你哋|你|他们|佢哋|他|她)?(的|嘅)?(营业厅|店里)?(的|嘅)?{_BOSS}"
     rf"|(和|跟|同)(你们|你哋|你)(的|嘅)?(营业厅|店里)?(的|嘅)?{_BOSS}"
     rf"|{_BOSS}(呢|在哪|出来|出嚟|来|嚟|说话|通话|对话|的电话|的名字|名字|电话|是谁)|把(你们)?(的)?{_BOSS}(叫|喊|请|找)"
     r"|投诉升级|升级(投诉|处理)|越级投诉|把(这个)?投诉升级|不接受(这个|你们的)?处理结果"
@@ -62,11 +64,13 @@ EXPLICIT_REQUEST = re.compile(r"(帮我|给我|我要|我想|请|麻烦|快)(转
 
 def explicit_request(text: str) -> bool:
     """A request for a person in so many words ("帮我转人工"), whatever else the message says."""
-    return bool(EXPLICIT_REQUEST.search(text or ""))
+    return bool(EXPLICIT_REQUEST.search(simplified(text or "")))
 
 
 def signal(text: str) -> Optional[str]:
-    """The reason the message is an escalation request, or None."""
+    """The reason the message is an escalation request, or None (Traditional characters read as
+    Simplified: 轉人工 is 转人工)."""
+    text = simplified(text or "")
     if explicit_request(text):
         return HUMAN[1]
     text = NOT_A_REQUEST.sub(" ", text or "")

@@ -43,6 +43,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, INTENT_RESPONS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.simplified import simplified
+
 logger = logging.getLogger(__name__)
 
 _SEPARATOR = "\x1e"  # between the text and its tokens in one feature input
@@ -57,7 +59,8 @@ def feature_input(message: Message) -> str:
 
 
 def text_part(packed: str) -> str:
-    """Preprocessor of the character vectorizer: the lower-cased text, emoji spelt out in Chinese.
+    """Preprocessor of the character vectorizer: the lower-cased text in Simplified characters
+    (bot/simplified.py), emoji spelt out in Chinese.
 
     Customers answer with an emoji alone (👌, ❌, 🙅, 🙏). As raw characters, an emoji the training
     data never had is no feature at all; spelt out by the `emoji` library's Chinese names (❌ 叉号,
@@ -65,7 +68,7 @@ def text_part(packed: str) -> str:
     """
     import emoji
 
-    text = packed.split(_SEPARATOR, 1)[0].lower()
+    text = simplified(packed.split(_SEPARATOR, 1)[0]).lower()
     return emoji.demojize(text, language="zh", delimiters=(" ", " ")) if emoji.emoji_count(text) else text
 
 

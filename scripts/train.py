@@ -26,6 +26,8 @@ INPUTS = [
     ROOT / "nlu" / "data",
     ROOT / "nlu" / "jieba",
     ROOT / "nlu" / "linear.py",
+    ROOT / "nlu" / "tokenizer.py",
+    ROOT / "bot" / "simplified.py",
     ROOT / "bot" / "dialogue",
     ROOT / "requirements.lock",
 ]

@@ -134,3 +134,30 @@ def test_a_sure_escalate_or_one_with_an_escalation_word_stays():
     assert _classified("扣了我三个月的钱 你们看着办吧", sure)[0] == "escalate"
     narrow = [{"name": "escalate", "confidence": 0.45}, {"name": "complain_billing", "confidence": 0.4}]
     assert _classified("扣了我三个月的钱 叫你们领导来", narrow)[0] == "escalate"
+
+
+@pytest.mark.parametrize("text", ["轉人工", "我要真人客服，唔該", "幫我轉接人工", "我要去消協投訴你們", "叫你們經理出來"])
+def test_traditional_characters_are_read_as_simplified(text):
+    assert signal(text) is not None
+
+
+def test_traditional_reading_leaves_other_text_alone():
+    from bot.simplified import simplified
+
+    assert simplified("寬頻斷線，點解扣咗我咁多錢") == "宽频断线，点解扣咗我咁多钱"
+    assert simplified("TS20261203ABC hello") == "TS20261203ABC hello" and simplified("") == ""
+    assert simplified("我想查下话费") == "我想查下话费"
+    # Simplified text stays as it is, even where OpenCC would read a character as a variant (坏 as 坯).
+    assert simplified("装机师傅把我家墙打坏了，光猫也坏了，后来干脆不来了") == "装机师傅把我家墙打坏了，光猫也坏了，后来干脆不来了"
+    assert simplified("我上个礼拜投诉嗰单") == "我上个礼拜投诉嗰单"
+    assert signal("人工智能真厲害") is None
+
+
+@pytest.mark.parametrize("text", ["哪里可以换人民币", "我想换人脸识别的手机", "换人参茶喝", "手机怎么换人像模式"])
+def test_words_that_begin_with_ren_are_not_a_person(text):
+    assert signal(text) is None
+
+
+@pytest.mark.parametrize("text", ["换人", "换个人来", "换人吧 你不行", "能不能换个人跟我说"])
+def test_asking_for_someone_else_is_a_person(text):
+    assert signal(text) is not None
