@@ -161,3 +161,8 @@ def test_words_that_begin_with_ren_are_not_a_person(text):
 @pytest.mark.parametrize("text", ["换人", "换个人来", "换人吧 你不行", "能不能换个人跟我说"])
 def test_asking_for_someone_else_is_a_person(text):
     assert signal(text) is not None
+
+
+@pytest.mark.parametrize("text", ["阿拉要寻侬领导", "叫恁领导出来", "俺要找恁经理", "跟恁主管说", "你们上头的人呢", "叫恁頭家出來 我要找恁經理"])
+def test_regional_words_for_you_and_the_people_above(text):
+    assert signal(text) is not None
