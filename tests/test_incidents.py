@@ -137,6 +137,25 @@ def test_the_threshold_opens_one_incident_and_later_complaints_are_linked(db, ti
     assert not outcome.linked and outcome.area is None
 
 
+def test_once_the_fault_is_known_a_complaint_links_in_one_transaction_without_the_intake_locks(db, tickets, incidents, clock):
+    """The storm's common case must not queue: no per-key advisory lock, no second transaction."""
+    for i in range(5):
+        complain(tickets, incidents, i, f"翠湖花园没网了（{i}）")
+    [incident] = incident_rows(db)
+    statements, begins = [], []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    sa.event.listen(db.engine, "begin", lambda connection: begins.append(1))
+    ticket = tickets.open_complaint(customer(9), Category.NETWORK, "翠湖花园小区断网了", "13900009999")[0]
+    begins.clear()
+    statements.clear()
+    outcome = incidents.consider(ticket.number)
+    assert outcome.linked and not outcome.opened and outcome.incident.number == incident.number
+    assert outcome.incident.linked == 6 and ticket.number in outcome.customer_text
+    assert len(begins) == 1
+    assert not any("pg_advisory" in statement for statement in statements)
+    assert ticket.number in linked_numbers(db, incident.id)
+
+
 def test_complaints_outside_the_window_do_not_count(db, tickets, incidents, clock):
     for i in range(4):
         complain(tickets, incidents, i, "天河区宽带断网了")

@@ -85,8 +85,19 @@ class IncidentService:
                 if row.area:
                     row.area = row.area[:64]
             area, symptom = row.area, row.symptom
-        if not rules.keys(area, symptom):
-            return Outcome(number, area, symptom)
+            keys = [key for _, key in rules.keys(area, symptom)]
+            if not keys:
+                return Outcome(number, area, symptom)
+            # The storm's common case: the fault is already known. Linking to it needs no count and
+            # no per-key serialisation, only the incident held against a concurrent close, so a
+            # thousand complaints about one outage do not queue behind each other here.
+            incident = self._open_incident(session, keys, hold=True)
+            if incident is not None:
+                now = self.clock()
+                link_row(session, row, incident, SYSTEM, now)
+                feed_event(session, now, "incident_linked", SYSTEM, incident.number)
+                session.flush()
+                return self._outcome(session, rules, row, incident, False)
         # In a transaction of its own, after the ticket's area is committed: whichever of several
         # concurrent complaints commits last counts them all.
         for attempt in range(3):
@@ -110,24 +121,15 @@ class IncidentService:
             session.refresh(row)
             if row.incident_id is not None:  # linked meanwhile by an incident opened elsewhere
                 return self._outcome(session, rules, row, session.get(IncidentRow, row.incident_id), False)
-            open_incidents = {
-                i.match_key: i
-                for i in session.execute(
-                    sa.select(IncidentRow).where(
-                        IncidentRow.status == "open", IncidentRow.match_key.in_([key for _, key in keys])
-                    )
-                ).scalars()
-            }
-            for _, key in keys:
-                if key in open_incidents:
-                    incident = open_incidents[key]
-                    row = find_row(session, number)
-                    if row.incident_id is not None:
-                        return self._outcome(session, rules, row, session.get(IncidentRow, row.incident_id), False)
-                    link_row(session, row, incident, SYSTEM, now)
-                    feed_event(session, now, "incident_linked", SYSTEM, incident.number)
-                    session.flush()
-                    return self._outcome(session, rules, row, incident, False)
+            incident = self._open_incident(session, [key for _, key in keys])
+            if incident is not None:
+                row = find_row(session, number)
+                if row.incident_id is not None:
+                    return self._outcome(session, rules, row, session.get(IncidentRow, row.incident_id), False)
+                link_row(session, row, incident, SYSTEM, now)
+                feed_event(session, now, "incident_linked", SYSTEM, incident.number)
+                session.flush()
+                return self._outcome(session, rules, row, incident, False)
             since = now - rules.window
             for kind, key in keys:
                 threshold = rules.thresholds.get(kind) or 0
@@ -161,6 +163,16 @@ class IncidentService:
                 )
                 return self._outcome(session, rules, row, incident, True)
             return Outcome(row.number, row.area, row.symptom)
+
+    @staticmethod
+    def _open_incident(session: Session, keys: List[str], hold: bool = False) -> Optional[IncidentRow]:
+        """The open incident of the first of `keys` (most specific first) that has one. With `hold`,
+        share-locked (PostgreSQL) so that closing it waits for this link and then resolves the ticket too."""
+        query = sa.select(IncidentRow).where(IncidentRow.status == "open", IncidentRow.match_key.in_(keys))
+        if hold:
+            query = query.with_for_update(read=True)
+        found = {incident.match_key: incident for incident in session.execute(query).scalars()}
+        return next((found[key] for key in keys if key in found), None)
 
     @staticmethod
     def _recent_unlinked(session: Session, kind: str, row: TicketRow, since: datetime) -> List[TicketRow]:
