@@ -85,14 +85,7 @@ def pinyin_words(packed: str) -> List[str]:
     Speech recognition and pinyin input methods replace a word by another one that sounds the same
     (刘亮 for 流量, 款待 for 宽带, 斜号转网 for 携号转网); the characters differ but the pinyin does not.
     """
-    from pypinyin import Style, lazy_pinyin
-
-    raw = packed.split(_SEPARATOR, 1)[1] if _SEPARATOR in packed else ""
-    # Tokens without a Chinese character (latin, digits, emoji) have no sound to add: the word
-    # vectorizer has them already.
-    sounds = ["".join(lazy_pinyin(t, style=Style.NORMAL, errors="ignore")).lower() for t in raw.split(_TOKEN)]
-    sounds = [s for s in sounds if s]
-    return [f"p:{s}" for s in sounds] + [f"p:{a} {b}" for a, b in zip(sounds, sounds[1:])]
+    return list(_pinyin_words(packed))
 
 
 def pinyin_syllables(packed: str) -> List[str]:
@@ -100,11 +93,30 @@ def pinyin_syllables(packed: str) -> List[str]:
 
     Unlike `pinyin_words` this does not depend on where Jieba cut a misspelt word.
     """
+    return list(_pinyin_syllables(packed))
+
+
+# Both linear components read every message that may be a consultation, with the same analyzers;
+# pypinyin is the costliest part of their features, so each message's pinyin is computed once.
+@functools.lru_cache(maxsize=256)
+def _pinyin_words(packed: str) -> Tuple[str, ...]:
+    from pypinyin import Style, lazy_pinyin
+
+    raw = packed.split(_SEPARATOR, 1)[1] if _SEPARATOR in packed else ""
+    # Tokens without a Chinese character (latin, digits, emoji) have no sound to add: the word
+    # vectorizer has them already.
+    sounds = ["".join(lazy_pinyin(t, style=Style.NORMAL, errors="ignore")).lower() for t in raw.split(_TOKEN)]
+    sounds = [s for s in sounds if s]
+    return tuple([f"p:{s}" for s in sounds] + [f"p:{a} {b}" for a, b in zip(sounds, sounds[1:])])
+
+
+@functools.lru_cache(maxsize=256)
+def _pinyin_syllables(packed: str) -> Tuple[str, ...]:
     from pypinyin import Style, lazy_pinyin
 
     text = text_part(packed)
     syllables = lazy_pinyin(text, style=Style.NORMAL, errors="ignore") + typed_pinyin(text)
-    return [f"s:{s}" for s in syllables] + [f"s:{a}_{b}" for a, b in zip(syllables, syllables[1:])]
+    return tuple([f"s:{s}" for s in syllables] + [f"s:{a}_{b}" for a, b in zip(syllables, syllables[1:])])
 
 
 _LATIN_WORD = re.compile(r"[a-z]{2,40}")

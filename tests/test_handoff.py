@@ -8,7 +8,7 @@ import pytest
 
 from bot.categories import Category
 from bot.errors import Forbidden, InvalidInput, NotFound, WrongState
-from bot.handoff import DELIVERY_LEASE, SessionStatus, is_leave
+from bot.handoff import DELIVERY_LEASE, GateState, SessionStatus, is_leave
 from bot.tickets import RESPONSIBILITY_KINDS, Customer, Status
 from tests.handoff_support import complaint, handoff_fixture, login, staff_fixture, tickets_fixture  # noqa: F401
 
@@ -71,6 +71,29 @@ def test_a_message_held_by_a_process_that_died_is_offered_again(handoff, staff, 
     assert message.id not in offered() and not handoff.claim_delivery(message.id)
     replay = handoff.messages_for_customer(alice, 0)
     assert [m.id for m in replay if m.id == message.id] == [message.id]  # the id clients drop repeats by
+
+
+def test_the_gate_state_follows_the_handoff_and_the_deliveries(handoff, staff, alice, bob, clock):
+    """What the channel gate reads in one statement before the bot may answer (bot/handoff/routing.py)."""
+    wang = login(staff, "wang")
+    assert handoff.gate_state(alice) == GateState(pending=False, with_human=False)
+    session = handoff.request(alice, "转人工").session
+    assert handoff.gate_state(alice) == GateState(pending=False, with_human=True)  # waiting
+    handoff.accept(wang, session.id)
+    message = handoff.post(wang, session.id, "您好，请讲")
+    assert handoff.gate_state(alice) == GateState(pending=True, with_human=True)
+    assert handoff.gate_state(bob) == GateState(pending=False, with_human=False)  # only alice's
+    waiting = [m.id for m in handoff.pending_deliveries("rest", "alice")]  # the "accepted" notice too
+    assert message.id in waiting
+    assert all(handoff.claim_delivery(i) for i in waiting)
+    assert handoff.gate_state(alice).pending is False  # held by a process that is sending them
+    clock.now += DELIVERY_LEASE + timedelta(seconds=1)
+    assert handoff.gate_state(alice).pending is True  # the claims ran out: to be offered again
+    for i in waiting:
+        handoff.delivered(i)
+    assert handoff.gate_state(alice).pending is False
+    assert handoff.customer_message(alice, "返回机器人").cancelled
+    assert handoff.gate_state(alice) == GateState(pending=False, with_human=False)
 
 
 def test_release_hands_the_customer_back_to_the_bot(handoff, staff, tickets, alice):

@@ -147,25 +147,22 @@ class CustomerRouting(Part):
         """Whether agent messages wait for the customer and whether they are with a person, in one
         read that takes no lock: most messages find neither, and the gate then hands them to the bot
         without a write transaction (`customer_message` and the deliveries are for the rest)."""
-        with self.db.reading() as session:
-            pending = session.execute(
-                sa.select(HandoffMessageRow.id).where(
-                    HandoffMessageRow.channel == customer.channel,
-                    HandoffMessageRow.channel_user_id == customer.user_id,
-                    HandoffMessageRow.to_customer.is_(True),
-                    HandoffMessageRow.delivered_at.is_(None),
-                    HandoffMessageRow.failed_at.is_(None),
-                    unclaimed(self.clock()),
-                ).limit(1)
-            ).first()
-            with_human = session.execute(
-                sa.select(HandoffSessionRow.id).where(
-                    HandoffSessionRow.channel == customer.channel,
-                    HandoffSessionRow.channel_user_id == customer.user_id,
-                    HandoffSessionRow.status.in_(WITH_HUMAN),
-                ).limit(1)
-            ).first()
-        return GateState(pending=pending is not None, with_human=with_human is not None)
+        pending = sa.select(HandoffMessageRow.id).where(
+            HandoffMessageRow.channel == customer.channel,
+            HandoffMessageRow.channel_user_id == customer.user_id,
+            HandoffMessageRow.to_customer.is_(True),
+            HandoffMessageRow.delivered_at.is_(None),
+            HandoffMessageRow.failed_at.is_(None),
+            unclaimed(self.clock()),
+        ).exists()
+        with_human = sa.select(HandoffSessionRow.id).where(
+            HandoffSessionRow.channel == customer.channel,
+            HandoffSessionRow.channel_user_id == customer.user_id,
+            HandoffSessionRow.status.in_(WITH_HUMAN),
+        ).exists()
+        with self.db.reading() as session:  # one statement, one round trip
+            pending, with_human = session.execute(sa.select(pending, with_human)).one()
+        return GateState(pending=bool(pending), with_human=bool(with_human))
 
     def customer_message(self, customer: Customer, text: str) -> Optional[Routing]:
         """Take a customer message during a handoff; None when the bot should handle it.
