@@ -75,3 +75,24 @@ def test_another_process_writing_in_between_is_not_overwritten(tmp_path: Path):
 
     asyncio.run(run())
     assert rows(url, "c2") == [("action", "action_listen"), ("user", "来自B"), ("bot", "来自A")]
+
+
+def test_on_postgresql_the_same_rows_and_commits_that_do_not_wait_for_the_disk(postgres):
+    """The save path on PostgreSQL: the same rows as Rasa's own store, and each of the store's
+    transactions runs with synchronous_commit off (the ticket store's stay synchronous)."""
+    ours_url, rasas_url = postgres.new_database(), postgres.new_database()
+    admin = sa.create_engine(ours_url)
+    with admin.begin() as connection:  # the test server runs without fsync: make "on" the default here
+        name = connection.execute(sa.text("SELECT current_database()")).scalar()
+        connection.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = on'))
+    admin.dispose()
+    store = SQLTrackerStore(domain=DOMAIN, host=ours_url)
+    conversation(store, "c3")
+    conversation(RasaStore(domain=DOMAIN, host=rasas_url), "c3")
+    assert rows(ours_url, "c3") == rows(rasas_url, "c3")
+    with store.session_scope() as session:
+        assert session.execute(sa.text("SHOW synchronous_commit")).scalar() == "off"
+    other = sa.create_engine(ours_url)
+    with other.connect() as connection:
+        assert connection.execute(sa.text("SHOW synchronous_commit")).scalar() == "on"
+    other.dispose()
