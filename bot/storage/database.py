@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -72,12 +73,43 @@ def _storable_text(connection, cursor, statement, parameters, context, executema
     return statement, _storable(parameters)
 
 
+# A pooled server connection unused for this long is tested before it is handed out (see _ping_when_idle).
+PING_AFTER_IDLE_SECONDS = 10.0
 READ_ONLY = "intake_read_only"  # execution option of the engine that `Database.reading` uses
 
 
 def _sqlite_begin(connection) -> None:
     deferred = connection.get_execution_options().get(READ_ONLY)
     connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling for connections that sat idle, not for every checkout.
+
+    SQLAlchemy's pool_pre_ping tests every connection it hands out with a round trip: under load that
+    was two fifths of the channel gate's time per message in the py-spy profile of 2026-12-03. A
+    connection checked in less than PING_AFTER_IDLE_SECONDS ago was working a moment before; one
+    that sat longer (across a database restart, a failover, a firewall's idle timeout) is tested,
+    and a dead one is replaced before anyone sees it (DisconnectionError makes the pool retry with
+    a new connection). A connection that dies within the window fails the one operation that finds
+    it, which surfaces as StoreUnavailable, and SQLAlchemy then invalidates the whole pool.
+    """
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("checked_in")
+        if last is None or time.monotonic() - last < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+            dbapi_connection.rollback()  # the ping must not leave a transaction open
+        except Exception as error:  # noqa: BLE001 - any failure means this connection is unusable
+            raise sa.exc.DisconnectionError(str(error.__class__.__name__)) from error
+
+    sa.event.listen(engine, "checkin", checked_in)
+    sa.event.listen(engine, "checkout", checkout)
 
 
 def create_engine(url: str) -> Engine:
@@ -96,7 +128,8 @@ def create_engine(url: str) -> Engine:
         # neither waits for writers nor makes them wait.
         sa.event.listen(engine, "begin", _sqlite_begin)
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, future=True)
+        engine = sa.create_engine(url, pool_size=10, max_overflow=10, future=True)
+        _ping_when_idle(engine)
     sa.event.listen(engine, "before_cursor_execute", _storable_text, retval=True)
     return engine
 
@@ -106,11 +139,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False, future=True)
-        reads = {READ_ONLY: True}
-        if self.engine.dialect.name == "postgresql":
-            # A read of one statement needs no transaction: no BEGIN and no ROLLBACK round trips.
-            reads["isolation_level"] = "AUTOCOMMIT"
-        self._reads = sessionmaker(bind=self.engine.execution_options(**reads), future=True)
+        self._reads = sessionmaker(bind=self.engine.execution_options(**{READ_ONLY: True}), future=True)
         # Every ticket event also becomes an outbox event for the backend, in the same transaction.
         capture(self._sessions)
 
@@ -185,10 +214,9 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for reads only, always rolled back: on SQLite it takes no write lock, on
-        PostgreSQL it runs in autocommit (each statement its own snapshot: ask in one statement what
-        must be consistent), which matters on the per-message path where most checks find nothing to
-        change. Database failures surface as StoreUnavailable, as in `transaction`."""
+        """A session for reads only, always rolled back: on SQLite it takes no write lock, which
+        matters on the per-message path where most checks find nothing to change. Database
+        failures surface as StoreUnavailable, as in `transaction`."""
         session = self._reads()
         try:
             yield session

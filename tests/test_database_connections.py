@@ -1,0 +1,62 @@
+"""bot/storage/database.py: pooled connections, tested only after sitting idle, replaced when dead."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from bot.errors import StoreUnavailable
+from bot.storage import database
+from bot.storage.database import Database
+
+
+def _kill_server_side(url: str) -> int:
+    """What a database restart does to pooled connections: their server processes are gone."""
+    admin = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with admin.begin() as connection:
+        killed = connection.execute(sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )).scalar()
+    admin.dispose()
+    return killed
+
+
+def _counting_pings(db: Database, monkeypatch) -> list:
+    pings = []
+    original = db.engine.dialect.do_ping
+
+    def do_ping(dbapi_connection):
+        pings.append(1)
+        return original(dbapi_connection)
+
+    monkeypatch.setattr(db.engine.dialect, "do_ping", do_ping)
+    return pings
+
+
+def _one(db: Database) -> int:
+    with db.transaction() as session:
+        return session.execute(sa.text("SELECT 1")).scalar()
+
+
+def test_an_idle_connection_that_died_is_replaced_before_use(postgres, monkeypatch):
+    db = Database(postgres.new_database())
+    pings = _counting_pings(db, monkeypatch)
+    assert _one(db) == 1
+    assert _kill_server_side(db.url) >= 1
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # it counts as idle: tested first
+    assert _one(db) == 1  # nobody saw the dead connection
+    assert pings == [1]
+    db.dispose()
+
+
+def test_a_busy_connection_is_not_pinged_and_a_dead_one_fails_once(postgres, monkeypatch):
+    db = Database(postgres.new_database())
+    pings = _counting_pings(db, monkeypatch)
+    assert _one(db) == 1 and _one(db) == 1
+    assert pings == []  # no ping round trip for a connection in use a moment ago
+    _kill_server_side(db.url)
+    with pytest.raises(StoreUnavailable):  # it died within the window: one operation finds out ...
+        _one(db)
+    assert _one(db) == 1  # ... and the pool was renewed for the next one
+    db.dispose()
