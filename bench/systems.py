@@ -80,7 +80,8 @@ def _stack_env(workdir: Path, prefix: str, action_port: int, rasa_port: int = 0)
 
 
 def _action_server(name: str, workdir: Path, env: Dict[str, str]) -> Process:
-    args = [str(PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", env["ACTION_PORT"]]
+    # As scripts/run.sh starts it: actions/server.py installs the services the actions use.
+    args = [str(PYTHON), "-m", "actions.server", "--actions", "actions", "--port", env["ACTION_PORT"]]
     return Process(name, args, cwd=ROOT, env=env, log=workdir / f"{name}.log")
 
 

@@ -3,8 +3,8 @@
 Why not DIET and Rasa's ResponseSelector: on this data (about 4,000 messages, a fifth of them long
 posted complaints) DIET without transformer layers took about 10 minutes to train on two cores and
 read customers it had never seen *less* well than a logistic regression on the same kind of
-features (`make eval`, see nlu/README.md). The linear models train in seconds, parse in about a
-millisecond, and give probabilities the fallback and clarification thresholds can be calibrated on.
+features (`make eval`, see nlu/README.md). The linear models train in seconds, parse in a few
+milliseconds, and give probabilities the fallback and clarification thresholds can be calibrated on.
 
 Features (`TextFeatures`): TF-IDF (sublinear) of character 1–3-grams of the text, which carry typos,
 homophones and words Jieba splits badly, plus word 1–2-grams of the Jieba tokens the pipeline's
