@@ -68,6 +68,13 @@ def test_not_escalation(text):
         "坐高铁一路断线，跟老板汇报工作汇报到一半就没声了",
         "我在村里做快手直播，晚上网卡得没法播",
         "请问法院立案庭几点上班",
+        "上次转给工程师上门修的，又坏了",
+        "二线城市的宽带资费是多少",
+        "网老断，求你们派个人来查查线路",
+        "找个人来修一下光猫",
+        "你们那个智能客服是人工智障吧",
+        "我是做自媒体的，上传视频老是断",
+        "流媒体看着卡",
     ],
 )
 def test_a_person_or_an_outside_body_mentioned_in_passing_is_no_escalation(text):
@@ -76,7 +83,25 @@ def test_a_person_or_an_outside_body_mentioned_in_passing_is_no_escalation(text)
 
 @pytest.mark.parametrize(
     "text",
-    ["帮我转人工，电话一直没人接", "请把我的投诉往上报，交给更高一级的部门处理", "再不解决我就去法院起诉你们", "叫你们经理出来"],
+    [
+        "帮我转人工，电话一直没人接",
+        "请把我的投诉往上报，交给更高一级的部门处理",
+        "再不解决我就去法院起诉你们",
+        "叫你们经理出来",
+        "这个问题你们一线处理不了，请转接二线技术支持",
+        "麻烦转给懂网络的工程师",
+        # A person asked for in the country's own verbs and words.
+        "喊个人过来处理嘛",
+        "快点整个人来跟我唠",
+        "叫个懂行的人来",
+        "我不想跟AI聊了",
+        "我唔想同机器讲嘢",
+        "叫恁頭家出來",
+        "找你们说了算的来",
+        "下面解决不了就给我转到上面去",
+        "麻烦帮我转给能处理的工作人员",
+        "我去找报社爆料",
+    ],
 )
 def test_explicit_requests_still_escalate(text):
     assert signal(text) is not None
