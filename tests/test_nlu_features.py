@@ -35,7 +35,8 @@ def test_scorer_equals_sklearn_predict_proba():
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.constants import TEXT
 
-    from nlu.linear import Scorer, build_model, feature_input
+    from nlu.linear import build_model, feature_input
+    from nlu.scoring import Scorer
 
     texts = {
         "consult": ["帮我查下话费", "怎么办宽带", "流量还剩多少", "营业厅几点关门", "5G套餐有哪些"],
