@@ -75,6 +75,8 @@ def test_not_escalation(text):
         "你们那个智能客服是人工智障吧",
         "我是做自媒体的，上传视频老是断",
         "流媒体看着卡",
+        "你们安排的工作人员态度很差",
+        "上次投诉后安排专人处理了吗",
     ],
 )
 def test_a_person_or_an_outside_body_mentioned_in_passing_is_no_escalation(text):
