@@ -15,7 +15,7 @@ process, the embedded default) or ``redis`` (several processes: make run-prod, K
 from __future__ import annotations
 
 import time
-from typing import Text
+from typing import Any, Text
 
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore
 from rasa.core.lock_store import RedisLockStore as RasaRedisLockStore
@@ -86,11 +86,12 @@ class RedisLockStore(RasaRedisLockStore):
     SET (racy) or WATCH, GET, MULTI/EXEC (three). The event loop waits on every one of them: Rasa
     calls the lock store synchronously, three changes and a read per turn."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._script = self.red.register_script(_CHANGE)  # no round trip: loaded by its first call
+
     def _change(self, conversation_id: Text, op: str, argument: float = 0) -> int:
-        script = getattr(self, "_script", None)
-        if script is None:
-            script = self._script = self.red.register_script(_CHANGE)
-        return int(script(keys=[self.key_prefix + conversation_id], args=[repr(time.time()), op, repr(argument), conversation_id]))
+        return int(self._script(keys=[self.key_prefix + conversation_id], args=[repr(time.time()), op, repr(argument), conversation_id]))
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
         try:

@@ -195,8 +195,8 @@ class _LinearComponent(GraphComponent):
         self.model_storage = model_storage
         self.resource = resource
         self.model = model
-        self._informative_mask: Any = None
-        self._scorer: Any = None
+        # Built with the model (at load or after training), not on the first customer's turn.
+        self._scorer: Any = Scorer(model) if model is not None else None
 
     @classmethod
     def create(
@@ -217,6 +217,7 @@ class _LinearComponent(GraphComponent):
             logger.warning("%s: fewer than two labels to learn; nothing trained", self.__class__.__name__)
             return self.resource
         self.model = build_model(float(self.config["c"])).fit(inputs, labels)
+        self._scorer = Scorer(self.model)
         with self.model_storage.write_to(self.resource) as directory:
             (directory / "model.pkl").write_bytes(pickle.dumps(self.model, protocol=4))
         return self.resource
@@ -238,39 +239,18 @@ class _LinearComponent(GraphComponent):
             model = None
         return cls(config, model_storage, resource, model)
 
-    def _informative(self) -> Any:
-        """A mask over the feature columns of those that say something: every word n-gram, and every
-        character n-gram with more than the spaces the character vectorizer pads words with (known to
-        any text)."""
-        if self._informative_mask is None:
-            import numpy as np
-
-            masks = []
-            for _name, vectorizer in self.model[0].transformer_list:
-                mask = np.zeros(len(vectorizer.vocabulary_), dtype=bool)
-                for term, index in vectorizer.vocabulary_.items():
-                    mask[index] = bool(term.strip())
-                masks.append(mask)
-            self._informative_mask = np.concatenate(masks)
-        return self._informative_mask
-
-    def scorer(self) -> Scorer:
-        if self._scorer is None:
-            self._scorer = Scorer(self.model)
-        return self._scorer
-
     def ranked(self, messages: Sequence[Message]) -> List[List[Tuple[str, float]]]:
         """Labels by probability, best first, for each message."""
         if self.model is None or not messages:
             return [[] for _ in messages]
-        scorer, mask = self.scorer(), self._informative()
+        scorer = self._scorer
         labels = list(self.model.classes_)
         length = int(self.config["ranking_length"]) or len(labels)
         out = []
         for message in messages:
             columns, values = scorer.columns(feature_input(message))
             row = scorer.probabilities(columns, values)
-            if not mask[columns].any():
+            if not scorer.known(columns):
                 # Not one character or word the model has seen (another script, emoji only): the
                 # classifier would answer with its bias alone, "affirm" at 0.51, which confirmed
                 # complaints on "нет". Every label equally likely lets the fallback take it.

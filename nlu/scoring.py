@@ -25,13 +25,21 @@ class Scorer:
         import numpy as np
 
         self._parts = []
+        masks = []
         offset = 0
         for _name, vectorizer in model[0].transformer_list:
             if not (vectorizer.sublinear_tf and vectorizer.use_idf and vectorizer.norm == "l2"):
                 raise ValueError("Scorer reproduces sublinear, idf-weighted, l2-normalised tf-idf only")
             idf = np.asarray(vectorizer.idf_, dtype=np.float64)
             self._parts.append((vectorizer.build_analyzer(), vectorizer.vocabulary_, idf, offset))
+            mask = np.zeros(len(vectorizer.vocabulary_), dtype=bool)
+            for term, index in vectorizer.vocabulary_.items():
+                mask[index] = bool(term.strip())
+            masks.append(mask)
             offset += len(vectorizer.vocabulary_)
+        # The columns that say something: every word n-gram, and every character n-gram with more than
+        # the spaces the character vectorizer pads words with (which any text has).
+        self._informative = np.concatenate(masks)
         classifier = model[-1]
         if classifier.coef_.shape[0] < 2:
             raise ValueError("Scorer reproduces multi-class one-vs-rest models only")
@@ -60,6 +68,10 @@ class Scorer:
         if not columns:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         return np.concatenate(columns), np.concatenate(values)
+
+    def known(self, columns: Any) -> bool:
+        """Whether a message has at least one informative feature."""
+        return bool(self._informative[columns].any())
 
     def probabilities(self, columns: Any, values: Any) -> Any:
         import numpy as np
