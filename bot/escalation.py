@@ -63,11 +63,13 @@ _COMPILED = tuple((re.compile(pattern, re.IGNORECASE), reason) for pattern, reas
 
 
 # Words about a person that are not a request for one: "不用转人工", "按了十分钟都转不到人工",
-# "一直提示坐席忙", "人工客服根本打不通" (the hotline failing is a complaint, not an escalation).
+# "一直提示坐席忙", "人工客服根本打不通", "人工根本接不进去" (the hotline failing is a complaint, not an
+# escalation).
 NOT_A_REQUEST = re.compile(
     r"(不用|不要|不需要|无需|别|没必要|用不着)(帮我|给我)?(转|找|接)?(人工|真人|坐席)"
-    r"|(找不到|转不到|转不了|接不通|打不通|没人接|排不上|等不到|找不着|按不到|听不到)(.{0,6})(人工|真人|坐席)"
-    r"|(人工|坐席)(客服|服务|热线|电话)?(的)?(.{0,6})(打不通|没人接|接不通|占线|排队|忙|要等|等了|option|选项)"
+    r"|(找不到|转不到|转不了|接不通|打不通|没人接|排不上|等不到|找不着|按不到|听不到|接不进|打不进|转不进|进不了)(.{0,6})(人工|真人|坐席)"
+    r"|(人工|坐席)(客服|服务|热线|电话)?(的)?(.{0,6})(打不通|没人接|没有人接|没人理|接不通|接不进|打不进|转不进|转不过去|进不去|"
+    r"占线|排队|忙|要等|等了|option|选项)"
 )
 
 
