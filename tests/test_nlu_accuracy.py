@@ -42,7 +42,12 @@ def agent(trained_model):
 
 @pytest.mark.parametrize(
     "text, topic",
-    [("我的话费还剩多少钱啊", "consult/balance"), ("出国去日本玩手机要怎么开漫游", "consult/roaming")],
+    [
+        ("我的话费还剩多少钱啊", "consult/balance"),
+        ("出国去日本玩手机要怎么开漫游", "consult/roaming"),
+        ("有人打电话自称你们客服让我报验证码，是真的吗", "consult/fraud"),
+        ("你们这边投诉的话一般多久能给答复", "consult/complaint_process"),
+    ],
 )
 def test_consultations_get_a_selected_answer(agent, text, topic):
     import asyncio
