@@ -28,6 +28,8 @@ from bot.escalation import signal
         "再不退钱我就去信访",
         "我要上黑猫投诉曝你们",
         "我要告你们",
+        "再不给我退钱我会报警的",
+        "你们这是诈骗，我报警了",
     ],
 )
 def test_escalation_requests(text):
