@@ -1,6 +1,9 @@
+import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bot import deadlines
 from bot.categories import Category, Department
@@ -52,21 +55,14 @@ def test_category_from_intent():
 
 def test_the_answer_on_how_complaints_work_states_the_deadlines_tickets_get():
     """The FAQ answer (consult/complaint_process) quotes the deadline table; the two must not drift apart."""
-    import re
-    from pathlib import Path
-
-    import yaml
-
-    from bot.deadlines import BY_CATEGORY, BY_SEVERITY, INITIAL_RESPONSE
-
     faq = yaml.safe_load((Path(__file__).resolve().parent.parent / "bot" / "dialogue" / "domain" / "faq.yml").read_text("utf-8"))
     answer = faq["responses"]["utter_consult/complaint_process"][0]["text"]
     stated = {line.split("：")[0].lstrip("· "): line for line in answer.split("\n") if line.startswith("· ")}
     words = {Category.NETWORK: "网络质量", Category.BILLING: "资费账单", Category.BUSINESS: "业务办理", Category.OTHER: "其他问题"}
-    for category, (first, resolution) in BY_CATEGORY.items():
+    for category, (first, resolution) in deadlines.BY_CATEGORY.items():
         hours = [int(h) for h in re.findall(r"(\d+)小时", stated[words[category]])]
         assert hours[-1] == resolution.total_seconds() / 3600, category
         if first is not None:
             assert hours[0] == first.total_seconds() / 3600, category
-    assert f"{int(INITIAL_RESPONSE.total_seconds() // 3600)}小时内都会有专人联系您" in answer
-    assert f"{int(BY_SEVERITY[Severity.URGENT][0].total_seconds() // 60)}分钟内响应" in answer
+    assert f"{int(deadlines.INITIAL_RESPONSE.total_seconds() // 3600)}小时内都会有专人联系您" in answer
+    assert f"{int(deadlines.BY_SEVERITY[Severity.URGENT][0].total_seconds() // 60)}分钟内响应" in answer
