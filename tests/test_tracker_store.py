@@ -17,12 +17,38 @@ DOMAIN = Domain.from_dict({"intents": ["greet"], "slots": {"a": {"type": "any", 
 
 
 def rows(url: str, sender: str):
+    """Each stored row as (event, name or text, type_name, intent_name, action_name)."""
     engine = sa.create_engine(url)
     with engine.connect() as connection:
-        data = connection.execute(sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}).scalars()
-        found = [json.loads(d) for d in data]
+        found = connection.execute(
+            sa.text("SELECT data, type_name, intent_name, action_name FROM events WHERE sender_id = :s ORDER BY id"),
+            {"s": sender},
+        ).all()
     engine.dispose()
-    return [(e["event"], e.get("name") or e.get("text")) for e in found]
+    return [
+        (e["event"], e.get("name") or e.get("text"), type_name, intent, action)
+        for e, type_name, intent, action in ((json.loads(data), *rest) for data, *rest in found)
+    ]
+
+
+def loaded_alike(url: str, sender: str) -> None:
+    """Our store loads what Rasa's own store loads from the same rows: the current session, and all."""
+    ours, rasas = SQLTrackerStore(domain=DOMAIN, host=url), RasaStore(domain=DOMAIN, host=url)
+
+    async def both():
+        return (
+            await ours.retrieve(sender), await rasas.retrieve(sender),
+            await ours.retrieve_full_tracker(sender), await rasas.retrieve_full_tracker(sender),
+            await ours.retrieve("nobody"),
+        )
+
+    session, rasas_session, everything, rasas_everything, nobody = asyncio.run(both())
+    assert list(session.events) == list(rasas_session.events)
+    assert list(everything.events) == list(rasas_everything.events)
+    assert len(everything.events) > len(session.events) > 1
+    assert session.get_slot("a") == rasas_session.get_slot("a")
+    assert nobody is None
+    ours.engine.dispose(), rasas.engine.dispose()
 
 
 def conversation(store, sender: str) -> None:
@@ -56,6 +82,8 @@ def test_same_rows_as_rasas_store(tmp_path: Path):
     conversation(RasaStore(domain=DOMAIN, host=rasas_url), "c1")
     assert rows(ours_url, "c1") == rows(rasas_url, "c1")
     assert len(rows(ours_url, "c1")) > 15
+    assert ("user", "你好0", "user", "greet", None) in rows(ours_url, "c1")
+    loaded_alike(ours_url, "c1")
 
 
 def test_another_process_writing_in_between_is_not_overwritten(tmp_path: Path):
@@ -74,7 +102,7 @@ def test_another_process_writing_in_between_is_not_overwritten(tmp_path: Path):
         await a.save(tracker_a)
 
     asyncio.run(run())
-    assert rows(url, "c2") == [("action", "action_listen"), ("user", "来自B"), ("bot", "来自A")]
+    assert [row[:2] for row in rows(url, "c2")] == [("action", "action_listen"), ("user", "来自B"), ("bot", "来自A")]
 
 
 def test_on_postgresql_the_same_rows_and_commits_that_do_not_wait_for_the_disk(postgres):
@@ -90,6 +118,7 @@ def test_on_postgresql_the_same_rows_and_commits_that_do_not_wait_for_the_disk(p
     conversation(store, "c3")
     conversation(RasaStore(domain=DOMAIN, host=rasas_url), "c3")
     assert rows(ours_url, "c3") == rows(rasas_url, "c3")
+    loaded_alike(ours_url, "c3")
     with store.session_scope() as session:
         assert session.execute(sa.text("SHOW synchronous_commit")).scalar() == "off"
     other = sa.create_engine(ours_url)

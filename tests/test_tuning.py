@@ -41,3 +41,59 @@ def test_event_classes_are_resolved_as_rasa_does():
     # A whole tracker's events still round-trip.
     events = [UserUttered("你好", {"name": "greet", "confidence": 1.0}), ActionExecuted("utter_greet"), SlotSet("a", 1)]
     assert [Event.from_parameters(e.as_dict()) for e in events] == events
+
+
+def test_graph_walk_computes_each_node_once_and_passes_literals():
+    calls = []
+
+    def node(name):
+        def run(*inputs):
+            calls.append(name)
+            return (name, inputs)
+        return run
+
+    graph = {
+        "a": ("a", "input value"),  # an input: a literal tuple, as Rasa's runner adds them
+        "b": (node("b"), "a"),
+        "c": (node("c"), "a", "b"),
+        "d": (node("d"), "b", "c", "not a key"),
+    }
+    d, c = tuning.run_graph(graph, ["d", "c"])
+    assert calls == ["b", "c", "d"]  # b is shared by c and d, and run once
+    assert c == ("c", (("a", "input value"), ("b", (("a", "input value"),))))
+    assert d[1][2] == "not a key"
+
+
+@pytest.fixture(scope="module")
+def agent(trained_model):
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(trained_model))
+
+
+@pytest.mark.parametrize("text", ["你好", "我家宽带从昨天开始就断网了", "我要转人工", "查一下我的工单进度"])
+def test_the_model_graph_gives_what_dask_gives(agent, text):
+    """The same parse and the same next action through our walk and through Rasa's dask runner."""
+    import asyncio
+
+    from rasa.core.channels import UserMessage
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    patched = DaskGraphRunner.run
+    assert patched.__wrapped__ is not None
+
+    async def turn(run, sender):
+        DaskGraphRunner.run = run
+        try:
+            parsed = await agent.parse_message(text)
+            await agent.processor.log_message(UserMessage(text, sender_id=sender))
+            prediction = await agent.processor.predict_next_for_sender_id(sender)
+            return parsed, prediction["scores"], prediction["policy"], prediction["confidence"]
+        finally:
+            DaskGraphRunner.run = patched
+
+    ours = asyncio.run(turn(patched, "ours"))
+    theirs = asyncio.run(turn(patched.__wrapped__, "dask"))
+    assert ours == theirs
+    assert ours[0]["intent"]["name"]
+    assert agent.processor.graph_runner._minimal_graphs  # the graph's needed part, computed once
