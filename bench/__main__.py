@@ -45,6 +45,7 @@ class Settings:
     storm_customers: int
     storm_seconds: float
     rasa_processes: Optional[int]
+    stock_epochs: int
     seed: int
     quick: bool
     keep_workdir: bool
@@ -65,6 +66,10 @@ def parse_args(argv: Optional[Sequence[str]]) -> Settings:
     parser.add_argument("--storm-customers", type=int, help="customers in the outage storm (default 1000)")
     parser.add_argument("--storm-seconds", type=float, help="seconds over which they arrive (default 60)")
     parser.add_argument("--rasa-processes", type=int, help="passed to deploy.local (default: its own)")
+    parser.add_argument("--stock-epochs", type=int, default=baseline.STOCK_EPOCHS,
+                        help=f"epochs of the stock baseline's DIET, ResponseSelector and TED (default "
+                             f"{baseline.STOCK_EPOCHS}; the textbook 100 takes hours, and serving cost does not "
+                             "depend on it: see bench/baseline.py)")
     parser.add_argument("--seed", type=int, default=1, help="what the virtual customers say (default 1)")
     parser.add_argument("--keep-workdir", action="store_true", help="keep the run folder (server logs)")
     args = parser.parse_args(argv)
@@ -91,6 +96,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> Settings:
         storm_customers=int(pick(args.storm_customers, 1000, 100)),
         storm_seconds=pick(args.storm_seconds, 60, 10),
         rasa_processes=args.rasa_processes,
+        stock_epochs=args.stock_epochs,
         seed=args.seed,
         quick=args.quick,
         keep_workdir=args.keep_workdir,
@@ -165,8 +171,9 @@ def make_system(name: str, workdir: Path, settings: Settings, result: SystemResu
         return Embedded(workdir, model)
     say("== stock: the baseline model ...")
     trained = baseline.ensure_trained({k: v for k, v in base_env().items() if k != "PYTHONPATH"},
-                                      workdir / "stock-train.log")
+                                      workdir / "stock-train.log", settings.stock_epochs)
     result.model, result.training_seconds = str(trained.path.relative_to(ROOT)), trained.training_seconds
+    result.description += f", trained {trained.epochs} epochs"
     return Stock(workdir, trained.path)
 
 

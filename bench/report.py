@@ -19,12 +19,17 @@ from bench.results import Memory, StormResult, SystemResult
 
 OURS = ("production", "embedded")
 STOCK = "stock"
+# The goals of issue 19 (speed), for the production profile.
 TARGET_CONCURRENCY = 20
-TARGET_THROUGHPUT_RATIO = 3.0
-TARGET_P99_AT_20_MS = 250.0
+TARGET_THROUGHPUT_RATIO = 5.0
+TARGET_P99_AT_20_MS = 300.0
 HIGH_CONCURRENCY = 100
-TARGET_P99_AT_100_MS = 1000.0
-TARGET_READY_SECONDS = 20.0
+TARGET_P99_AT_100_MS = 1500.0
+TARGET_READY_SECONDS = 15.0
+TARGET_STORM_P99_MS = 3000.0
+TARGET_RASA_PEAK_MIB = 1.2e9 / 2 ** 20  # 1.2 GB per Rasa process
+# The operator's figure: how many customers one core serves with p99 within this.
+CAPACITY_P99_MS = 1000.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,18 @@ def _divide(a: float, b: float) -> float:
     return a / b if b and not math.isnan(a) and not math.isnan(b) else math.nan
 
 
+def customers_per_core(system: SystemResult, cores: int) -> Optional[float]:
+    """Concurrent customers per core at which p99 reaches CAPACITY_P99_MS, interpolated linearly
+    between the two measured levels around it (closed-loop latency grows about linearly with the
+    customers once the processes are busy); None when no pair of levels brackets it."""
+    levels = sorted(system.levels, key=lambda lv: lv.concurrency)
+    for low, high in zip(levels, levels[1:]):
+        if low.latency.p99_ms <= CAPACITY_P99_MS < high.latency.p99_ms:
+            share = (CAPACITY_P99_MS - low.latency.p99_ms) / (high.latency.p99_ms - low.latency.p99_ms)
+            return (low.concurrency + share * (high.concurrency - low.concurrency)) / cores
+    return None
+
+
 def targets(systems: Sequence[SystemResult], found: Sequence[Ratio], storm: Optional[StormResult]) -> List[Target]:
     rows: List[Target] = []
     for system in systems:
@@ -101,7 +118,14 @@ def targets(systems: Sequence[SystemResult], found: Sequence[Ratio], storm: Opti
         rows.append(Target(f"ready ≤ {TARGET_READY_SECONDS:g} s", system.name,
                            f"{ready:.1f} s" if ready is not None else "n/a",
                            ready <= TARGET_READY_SECONDS if ready is not None else None))
+        rasa = [m for m in system.memory if "rasa" in m.name and "/" not in m.name]
+        peak = max((m.peak_mib for m in rasa), default=None)
+        rows.append(Target(f"peak memory per Rasa process ≤ {TARGET_RASA_PEAK_MIB:,.0f} MiB (1.2 GB)", system.name,
+                           f"{peak:,.0f} MiB" if peak is not None else "n/a",
+                           peak <= TARGET_RASA_PEAK_MIB if peak is not None else None))
     if storm is not None:
+        rows.append(Target(f"storm: p99 ≤ {TARGET_STORM_P99_MS:g} ms", storm.system, f"{storm.latency.p99_ms:.0f} ms",
+                           storm.latency.p99_ms <= TARGET_STORM_P99_MS))
         rows.append(Target("storm: 0 lost turns", storm.system, str(storm.lost_turns), storm.lost_turns == 0))
         rows.append(Target("storm: 0 duplicate tickets", storm.system, str(storm.audit.duplicate_tickets),
                            storm.audit.duplicate_tickets == 0))
@@ -201,6 +225,11 @@ def markdown(date: str, info: Dict[str, Any], settings: Dict[str, Any], systems:
                          _num(level.other_cpu_percent)])
     lines += _table(["system", "concurrency", "turns", "lost", "turns/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
                      "throughput ÷ stock", "p99 ÷ stock", "other CPU %"], rows)
+    capacity = [f"{s.name} {_num(per_core, 1)}" for s in systems
+                for per_core in [customers_per_core(s, info["nproc"])] if per_core is not None]
+    lines += [f"*Customers per core at p99 ≤ {CAPACITY_P99_MS:g} ms* (closed loop, no think time; interpolated "
+              f"between the levels around it): {'; '.join(capacity) if capacity else 'not bracketed by the levels run'}.",
+              ""]
     lines += ["*Other CPU %*: share of the machine's cores used meanwhile by processes outside the run (other work "
               "on the machine); above a few percent the figures are pessimistic.", ""]
 

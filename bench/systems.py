@@ -174,7 +174,8 @@ class Stock(System):
 
     def start(self) -> None:
         action_port, rasa_port = free_port(), free_port()
-        action_env = _stack_env(self.workdir, self.name, action_port)
+        # The action server's settings require the Rasa port (links in its answers point there).
+        action_env = _stack_env(self.workdir, self.name, action_port, rasa_port)
         self.ticket_store = action_env["DATABASE_URL"]
         _migrate(self.workdir, self.name, action_env)
         self.processes.append(_action_server(f"{self.name}-actions", self.workdir, action_env))

@@ -22,6 +22,13 @@ does not change while serving: the needed part is computed once per set of targe
 are called in dependency order by a plain memoized walk (each node once, results shared), which is
 what dask's synchronous scheduler does for such a graph.
 
+Rasa opens a new aiohttp ``ClientSession``, and so a new TCP connection, for every call to the action
+server (``EndpointConfig.request``), and closes it after the answer: a connect, a session set-up and
+a teardown per action, in both processes. Here each endpoint keeps one session per event loop, whose
+connections stay open between calls for KEEPALIVE_SECONDS, less than the action server's own
+keep-alive (sanic: 5 s), so a connection is not reused just as the server closes it. Should that
+happen anyway the call fails before the server saw it, and `channels/action_calls.py` makes it again.
+
 Installed when the channel package is imported (Rasa imports the channels named in
 credentials.yml before it serves anything).
 """
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import weakref
 from typing import Any, Dict, List, Optional, Text
 
 logger = logging.getLogger(__name__)
@@ -74,6 +82,7 @@ def install() -> None:
     rasa_action.RemoteAction._validate_action_result = _validate_action_result
     _install_event_type_cache()
     _install_graph_runner()
+    _install_shared_http_sessions()
     _installed = True
 
 
@@ -145,3 +154,63 @@ def _install_graph_runner() -> None:
 
     run.__wrapped__ = original  # type: ignore[attr-defined]
     DaskGraphRunner.run = run  # type: ignore[assignment]
+
+
+KEEPALIVE_SECONDS = 2.0
+
+
+class _Kept:
+    """What ``async with endpoint.session()`` gets: the endpoint's session for this loop, left open."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> Any:
+        return self.session
+
+    async def __aexit__(self, *_exc: Any) -> None:
+        return None
+
+
+_kept_sessions: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+async def close_http_sessions() -> None:
+    """Close the kept sessions of the running loop (the server is stopping)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    for session in [s for s in _kept_sessions if s._loop is loop and not s.closed]:
+        await session.close()
+
+
+def _install_shared_http_sessions() -> None:
+    import asyncio
+
+    import aiohttp
+    from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+    from rasa.utils.endpoints import EndpointConfig
+
+    original = EndpointConfig.session
+
+    def session(self: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        kept = self.__dict__.setdefault("_kept_sessions", {})
+        for other in [other for other in kept if other.is_closed()]:
+            del kept[other]  # a finished loop (tests run several) takes its session with it
+        current = kept.get(loop)
+        if current is None or current.closed:
+            # Rasa's settings (EndpointConfig.session), with a connector that keeps connections.
+            auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+            current = aiohttp.ClientSession(
+                headers=self.headers,
+                auth=auth,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+            )
+            kept[loop] = current
+            _kept_sessions.add(current)
+        return _Kept(current)
+
+    session.__wrapped__ = original  # type: ignore[attr-defined]
+    EndpointConfig.session = session  # type: ignore[assignment]

@@ -97,3 +97,43 @@ def test_the_model_graph_gives_what_dask_gives(agent, text):
     assert ours == theirs
     assert ours[0]["intent"]["name"]
     assert agent.processor.graph_runner._minimal_graphs  # the graph's needed part, computed once
+
+
+def test_action_server_calls_share_one_kept_connection():
+    """Two calls through an endpoint reuse one connection (the server sees one peer port); the
+    connection is not kept longer than the server keeps it, and the session closes with the server."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    async def scenario():
+        peers = []
+
+        async def webhook(request):
+            peers.append(request.transport.get_extra_info("peername"))
+            return web.json_response({"events": [], "responses": []})
+
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        try:
+            for _ in range(3):
+                assert await endpoint.request(json={"next_action": "x"}) == {"events": [], "responses": []}
+            kept = endpoint._kept_sessions[asyncio.get_running_loop()]
+            assert kept.connector._keepalive_timeout == tuning.KEEPALIVE_SECONDS < 5
+            await tuning.close_http_sessions()
+            assert kept.closed
+            await endpoint.request(json={"next_action": "y"})  # a closed session is replaced
+        finally:
+            await tuning.close_http_sessions()
+            await runner.cleanup()
+        return peers
+
+    peers = asyncio.run(scenario())
+    assert len(peers) == 4 and len(set(peers[:3])) == 1 and peers[3] != peers[0]

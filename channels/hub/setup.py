@@ -22,6 +22,7 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, Sanic
 
 from bot.settings import Settings
+from channels import tuning
 from channels.hub.core import Hub
 from channels.hub.pump import Courier
 
@@ -92,5 +93,6 @@ def attach(blueprint: Blueprint, couriers: Sequence[Courier] = (), stop: bool = 
         @blueprint.listener("before_server_stop")
         async def stop_hub(app: Sanic, loop: Any) -> None:
             await app.ctx.hub.stop()
+            await tuning.close_http_sessions()  # the action server's kept connections
 
     return HubRef(blueprint)
