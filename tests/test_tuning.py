@@ -1,6 +1,7 @@
 """The Rasa speed-ups in channels/tuning.py keep Rasa's behaviour."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
@@ -20,6 +21,50 @@ def test_action_results_are_validated_with_a_compiled_validator():
     assert "Failed to validate Action server response" in error.value.message
     with pytest.raises(ValidationError):
         action._validate_action_result({"events": "not a list"})
+
+
+_NAMES = ["user", "action", "slot", "entities", "bot", "form", "active_loop", "session_started", "followup",
+          "reset_slots", "restart", "undo", "rewind", "agent", "no_such_event", ""]
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=3),
+                     lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=3), inner, max_size=2),
+                     max_leaves=4)
+_EVENT = st.fixed_dictionaries(
+    {},
+    optional={
+        "event": st.sampled_from(_NAMES) | _JSON,
+        "name": st.text(max_size=3) | _JSON,
+        "value": _JSON,
+        "text": st.text(max_size=3) | _JSON,
+        "entities": st.lists(st.fixed_dictionaries({"entity": st.text(max_size=2), "value": _JSON}), max_size=2) | _JSON,
+        "timestamp": st.floats(allow_nan=False) | st.none() | _JSON,
+        "metadata": st.dictionaries(st.text(max_size=2), _JSON, max_size=2) | st.none() | _JSON,
+        "parse_data": _JSON,
+        "policy": _JSON,
+        "confidence": _JSON,
+    },
+)
+_RESULT = st.fixed_dictionaries(
+    {}, optional={"events": st.lists(_EVENT, max_size=3) | _JSON, "responses": st.lists(_JSON, max_size=2) | _JSON}
+) | _JSON
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_RESULT)
+def test_action_results_are_judged_as_rasas_schema_judges_them(result):
+    """Accepted exactly when `jsonschema.validate` with Rasa's schema accepts it."""
+    import jsonschema
+
+    try:
+        jsonschema.validate(result, RemoteAction.action_response_format_spec())
+        rasa_accepts = True
+    except ValidationError:
+        rasa_accepts = False
+    try:
+        tuning._action_response_validator().validate(result)
+        we_accept = True
+    except ValidationError:
+        we_accept = False
+    assert we_accept == rasa_accepts
 
 
 def test_install_is_idempotent():
