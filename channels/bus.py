@@ -20,6 +20,12 @@ logger = logging.getLogger(__name__)
 CHANNEL = "intake:changed"
 RETRY_SECONDS = 2.0
 WARN_EVERY = 60.0
+# The subscription waits for notes this long at a time; a quiet channel is no error. (It used to
+# block in `listen()` under the client's 5 s socket timeout, so every quiet 5 s dropped the
+# subscription with a TimeoutError, and notes published in the 2 s before it was back were lost.)
+WAIT_SECONDS = 1.0
+# A subscription idle this long is checked with a PING, so a connection that died silently is found.
+HEALTH_CHECK_SECONDS = 15
 
 
 class RedisBus:
@@ -38,7 +44,8 @@ class RedisBus:
         import redis.asyncio as redis
 
         self._loop = asyncio.get_running_loop()
-        self._client = redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
+        self._client = redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5,
+                                            health_check_interval=HEALTH_CHECK_SECONDS)
         self._listener = self._loop.create_task(self._listen_forever())
 
     async def stop(self) -> None:
@@ -84,8 +91,9 @@ class RedisBus:
                 await pubsub.subscribe(CHANNEL)
                 self.connected = True
                 self.on_remote_change()  # catch up on what happened while we were not listening
-                async for message in pubsub.listen():
-                    if message.get("type") == "message" and message.get("data") != self.origin:
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=WAIT_SECONDS)
+                    if message and message.get("type") == "message" and message.get("data") != self.origin:
                         self.on_remote_change()
             except asyncio.CancelledError:
                 raise
