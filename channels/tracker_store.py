@@ -48,12 +48,44 @@ def _asynchronous_commit(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()
 
 
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises creating the table.
+SCHEMA_LOCK_KEY = 0x7261_7361  # "rasa"
+
+
+class _OneCreatorAtATime:
+    """Rasa's table metadata, created by one process at a time.
+
+    Rasa creates the events table when a store starts. Two Rasa processes starting together on an
+    empty PostgreSQL database (`make run-prod`, two pods) both found no table and both created it;
+    the loser failed on PostgreSQL's catalogue (a UniqueViolation), and Rasa answers that by sleeping
+    five seconds and trying again: five seconds added to every cold start. Here the creation takes
+    a transaction-level advisory lock first, so the second process waits for the first to commit
+    and then finds the table."""
+
+    def __init__(self, metadata: Any) -> None:
+        self._metadata = metadata
+
+    def create_all(self, engine: Any) -> None:
+        if engine.dialect.name != "postgresql":
+            self._metadata.create_all(engine)
+            return
+        with engine.begin() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            self._metadata.create_all(connection)
+
+
+class _Base:
+    metadata = _OneCreatorAtATime(RasaSQLTrackerStore.Base.metadata)
+
+
 # A count is trusted for as long as Rasa holds a conversation's lock by default (60 s).
 TRUST_SECONDS = 60.0
 REMEMBERED = 10_000
 
 
 class SQLTrackerStore(RasaSQLTrackerStore):
+    Base = _Base  # what Rasa's __init__ creates the table from
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._stored: "OrderedDict[Text, Tuple[int, float]]" = OrderedDict()

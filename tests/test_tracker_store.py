@@ -125,3 +125,35 @@ def test_on_postgresql_the_same_rows_and_commits_that_do_not_wait_for_the_disk(p
     with other.connect() as connection:
         assert connection.execute(sa.text("SHOW synchronous_commit")).scalar() == "on"
     other.dispose()
+
+
+def test_stores_starting_together_on_an_empty_postgresql_database_do_not_collide(postgres, caplog):
+    """Two Rasa processes starting at once both created the events table; the loser failed on the
+    catalogue and Rasa slept five seconds before trying again. Now the second waits for the first."""
+    import threading
+    import time
+
+    url = postgres.new_database()
+    barrier = threading.Barrier(4)
+    stores, errors = [], []
+
+    def start():
+        try:
+            barrier.wait()
+            stores.append(SQLTrackerStore(domain=DOMAIN, host=url))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors and len(stores) == 4
+    assert time.monotonic() - started < 4.5  # no five-second retry
+    assert "UniqueViolation" not in caplog.text and "duplicate key" not in caplog.text
+    conversation(stores[0], "c4")
+    assert len(rows(url, "c4")) > 15
+    for store in stores:
+        store.engine.dispose()
