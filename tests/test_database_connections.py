@@ -60,3 +60,16 @@ def test_a_busy_connection_is_not_pinged_and_a_dead_one_fails_once(postgres, mon
         _one(db)
     assert _one(db) == 1  # ... and the pool was renewed for the next one
     db.dispose()
+
+
+def test_single_reads_answer_on_both_databases_and_leave_no_transaction(db):
+    """`read_row` (the gate's per-message check) reads one row; on PostgreSQL it runs outside a
+    transaction (no BEGIN/ROLLBACK round trips), so its connection is never idle in one."""
+    row = db.read_row(sa.select(sa.literal(1).label("one"), sa.literal("两").label("two")), {})
+    assert tuple(row) == (1, "两")
+    if db.engine.dialect.name == "postgresql":
+        with db._single_reads.connect() as connection:
+            assert connection.execute(sa.text("SELECT 1")).scalar() == 1
+            assert connection.connection.dbapi_connection.autocommit is True
+    with pytest.raises(StoreUnavailable):
+        db.read_row(sa.text("SELECT * FROM no_such_table"), {})

@@ -169,10 +169,9 @@ class CustomerRouting(Part):
         """Whether agent messages wait for the customer and whether they are with a person, in one
         read that takes no lock: most messages find neither, and the gate then hands them to the bot
         without a write transaction (`customer_message` and the deliveries are for the rest)."""
-        with self.db.reading() as session:  # one statement, one round trip
-            pending, with_human = session.execute(
-                _gate_statement(), {"channel": customer.channel, "user_id": customer.user_id, "now": self.clock()}
-            ).one()
+        pending, with_human = self.db.read_row(  # one statement, one round trip
+            _gate_statement(), {"channel": customer.channel, "user_id": customer.user_id, "now": self.clock()}
+        )
         return GateState(pending=bool(pending), with_human=bool(with_human))
 
     def customer_message(self, customer: Customer, text: str) -> Optional[Routing]:

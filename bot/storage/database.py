@@ -140,6 +140,13 @@ class Database:
         self.engine = create_engine(url)
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False, future=True)
         self._reads = sessionmaker(bind=self.engine.execution_options(**{READ_ONLY: True}), future=True)
+        # `read_row`: on PostgreSQL a single statement needs no transaction (no BEGIN, no ROLLBACK
+        # round trip); SQLite's deferred read transaction is local and takes no lock.
+        self._single_reads = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "postgresql"
+            else self.engine.execution_options(**{READ_ONLY: True})
+        )
         # Every ticket event also becomes an outbox event for the backend, in the same transaction.
         capture(self._sessions)
 
@@ -226,6 +233,18 @@ class Database:
         finally:
             session.rollback()
             session.close()
+
+    def read_row(self, statement: Any, parameters: Any) -> Any:
+        """The one row of one read-only statement, without an ORM session: for the per-message
+        checks that run on every customer message (the gate), where a session's set-up and the
+        ROLLBACK round trip at its end cost more than the query. Database failures surface as
+        StoreUnavailable, as in `transaction`."""
+        try:
+            with self._single_reads.connect() as connection:
+                return connection.execute(statement, parameters).one()
+        except sa.exc.DBAPIError as error:
+            logger.error("ticket store error: %s", error.__class__.__name__)
+            raise StoreUnavailable(str(error.__class__.__name__)) from error
 
     def dispose(self) -> None:
         self.engine.dispose()
