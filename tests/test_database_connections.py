@@ -73,3 +73,30 @@ def test_single_reads_answer_on_both_databases_and_leave_no_transaction(db):
             assert connection.connection.dbapi_connection.autocommit is True
     with pytest.raises(StoreUnavailable):
         db.read_row(sa.text("SELECT * FROM no_such_table"), {})
+
+
+def test_insert_if_absent_inserts_once_even_when_racing(db):
+    """The first-contact record: of several processes (threads here) recording the same customer at
+    once, exactly one is told it was first; the row is written once."""
+    import threading
+    from datetime import datetime, timezone
+
+    from bot.storage.models import PrivacyNoticeRow
+
+    table = PrivacyNoticeRow.__table__
+    values = {"channel": "rest", "channel_user_id": "racer", "shown_at": datetime(2026, 12, 4, tzinfo=timezone.utc)}
+    barrier, answers = threading.Barrier(6), []
+
+    def record():
+        barrier.wait()
+        answers.append(db.insert_if_absent(table, values))
+
+    threads = [threading.Thread(target=record) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(answers) == [False] * 5 + [True]
+    assert db.insert_if_absent(table, {**values, "channel_user_id": "another"}) is True
+    with db.reading() as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 2

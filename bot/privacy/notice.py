@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Callable, Dict
 
 from bot.clock import utcnow
-from bot.errors import Conflict
 from bot.logs import production_profile
 from bot.privacy.retention import retention_days
 from bot.storage.database import Database
@@ -66,14 +65,12 @@ class Notices:
         with self._lock:
             if customer in self._seen:
                 return False
-        try:
-            with self.db.transaction() as session:
-                exists = session.get(PrivacyNoticeRow, (customer.channel, customer.user_id))
-                if exists is None:
-                    session.add(PrivacyNoticeRow(channel=customer.channel, channel_user_id=customer.user_id, shown_at=self.clock()))
-            first = exists is None
-        except Conflict:  # another process recorded it a moment ago
-            first = False
+        # One INSERT that does nothing when another process (or an earlier life of this one)
+        # recorded this customer already.
+        first = self.db.insert_if_absent(
+            PrivacyNoticeRow.__table__,
+            {"channel": customer.channel, "channel_user_id": customer.user_id, "shown_at": self.clock()},
+        )
         with self._lock:
             if len(self._seen) >= self.REMEMBERED:
                 self._seen.clear()

@@ -12,9 +12,10 @@ import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Dict, Iterator
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -147,6 +148,7 @@ class Database:
             if self.engine.dialect.name == "postgresql"
             else self.engine.execution_options(**{READ_ONLY: True})
         )
+        self._single_writes = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         # Every ticket event also becomes an outbox event for the backend, in the same transaction.
         capture(self._sessions)
 
@@ -242,6 +244,22 @@ class Database:
         try:
             with self._single_reads.connect() as connection:
                 return connection.execute(statement, parameters).one()
+        except sa.exc.DBAPIError as error:
+            logger.error("ticket store error: %s", error.__class__.__name__)
+            raise StoreUnavailable(str(error.__class__.__name__)) from error
+
+    def insert_if_absent(self, table: sa.Table, values: Dict[str, Any]) -> bool:
+        """Insert one row unless one with its key exists; True when it was inserted. One statement
+        (INSERT ... ON CONFLICT DO NOTHING) committed on its own: on PostgreSQL one round trip
+        instead of BEGIN, SELECT, INSERT and COMMIT. Failures surface as StoreUnavailable."""
+        dialect = self.engine.dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(**values)
+        try:
+            if dialect == "postgresql":
+                with self._single_writes.connect() as connection:
+                    return connection.execute(insert.on_conflict_do_nothing()).rowcount == 1
+            with self.engine.begin() as connection:  # SQLite: BEGIN IMMEDIATE (see _sqlite_begin)
+                return connection.execute(insert.on_conflict_do_nothing()).rowcount == 1
         except sa.exc.DBAPIError as error:
             logger.error("ticket store error: %s", error.__class__.__name__)
             raise StoreUnavailable(str(error.__class__.__name__)) from error
