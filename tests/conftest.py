@@ -37,6 +37,35 @@ def postgres():
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def redis_port():
+    """A real redis-server on a free localhost port (no persistence), for the module's tests."""
+    import shutil
+    import subprocess
+    import time
+
+    import redis
+
+    from tests.e2e.servers import free_port
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server not installed")
+    port = free_port()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis(port=port).ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    yield port
+    server.terminate()
+    server.wait()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path) -> Database:
     """The ticket store, migrated, on each backend in turn."""

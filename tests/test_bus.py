@@ -4,35 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 import time
 
 import pytest
 
 from channels import bus
-from tests.e2e.servers import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
 
 
-@pytest.fixture(scope="module")
-def redis_url():
-    port = free_port()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import redis
-
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis(port=port).ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait()
+@pytest.fixture
+def redis_url(redis_port):
+    return f"redis://127.0.0.1:{redis_port}/0"
 
 
 def test_a_quiet_bus_stays_subscribed_and_wakes_the_other_process(redis_url, monkeypatch, caplog):

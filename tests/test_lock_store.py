@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 import shutil
-import subprocess
 import threading
 import time
 
@@ -14,29 +13,8 @@ from rasa.core.lock_store import InMemoryLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from channels.lock_store import FromEnvironment, RedisLockStore, from_environment
-from tests.e2e.servers import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
-
-
-@pytest.fixture(scope="module")
-def redis_port():
-    port = free_port()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import redis
-
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis(port=port).ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-    yield port
-    server.terminate()
-    server.wait()
 
 
 def test_lock_store_comes_from_the_environment(redis_port):
