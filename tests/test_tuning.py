@@ -172,6 +172,7 @@ def test_action_server_calls_share_one_kept_connection():
                 assert await endpoint.request(json={"next_action": "x"}) == {"events": [], "responses": []}
             kept = endpoint._kept_sessions[asyncio.get_running_loop()]
             assert kept.connector._keepalive_timeout == tuning.KEEPALIVE_SECONDS < 5
+            assert kept._json_serialize is tuning.json_dumps
             await tuning.close_http_sessions()
             assert kept.closed
             await endpoint.request(json={"next_action": "y"})  # a closed session is replaced
@@ -182,3 +183,74 @@ def test_action_server_calls_share_one_kept_connection():
 
     peers = asyncio.run(scenario())
     assert len(peers) == 4 and len(set(peers[:3])) == 1 and peers[3] != peers[0]
+
+
+_STATE_VALUE = st.sampled_from(["greet", "affirm", "utter_x", "action_listen", "form_a", "should_not_be_set", "", 1.0, 0.0]) | st.lists(
+    st.sampled_from([1.0, 0.0, "a"]), max_size=2
+).map(tuple)
+
+
+def _state(with_lists):
+    value = _STATE_VALUE | (st.lists(st.sampled_from([1.0, 0.0]), max_size=2) if with_lists else st.nothing())
+    sub = st.dictionaries(st.sampled_from(["action_name", "intent", "slot_a", "slot_b", "name"]), value, max_size=2)
+    return st.dictionaries(st.sampled_from(["prev_action", "user", "slots", "active_loop"]), sub, max_size=3)
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(_state(True), max_size=4), max_size=5), st.lists(_state(False), max_size=5))
+def test_rules_apply_exactly_when_rasa_says_they_do(rules, states):
+    """The compiled rule search finds the same rules as RulePolicy's own, on any states (lists in
+    rule keys, SHOULD_NOT_BE_SET, empty values, conversation starters without a previous action)."""
+    import json
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    policy = object.__new__(RulePolicy)  # the search uses no state of the policy
+    lookup = {json.dumps(rule): "utter_x" for rule in rules}
+    original = RulePolicy._get_possible_keys.__wrapped__
+    assert RulePolicy._get_possible_keys(policy, lookup, states) == original(policy, lookup, states)
+
+
+def test_the_trained_rules_match_as_rasa_matches_them(agent):
+    """Every learned rule, replayed as a conversation (whole, without its oldest states, with
+    another rule's states before it), selects the same rules through both searches."""
+    import json
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    policy = next(node for node in _graph_nodes(agent) if isinstance(node, RulePolicy))
+    original = RulePolicy._get_possible_keys.__wrapped__
+    lookups = [table for table in policy.lookup.values() if isinstance(table, dict)]
+    keys = [key for table in lookups for key in table]
+    assert len(keys) > 50
+    checked = 0
+    for position, key in enumerate(keys):
+        states = json.loads(key)
+        before = json.loads(keys[position - 1])
+        for conversation in (states, states[1:], states[-1:], before + states):
+            for table in lookups:
+                found = RulePolicy._get_possible_keys(policy, table, conversation)
+                assert found == original(policy, table, conversation), key
+                checked += bool(found)
+    assert checked > len(keys)  # the comparisons include many rules that do apply
+
+
+def _graph_nodes(agent):
+    return [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_action_call_bodies_are_the_same_json(value):
+    import json
+
+    assert json.loads(tuning.json_dumps(value)) == json.loads(json.dumps(value))
+
+
+def test_action_call_bodies_ujson_refuses_are_written_as_before():
+    import json
+
+    for value in ({"x": float("nan")}, {"big": 2**70}, {"汉/": "宽带"}):
+        assert json.loads(tuning.json_dumps(value)) == json.loads(json.dumps(value))
+    assert tuning.json_dumps({"x": float("nan")}) == json.dumps({"x": float("nan")})
+    assert "宽带" in tuning.json_dumps({"t": "宽带"})  # not \u escaped: ujson wrote it
