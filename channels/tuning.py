@@ -36,6 +36,8 @@ happen anyway the call fails before the server saw it, and `channels/action_call
 RulePolicy looks for the rules that apply by re-reading each of its rules (a JSON key: parsed
 once, but reversed and its lists turned into tuples again) for every state of the conversation, two
 or three times a turn; here each rule is compiled once and matched with the same decisions. And the
+conversation's states, which RulePolicy asks for two or three times a turn, are computed from where the
+last call on the same tracker stopped instead of replaying the conversation from its first event. The
 tracker sent with each action call is written by ujson (sanic's own JSON library), not by the standard
 library's encoder, which was about a twentieth of a Rasa process's CPU.
 
@@ -119,6 +121,7 @@ def install() -> None:
     _install_graph_runner()
     _install_shared_http_sessions()
     _install_rule_matching()
+    _install_incremental_past_states()
     _installed = True
 
 
@@ -298,24 +301,20 @@ def _compiled_rule(rule_key: Text) -> tuple:
     return tuple(compiled)
 
 
-def rule_applies(compiled: tuple, states: List[Dict[Text, Any]]) -> bool:
-    """RulePolicy's `_is_rule_applicable` at every turn index of `states` (newest last), on a
-    compiled rule: the same decisions, without re-reading the rule."""
-    from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
-
-    count = len(states)
-    for index in range(min(len(compiled), count)):
-        conversation = states[count - 1 - index]
+def rule_applies(compiled: tuple, newest_first: List[Dict[Text, Any]], has_previous: List[bool]) -> bool:
+    """RulePolicy's `_is_rule_applicable` at every turn index of a conversation (its states newest
+    first, and whether each has a previous action), on a compiled rule: the same decisions."""
+    for index in range(min(len(compiled), len(newest_first))):
         rule_has_previous, checks = compiled[index]
-        has_previous = bool(conversation.get(PREVIOUS_ACTION))
-        if not rule_has_previous and not has_previous:
+        if not rule_has_previous and not has_previous[index]:
             continue  # both conversation starters
-        if not rule_has_previous or not has_previous:
+        if not rule_has_previous or not has_previous[index]:
             return False
+        conversation = newest_first[index]
         for state_type, key, value, must_not_be_set in checks:
             actual = conversation.get(state_type, {}).get(key)
             if must_not_be_set:
-                if actual and actual != SHOULD_NOT_BE_SET:
+                if actual and actual != value:  # value is SHOULD_NOT_BE_SET
                     return False
             elif actual != value:
                 return False
@@ -331,8 +330,104 @@ def _install_rule_matching() -> None:
 
     original = RulePolicy._get_possible_keys
 
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+
     def _get_possible_keys(self: Any, lookup: Dict[Text, Text], states: List[Dict[Text, Any]]) -> set:
-        return {key for key in lookup if rule_applies(_compiled_rule(key), states)}
+        newest_first = states[::-1]
+        has_previous = [bool(state.get(PREVIOUS_ACTION)) for state in newest_first]
+        return {key for key in lookup if rule_applies(_compiled_rule(key), newest_first, has_previous)}
 
     _get_possible_keys.__wrapped__ = original  # type: ignore[attr-defined]
     RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[assignment]
+
+
+class _StatesMemo:
+    """What `past_states` computed last for one tracker: the applied events it covered, the states
+    up to (not including) the final one, and the replayed tracker after those events. Copies and
+    pickles of the tracker start without it (a copy's events are other objects)."""
+
+    __slots__ = ("key", "applied", "states", "replayed")
+
+    def __init__(self) -> None:
+        self.key: Any = None
+        self.applied: List[Any] = []
+        self.states: List[Dict[Text, Any]] = []
+        self.replayed: Any = None
+
+    def __deepcopy__(self, _memo: Any) -> "_StatesMemo":
+        return _StatesMemo()
+
+    def __copy__(self) -> "_StatesMemo":
+        return _StatesMemo()
+
+    def __reduce__(self) -> Any:
+        return (_StatesMemo, ())
+
+
+def _copy_state(state: Dict[Text, Any]) -> Dict[Text, Any]:
+    # A state maps a kind (user, prev_action, slots, active_loop) to a dict of immutable values;
+    # callers edit those dicts (the featurizer drops the text or the intent of the last user turn).
+    return {kind: dict(sub_state) for kind, sub_state in state.items()}
+
+
+def past_states_incrementally(tracker: Any, domain: Any, omit_unset_slots: bool) -> List[Dict[Text, Any]]:
+    """``tracker.past_states(domain, omit_unset_slots)``, computed from where the last call on this
+    tracker stopped.
+
+    Rasa replays the whole conversation for every prediction: a tracker is rebuilt from its first
+    event and a state is taken before each action (``Domain.states_for_tracker_history``), two or
+    three times a turn, longer with every turn. Within a turn the tracker only grows, so the states
+    of the events seen before are still the states: the replay goes on from the last call's end.
+    When the applied events are not the last call's plus new ones (a rewind, a restart, a form's
+    steps folded together by ``applied_events``), it starts over, as Rasa does."""
+    from rasa.shared.core.events import ActionExecuted
+
+    applied = tracker.applied_events()
+    memo = tracker.__dict__.get("_states_memo")
+    if memo is None:
+        memo = tracker.__dict__["_states_memo"] = _StatesMemo()
+    key = (id(domain), omit_unset_slots)
+    done = len(memo.applied)
+    if (
+        memo.key != key
+        or memo.replayed is None
+        or len(applied) < done
+        or any(old is not new for old, new in zip(memo.applied, applied))
+    ):
+        memo.key, memo.applied, memo.states, memo.replayed = key, [], [], tracker.init_copy()
+        done = 0
+    replayed = memo.replayed
+
+    def state() -> Dict[Text, Any]:
+        # Copied: a state's parts can be the replayed tracker's own (its latest action's dict).
+        return _copy_state(domain._clean_state(domain.get_active_state(replayed, omit_unset_slots=omit_unset_slots)))
+
+    for event in applied[done:]:
+        if isinstance(event, ActionExecuted):
+            memo.states.append(state())
+        replayed.update(event)
+    memo.applied = applied
+    return [_copy_state(kept) for kept in memo.states] + [state()]
+
+
+def _install_incremental_past_states() -> None:
+    """`DialogueStateTracker.past_states` through `past_states_incrementally` when it applies: the
+    plain history RulePolicy asks for. Turns hidden for ML policies (``ignore_rule_only_turns``)
+    keep Rasa's own walk."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.past_states
+
+    def past_states(
+        self: Any,
+        domain: Any,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+    ) -> List[Dict[Text, Any]]:
+        if ignore_rule_only_turns:
+            return original(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        return past_states_incrementally(self, domain, omit_unset_slots)
+
+    past_states.__wrapped__ = original  # type: ignore[attr-defined]
+    DialogueStateTracker.past_states = past_states  # type: ignore[assignment]

@@ -254,3 +254,83 @@ def test_action_call_bodies_ujson_refuses_are_written_as_before():
         assert json.loads(tuning.json_dumps(value)) == json.loads(json.dumps(value))
     assert tuning.json_dumps({"x": float("nan")}) == json.dumps({"x": float("nan")})
     assert "宽带" in tuning.json_dumps({"t": "宽带"})  # not \u escaped: ujson wrote it
+
+
+@pytest.fixture(scope="module")
+def dialogue_trackers():
+    """The rules' trackers (forms, unhappy paths, conversation starts) and the domain, as Rasa's
+    training builds them from bot/dialogue."""
+    from pathlib import Path
+
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    root = Path(__file__).resolve().parents[1]
+    importer = TrainingDataImporter.load_from_dict(
+        domain_path=str(root / "bot" / "dialogue" / "domain"),
+        training_data_paths=[str(root / "bot" / "dialogue" / "rules.yml")],
+    )
+    domain = importer.get_domain()
+    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0).generate()
+    assert len(trackers) > 30
+    return domain, trackers
+
+
+def _replayed_step_by_step(domain, events, check, every=1):
+    """A tracker built one event at a time, `check`ed after every `every` events (as a turn grows
+    it: a user message and its parse, then an action and its events)."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    tracker = DialogueStateTracker("replay", domain.slots)
+    for number, event in enumerate(events, 1):
+        tracker.update(event)
+        if number % every == 0 or number == len(events):
+            check(tracker)
+    return tracker
+
+
+def test_past_states_grow_as_rasa_computes_them(dialogue_trackers):
+    """At every step of every rule's conversation, and after rewinds and restarts spliced in, the
+    incremental states equal Rasa's full replay (with and without unset slots)."""
+    from rasa.shared.core.events import ActionReverted, Restarted, UserUtteranceReverted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain, trackers = dialogue_trackers
+    original = DialogueStateTracker.past_states.__wrapped__
+    compared = 0
+
+    def checker(omit):
+        def check(tracker):
+            nonlocal compared
+            ours = tracker.past_states(domain, omit_unset_slots=omit)
+            assert ours == original(tracker, domain, omit_unset_slots=omit)
+            for state in ours:  # a caller editing what it got does not change the next answer
+                for sub_state in state.values():
+                    sub_state.clear()
+            compared += 1
+
+        return check
+
+    for number, trained in enumerate(trackers):
+        events = list(trained.events)
+        if number % 3 == 1:
+            events.insert(len(events) // 2, UserUtteranceReverted())
+        elif number % 3 == 2:
+            events[len(events) // 2:len(events) // 2] = [ActionReverted(), Restarted()]
+        for every in (1, 2, 3):
+            for omit in (False, True):
+                _replayed_step_by_step(domain, events, checker(omit), every)
+    assert compared > 1200
+    memo = _replayed_step_by_step(domain, list(trackers[0].events), lambda t: t.past_states(domain)).__dict__["_states_memo"]
+    assert memo.states  # the incremental path was the one taken
+
+
+def test_tracker_copies_do_not_share_the_states_memo(dialogue_trackers):
+    import copy
+    import pickle
+
+    domain, trackers = dialogue_trackers
+    tracker = _replayed_step_by_step(domain, list(trackers[0].events), lambda t: t.past_states(domain))
+    for other in (copy.deepcopy(tracker), pickle.loads(pickle.dumps(tracker))):
+        assert other.__dict__["_states_memo"].replayed is None
+        assert other.past_states(domain) == tracker.past_states(domain)
