@@ -89,7 +89,12 @@ class SQLTrackerStore(RasaSQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._stored: "OrderedDict[Text, Tuple[int, float]]" = OrderedDict()
-        self._reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        if self.engine.dialect.name == "postgresql":
+            # Loads run one at a time on the event loop: a pool of their own whose connections stay in
+            # autocommit (see bot.storage.database.create_engine for why not a view of self.engine).
+            self._reads = sa.create_engine(self.engine.url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=2)
+        else:
+            self._reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         events = self.SQLEvent.__table__
         sender = sa.bindparam("sender_id")
         session_start = (

@@ -71,6 +71,9 @@ def test_single_reads_answer_on_both_databases_and_leave_no_transaction(db):
         with db._single_reads.connect() as connection:
             assert connection.execute(sa.text("SELECT 1")).scalar() == 1
             assert connection.connection.dbapi_connection.autocommit is True
+        with db.engine.connect() as connection:  # transactions keep their own pool, never in autocommit
+            assert connection.connection.dbapi_connection.autocommit is False
+        assert db._single_reads is not db.engine and db._single_reads.pool is not db.engine.pool
     with pytest.raises(StoreUnavailable):
         db.read_row(sa.text("SELECT * FROM no_such_table"), {})
 

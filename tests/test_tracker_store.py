@@ -125,6 +125,12 @@ def test_on_postgresql_the_same_rows_and_commits_that_do_not_wait_for_the_disk(p
     with other.connect() as connection:
         assert connection.execute(sa.text("SHOW synchronous_commit")).scalar() == "on"
     other.dispose()
+    # Loads read through a pool of their own, in autocommit for good (no switching per checkout).
+    assert store._reads.pool is not store.engine.pool
+    with store._reads.connect() as connection:
+        assert connection.connection.dbapi_connection.autocommit is True
+    with store.engine.connect() as connection:
+        assert connection.connection.dbapi_connection.autocommit is False
 
 
 def test_stores_starting_together_on_an_empty_postgresql_database_do_not_collide(postgres, caplog):
