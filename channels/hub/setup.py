@@ -87,6 +87,7 @@ def attach(blueprint: Blueprint, couriers: Sequence[Courier] = (), stop: bool = 
     @blueprint.listener("after_server_start")
     async def start_hub(app: Sanic, loop: Any) -> None:
         await app.ctx.hub.start()
+        await tuning.warm_up_and_freeze(app)  # the model is loaded by now (once per process)
 
     if stop:
 
