@@ -41,6 +41,11 @@ last call on the same tracker stopped instead of replaying the conversation from
 tracker sent with each action call is written by ujson (sanic's own JSON library), not by the standard
 library's encoder, which was about a twentieth of a Rasa process's CPU.
 
+Before each action Rasa replays the whole conversation into a copy of the tracker; listening,
+uttering a response and calling the action server only read it, and get the tracker itself. Once the
+model is loaded and a first message parsed, the process's heap is frozen out of the garbage
+collector's full collections (`warm_up_and_freeze`).
+
 Installed when the channel package is imported (Rasa imports the channels named in
 credentials.yml before it serves anything).
 """
@@ -122,6 +127,7 @@ def install() -> None:
     _install_shared_http_sessions()
     _install_rule_matching()
     _install_incremental_past_states()
+    _install_action_tracker_reuse()
     _installed = True
 
 
@@ -431,6 +437,48 @@ def _install_incremental_past_states() -> None:
 
     past_states.__wrapped__ = original  # type: ignore[attr-defined]
     DialogueStateTracker.past_states = past_states  # type: ignore[assignment]
+
+
+def _install_action_tracker_reuse() -> None:
+    """No replayed copy of the conversation for the actions that only read it.
+
+    Before running an action Rasa copies the tracker (``tracker.copy()``, which replays every event
+    of the conversation into a new tracker) so that the prediction's own events can be dropped if
+    the action rejects, and so the action cannot change the real tracker: two or three times a
+    turn, about a twentieth of a Rasa process's CPU under load. Listening, uttering a response and
+    calling the action server read the tracker and never change it, and a prediction without events
+    has nothing to drop: for them the action gets the tracker itself. Predictions of a follow-up
+    action keep the copy (Rasa cleared the real tracker's follow-up just before; the replayed copy
+    still shows it); so does every other action (forms and loops, Rasa's default actions)."""
+    from rasa.core.actions.action import ActionBotResponse, ActionListen, ActionRetrieveResponse, RemoteAction
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.constants import FOLLOWUP_ACTION
+
+    read_only = (ActionListen, ActionBotResponse, ActionRetrieveResponse, RemoteAction)
+    original = MessageProcessor._run_action
+
+    async def _run_action(self: Any, action: Any, tracker: Any, output_channel: Any, nlg: Any, prediction: Any) -> bool:
+        reuse = (
+            type(action) in read_only
+            and not prediction.events
+            and prediction.policy_name != FOLLOWUP_ACTION
+            and "copy" not in tracker.__dict__
+        )
+        if reuse:
+
+            def itself() -> Any:  # what Rasa's `tracker.copy()` returns this once
+                tracker.__dict__.pop("copy", None)
+                return tracker
+
+            tracker.__dict__["copy"] = itself
+        try:
+            return await original(self, action, tracker, output_channel, nlg, prediction)
+        finally:
+            if reuse:
+                tracker.__dict__.pop("copy", None)
+
+    _run_action.__wrapped__ = original  # type: ignore[attr-defined]
+    MessageProcessor._run_action = _run_action  # type: ignore[assignment]
 
 
 _frozen = False

@@ -364,3 +364,65 @@ print(json.dumps({{"frozen": gc.get_freeze_count(), "tracked": len(gc.get_object
     counts = json.loads(done.stdout.strip().splitlines()[-1])
     assert counts["frozen"] > 300_000
     assert counts["tracked"] < 50_000, counts  # without the warm-up parse: about 200,000
+
+
+def test_read_only_actions_run_on_the_tracker_itself_with_rasas_outcome(agent):
+    """Listening and uttering a response (and action-server calls) get the tracker itself, not a
+    replayed copy, and leave the same events as Rasa's `_run_action`; a prediction with events, a
+    follow-up and an action that fails keep Rasa's copy and leave no trace on the tracker."""
+    import asyncio
+
+    from rasa.core.actions.action import ActionBotResponse, ActionListen
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.constants import FOLLOWUP_ACTION
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    processor, domain = agent.processor, agent.domain
+    utter = next(name for name in domain.responses if name.startswith("utter_") and "/" not in name)
+    seen = []
+
+    def spied(action, fail=False):
+        run = action.run
+
+        async def spy(output_channel, nlg, tracker, domain):
+            seen.append(tracker)
+            if fail:
+                raise RuntimeError("the action broke")
+            return await run(output_channel, nlg, tracker, domain)
+
+        action.run = spy  # on the instance: the action's type stays Rasa's
+        return action
+
+    def conversation():
+        return DialogueStateTracker.from_events(
+            "reuse", [ActionExecuted("action_listen"), UserUttered("你好", {"name": "greet", "confidence": 1.0})], domain.slots
+        )
+
+    def outcome(tracker):
+        return [(type(e).__name__, getattr(e, "action_name", None), getattr(e, "text", None)) for e in tracker.events]
+
+    async def run(how, action, prediction):
+        tracker = conversation()
+        again = await how(processor, action, tracker, CollectingOutputChannel(), processor.nlg, prediction)
+        assert "copy" not in tracker.__dict__
+        return tracker, seen[-1] is tracker, again, outcome(tracker)
+
+    ours, theirs = MessageProcessor._run_action, MessageProcessor._run_action.__wrapped__
+    for action, name in ((spied(ActionBotResponse(utter)), utter), (spied(ActionListen()), "action_listen")):
+        prediction = PolicyPrediction.for_action_name(domain, name, "RulePolicy")
+        mine, rasas = asyncio.run(run(ours, action, prediction)), asyncio.run(run(theirs, action, prediction))
+        assert mine[1] is True and rasas[1] is False  # the tracker itself; Rasa: a copy
+        assert mine[2:] == rasas[2:]  # the same answer and the same events
+    # Rasa's copy: the prediction brings events, a follow-up, an action that fails
+    with_events = PolicyPrediction.for_action_name(domain, utter, "RulePolicy")
+    with_events.events = [SlotSet("requested_slot", None)]
+    followup = PolicyPrediction.for_action_name(domain, utter, FOLLOWUP_ACTION)
+    for action, prediction in ((spied(ActionBotResponse(utter)), with_events), (spied(ActionBotResponse(utter)), followup),
+                               (spied(ActionBotResponse(utter), fail=True), PolicyPrediction.for_action_name(domain, utter, "RulePolicy"))):
+        mine, rasas = asyncio.run(run(ours, action, prediction)), asyncio.run(run(theirs, action, prediction))
+        assert mine[2:] == rasas[2:]
+        if prediction.events or prediction.policy_name == FOLLOWUP_ACTION:
+            assert mine[1] is False
