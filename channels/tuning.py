@@ -327,6 +327,52 @@ def rule_applies(compiled: tuple, newest_first: List[Dict[Text, Any]], has_previ
     return True
 
 
+class _RuleIndex:
+    """A lookup's rules by what their newest state requires of the conversation's newest state:
+    the previous action's name and the user's intent (None: not required). A rule that requires
+    another previous action or another intent fails at its newest state in Rasa's search, so only
+    the rules filed under the conversation's own (or under None) need to be matched at all."""
+
+    def __init__(self, keys: tuple) -> None:
+        from rasa.shared.core.constants import PREVIOUS_ACTION, USER
+        from rasa.shared.nlu.constants import ACTION_NAME, INTENT
+
+        self.keys = keys
+        self._by: Dict[tuple, List[Text]] = {}
+        for key in keys:
+            compiled = _compiled_rule(key)
+            # A rule whose newest state starts a conversation is matched without checks against a
+            # conversation that starts too: it is filed under no requirement.
+            checks = compiled[0][1] if compiled and compiled[0][0] else ()
+            required = {(state_type, name): value for state_type, name, value, must_not_be_set in checks if not must_not_be_set}
+            self._by.setdefault((required.get((PREVIOUS_ACTION, ACTION_NAME)), required.get((USER, INTENT))), []).append(key)
+        self._where = ((PREVIOUS_ACTION, ACTION_NAME), (USER, INTENT))
+
+    def candidates(self, newest: Dict[Text, Any]) -> List[Text]:
+        (previous_type, action_name), (user_type, intent) = self._where
+        action = newest.get(previous_type, {}).get(action_name)
+        said = newest.get(user_type, {}).get(intent)
+        found: List[Text] = []
+        for filed_under in {(action, said), (action, None), (None, said), (None, None)}:
+            found.extend(self._by.get(filed_under, ()))
+        return found
+
+
+_rule_indexes: Dict[int, _RuleIndex] = {}
+
+
+def _rule_index(lookup: Dict[Text, Text]) -> _RuleIndex:
+    """The index of `lookup`, rebuilt whenever its keys are not those it was built from (RulePolicy
+    fills its lookups during training and predicts in between)."""
+    keys = tuple(lookup)
+    index = _rule_indexes.get(id(lookup))
+    if index is None or index.keys != keys:
+        if len(_rule_indexes) > 64:
+            _rule_indexes.clear()
+        index = _rule_indexes[id(lookup)] = _RuleIndex(keys)
+    return index
+
+
 def _install_rule_matching() -> None:
     """RulePolicy's search for the rules that apply, on rules compiled once (see `_compiled_rule`).
 
@@ -339,9 +385,12 @@ def _install_rule_matching() -> None:
     from rasa.shared.core.constants import PREVIOUS_ACTION
 
     def _get_possible_keys(self: Any, lookup: Dict[Text, Text], states: List[Dict[Text, Any]]) -> set:
+        if not states:
+            return set(lookup)  # Rasa's search checks nothing then: every rule is possible
         newest_first = states[::-1]
         has_previous = [bool(state.get(PREVIOUS_ACTION)) for state in newest_first]
-        return {key for key in lookup if rule_applies(_compiled_rule(key), newest_first, has_previous)}
+        candidates = _rule_index(lookup).candidates(newest_first[0])
+        return {key for key in candidates if rule_applies(_compiled_rule(key), newest_first, has_previous)}
 
     _get_possible_keys.__wrapped__ = original  # type: ignore[attr-defined]
     RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[assignment]

@@ -196,7 +196,7 @@ def _state(with_lists):
     return st.dictionaries(st.sampled_from(["prev_action", "user", "slots", "active_loop"]), sub, max_size=3)
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(_state(True), max_size=4), max_size=5), st.lists(_state(False), max_size=5))
 def test_rules_apply_exactly_when_rasa_says_they_do(rules, states):
     """The compiled rule search finds the same rules as RulePolicy's own, on any states (lists in
@@ -209,6 +209,24 @@ def test_rules_apply_exactly_when_rasa_says_they_do(rules, states):
     lookup = {json.dumps(rule): "utter_x" for rule in rules}
     original = RulePolicy._get_possible_keys.__wrapped__
     assert RulePolicy._get_possible_keys(policy, lookup, states) == original(policy, lookup, states)
+
+
+def test_a_lookup_that_changes_is_searched_with_its_new_rules():
+    """RulePolicy fills its lookups during training and predicts in between: the index follows."""
+    import json
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    policy = object.__new__(RulePolicy)
+    listen_greet = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]
+    lookup = {json.dumps(listen_greet): "utter_x"}
+    states = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "deny"}}]
+    assert RulePolicy._get_possible_keys(policy, lookup, states) == set()
+    listen_deny = json.dumps([{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "deny"}}])
+    lookup[listen_deny] = "utter_y"
+    assert RulePolicy._get_possible_keys(policy, lookup, states) == {listen_deny}
+    del lookup[listen_deny]
+    assert RulePolicy._get_possible_keys(policy, lookup, states) == set()
 
 
 def test_the_trained_rules_match_as_rasa_matches_them(agent):
