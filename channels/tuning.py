@@ -44,7 +44,8 @@ library's encoder, which was about a twentieth of a Rasa process's CPU.
 Before each action Rasa replays the whole conversation into a copy of the tracker; listening,
 uttering a response and calling the action server only read it, and get the tracker itself. Once the
 model is loaded and a first message parsed, the process's heap is frozen out of the garbage
-collector's full collections (`warm_up_and_freeze`).
+collector's full collections (`warm_up_and_freeze`). And the deep copies Rasa makes of what it passes
+to debug log records are made only when those records are written (`_DebugFieldCopies`).
 
 Installed when the channel package is imported (Rasa imports the channels named in
 credentials.yml before it serves anything).
@@ -128,6 +129,7 @@ def install() -> None:
     _install_rule_matching()
     _install_incremental_past_states()
     _install_action_tracker_reuse()
+    _install_debug_only_copies()
     _installed = True
 
 
@@ -528,6 +530,42 @@ def _install_action_tracker_reuse() -> None:
 
     _run_action.__wrapped__ = original  # type: ignore[attr-defined]
     MessageProcessor._run_action = _run_action  # type: ignore[assignment]
+
+
+# Rasa modules whose only use of the `copy` module is deep copies of fields of debug log records.
+DEBUG_COPY_MODULES = ("rasa.core.processor", "rasa.core.policies.rule_policy", "rasa.core.actions.forms")
+
+
+class _DebugFieldCopies:
+    """The `copy` module as a Rasa module in DEBUG_COPY_MODULES sees it: a deep copy is made only
+    when that module's debug records are written.
+
+    Rasa 3.6 passes deep copies of what it logs to ``structlogger.debug(...)`` (the events of every
+    action, the extracted slots, the rule policy's view of the conversation, the latest message in a
+    form); Python evaluates the arguments before the call finds debug logging off, so every turn
+    copied them all to throw them away, a few percent of a Rasa process's CPU. With the module's
+    logger at DEBUG the copies are made as before."""
+
+    def __init__(self, module_name: Text) -> None:
+        import copy
+
+        self._copy = copy
+        self._logger = logging.getLogger(module_name)
+
+    def deepcopy(self, value: Any, memo: Optional[Dict[int, Any]] = None) -> Any:
+        if self._logger.isEnabledFor(logging.DEBUG):
+            return self._copy.deepcopy(value, memo)
+        return value
+
+    def __getattr__(self, name: Text) -> Any:
+        return getattr(self._copy, name)
+
+
+def _install_debug_only_copies() -> None:
+    import importlib
+
+    for name in DEBUG_COPY_MODULES:
+        importlib.import_module(name).copy = _DebugFieldCopies(name)  # type: ignore[attr-defined]
 
 
 _frozen = False

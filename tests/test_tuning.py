@@ -444,3 +444,36 @@ def test_read_only_actions_run_on_the_tracker_itself_with_rasas_outcome(agent):
         assert mine[2:] == rasas[2:]
         if prediction.events or prediction.policy_name == FOLLOWUP_ACTION:
             assert mine[1] is False
+
+
+@pytest.mark.parametrize("name", tuning.DEBUG_COPY_MODULES)
+def test_rasa_modules_copy_only_for_debug_records(name):
+    """Every use of `copy` in these Rasa modules is an argument of a `structlogger.debug(...)` call
+    (so skipping it when debug records are dropped changes nothing); and the copy is still made
+    when the module's debug logging is on."""
+    import ast
+    import importlib
+    import inspect
+    import logging
+
+    module = importlib.import_module(name)
+    tree = ast.parse(inspect.getsource(module))
+    inside_debug = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "structlogger.debug":
+            inside_debug.update(id(inner) for inner in ast.walk(node))
+    uses = [node for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "copy"]
+    assert uses and all(id(use) in inside_debug for use in uses), name
+
+    value = {"events": [{"event": "bot", "text": "您好"}]}
+    logger = logging.getLogger(name)
+    level = logger.level
+    try:
+        logger.setLevel(logging.INFO)
+        assert module.copy.deepcopy(value) is value
+        logger.setLevel(logging.DEBUG)
+        copied = module.copy.deepcopy(value)
+        assert copied == value and copied is not value and copied["events"] is not value["events"]
+    finally:
+        logger.setLevel(level)
