@@ -477,3 +477,34 @@ def test_rasa_modules_copy_only_for_debug_records(name):
         assert copied == value and copied is not value and copied["events"] is not value["events"]
     finally:
         logger.setLevel(level)
+
+
+def test_slot_copies_are_what_copy_copy_made(dialogue_trackers):
+    """Each of Rasa's slot classes (and the domain's slots), set or not, copies to an object of the
+    same class with the same attributes, independent of the original; another class keeps the
+    pickle protocol."""
+    import copy
+
+    from rasa.shared.core import slots
+
+    domain, _ = dialogue_trackers
+    made = [
+        slots.TextSlot("t", []), slots.FloatSlot("f", [], max_value=5.0), slots.BooleanSlot("b", []),
+        slots.ListSlot("l", []), slots.CategoricalSlot("c", [], values=["a", "b"]), slots.AnySlot("a", []),
+    ]
+    for slot in made + list(domain.slots):
+        for value in (None, "x"):
+            if value is not None:
+                slot.value = {"t": "文本", "f": 2.0, "b": True, "l": ["x"], "c": "a"}.get(slot.name, value)
+            ours = copy.copy(slot)
+            reductor = slot.__reduce_ex__(4)
+            protocol = copy._reconstruct(slot, None, *reductor)
+            assert type(ours) is type(slot) and vars(ours) == vars(protocol) == vars(slot)
+            ours.value = "changed"
+            assert slot.value != "changed" or value == "changed"
+
+    class Custom(slots.TextSlot):
+        __module__ = "elsewhere"
+
+    custom = Custom("custom", [])
+    assert vars(copy.copy(custom)) == vars(custom)
