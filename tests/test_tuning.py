@@ -1,4 +1,4 @@
-"""The Rasa speed-ups in channels/tuning.py keep Rasa's behaviour."""
+"""The Rasa speed-ups in channels/tuning/ keep Rasa's behaviour."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
