@@ -150,17 +150,19 @@ def install_shared_http_sessions() -> None:
 
 
 def json_dumps(value: Any) -> Text:
-    """``json.dumps`` for the body of an action call (the whole tracker), in C.
+    """``json.dumps`` for the body of an action call (the whole tracker), by ujson.
 
-    ujson (pinned: sanic's own JSON) writes the same JSON about five times faster; the standard
-    library's output differs only in spacing and in writing 汉 instead of ``\\u6c49``. Whatever
-    ujson refuses or would write differently (a NaN, an integer beyond 64 bits, an unknown type) goes
-    through ``json.dumps`` as before, so a body that failed before fails the same way."""
+    ujson (pinned: sanic's own JSON) writes the same JSON about 1.5 times as fast as the standard
+    library's encoder; with ``ensure_ascii`` it escapes every non-ASCII character as ``json.dumps``
+    does, a lone surrogate (which a client can send, ``"\\ud800"``) included: written raw it could
+    not be encoded as UTF-8 for the request, and the action call failed. Whatever ujson refuses
+    (a NaN, an integer beyond 64 bits, an unknown type) goes through ``json.dumps`` as before, so a
+    body that failed before fails the same way."""
     import json
 
     import ujson
 
     try:
-        return ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False, allow_nan=False)
+        return ujson.dumps(value, ensure_ascii=True, escape_forward_slashes=False, allow_nan=False)
     except (TypeError, ValueError, OverflowError):
         return json.dumps(value)
