@@ -19,8 +19,12 @@ WARM_UP_TEXT = "喂 你好，我家宽带从昨天开始断网了😡 电话1380
 
 async def warm_up_and_freeze(app: Any) -> None:
     """After the server started: one parse through the model's graph (not counted in the metrics,
-    not stored in any conversation), then `freeze_startup_heap`."""
+    not stored in any conversation), then `freeze_startup_heap`. Once per process: every channel's
+    blueprint calls it when the server has started."""
     import asyncio
+
+    if _frozen:
+        return
 
     agent = getattr(app.ctx, "agent", None)
     if agent is not None and agent.is_ready() and agent.processor is not None:
