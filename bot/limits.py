@@ -15,7 +15,9 @@ starts again with a full bucket, which only ever favours the client).
 
 Every rate can be changed from the environment, e.g. ``LIMIT_MESSAGE_CUSTOMER=12/30`` (12 messages,
 refilled over 30 seconds) or ``LIMIT_MESSAGE_ADDRESS=off``; ``LIMIT_IN_FLIGHT=200`` and
-``LIMIT_IN_FLIGHT_CUSTOMER=5`` cap the turns in progress.
+``LIMIT_IN_FLIGHT_CUSTOMER=5`` cap the turns in progress. Of those, ``TURN_SLOTS=6`` run at a
+time per process, in the order they came, none waiting for a slot longer than ``TURN_SLOT_WAIT=2``
+seconds (channels/hub/turns.py says why; ``TURN_SLOTS=0`` admits all at once).
 """
 
 from __future__ import annotations
@@ -93,6 +95,8 @@ def rates_from(env: Mapping[str, str]) -> Dict[Tuple[str, str], Optional[Rate]]:
 
 DEFAULT_IN_FLIGHT = 200
 DEFAULT_IN_FLIGHT_CUSTOMER = 5
+DEFAULT_TURN_SLOTS = 6
+DEFAULT_TURN_SLOT_WAIT = 2.0
 
 
 @dataclass(frozen=True)

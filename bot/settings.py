@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Mapping, Optional, Tuple, TypeVar
 
 from bot.handoff import WorkingHours
-from bot.limits import DEFAULT_IN_FLIGHT, DEFAULT_IN_FLIGHT_CUSTOMER, DEFAULT_RATES, Rate, rates_from
+from bot.limits import (
+    DEFAULT_IN_FLIGHT,
+    DEFAULT_IN_FLIGHT_CUSTOMER,
+    DEFAULT_RATES,
+    DEFAULT_TURN_SLOT_WAIT,
+    DEFAULT_TURN_SLOTS,
+    Rate,
+    rates_from,
+)
 from bot.logs import BUILT_IN_ID_KEY, MIN_ID_KEY_CHARS
 from bot.urls import outbound_url
 
@@ -135,6 +143,8 @@ class Settings:
     limit_rates: Rates = field(default_factory=lambda: dict(DEFAULT_RATES))
     limit_in_flight: int = DEFAULT_IN_FLIGHT
     limit_in_flight_customer: int = DEFAULT_IN_FLIGHT_CUSTOMER
+    turn_slots: int = DEFAULT_TURN_SLOTS  # 0: every turn at once (channels/hub/turns.py)
+    turn_slot_wait: float = DEFAULT_TURN_SLOT_WAIT
 
     @property
     def production(self) -> bool:
@@ -225,6 +235,8 @@ class Settings:
             limit_rates=rates_from(env),
             limit_in_flight=_number(env, "LIMIT_IN_FLIGHT", DEFAULT_IN_FLIGHT, int, 1),
             limit_in_flight_customer=_number(env, "LIMIT_IN_FLIGHT_CUSTOMER", DEFAULT_IN_FLIGHT_CUSTOMER, int, 1),
+            turn_slots=_number(env, "TURN_SLOTS", DEFAULT_TURN_SLOTS, int, 0),
+            turn_slot_wait=_number(env, "TURN_SLOT_WAIT", DEFAULT_TURN_SLOT_WAIT, float, 0),
         )
         settings.check(server)
         return settings

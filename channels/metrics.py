@@ -18,6 +18,7 @@ worker per process). Counters and histograms count what this process did:
                                               kind message, session, session_request or turn; scope
                                               customer, address (or process: the in-flight cap)
     intake_turns_in_flight                    customer messages this process is working on now
+    intake_turns_waiting                      of those, the ones waiting for a turn slot
 
 Gauges are read from the ticket store at scrape time (bot.monitoring, cached 5 s, 2 s timeout); they
 are the same on every process (aggregate with max):
@@ -82,6 +83,7 @@ ACTION_CALL_RETRIES = Counter("intake_action_call_retries", "Calls to the action
 LIMITED = Counter("intake_limited", "Customer events refused by a traffic limit, by kind and scope.",
                   ["kind", "scope"], registry=REGISTRY)
 IN_FLIGHT = Gauge("intake_turns_in_flight", "Customer messages this process is working on now.", registry=REGISTRY)
+WAITING = Gauge("intake_turns_waiting", "Of those, the ones waiting for a turn slot.", registry=REGISTRY)
 
 
 @dataclass
@@ -139,6 +141,11 @@ def limited(kind: str, scope: str) -> None:
 def track_in_flight(read: Callable[[], int]) -> None:
     """The in-flight gauge reads the hub's count at scrape time."""
     IN_FLIGHT.set_function(read)
+
+
+def track_waiting(read: Callable[[], int]) -> None:
+    """The waiting gauge reads the hub's turn queue (channels/hub/turns.py) at scrape time."""
+    WAITING.set_function(read)
 
 
 def action_call_retried() -> None:

@@ -38,6 +38,7 @@ def test_defaults_are_the_readmes():
     assert settings.log_id_key == BUILT_IN_ID_KEY and not settings.production
     assert settings.limit_rates == DEFAULT_RATES
     assert (settings.limit_in_flight, settings.limit_in_flight_customer) == (200, 5)
+    assert (settings.turn_slots, settings.turn_slot_wait) == (6, 2.0)
 
 
 def test_values_are_parsed():
@@ -51,6 +52,8 @@ def test_values_are_parsed():
             "OUTBOX_MAX_ATTEMPTS": "3",
             "LIMIT_MESSAGE_CUSTOMER": "off",
             "LIMIT_IN_FLIGHT": "7",
+            "TURN_SLOTS": "0",
+            "TURN_SLOT_WAIT": "0.5",
             "TRANSCRIPT_RETENTION_DAYS": "30",
             **PRODUCTION,
         }
@@ -58,6 +61,7 @@ def test_values_are_parsed():
     assert settings.database_url == "postgresql://u:p@h/t" and settings.rasa_port == 6006
     assert settings.working_hours == WorkingHours.parse("09:00-21:00")
     assert settings.outbox_max_attempts == 3 and settings.limit_in_flight == 7
+    assert settings.turn_slots == 0 and settings.turn_slot_wait == 0.5
     assert settings.limit_rates[("message", "customer")] is None
     assert isinstance(settings.limit_rates[("message", "address")], Rate)
     assert settings.transcript_retention_days == 30 and settings.production
@@ -78,6 +82,8 @@ def test_values_are_parsed():
         ({"LIMIT_MESSAGE_CUSTOMER": "0/10"}, "LIMIT_MESSAGE_CUSTOMER"),
         ({"LIMIT_MESSAGE_CUSTOMER": "lots"}, "LIMIT_MESSAGE_CUSTOMER"),
         ({"LIMIT_IN_FLIGHT": "x"}, "LIMIT_IN_FLIGHT"),
+        ({"TURN_SLOTS": "-1"}, "TURN_SLOTS"),
+        ({"TURN_SLOT_WAIT": "soon"}, "TURN_SLOT_WAIT"),
         ({"BACKEND_URL": "http://example.com/events"}, "BACKEND_SECRET"),
         ({"BACKEND_URL": "http://example.com/events", "BACKEND_SECRET": "short"}, "BACKEND_SECRET"),
         ({**PRODUCTION, "LOG_ID_KEY": ""}, "LOG_ID_KEY"),

@@ -46,6 +46,7 @@ from channels.held_messages import HeldMessages
 from channels.hub.gate import Gate
 from channels.hub.jobs import Jobs
 from channels.hub.pump import Courier, Pulse, Pump
+from channels.hub.turns import TurnSlots
 
 T = TypeVar("T")
 
@@ -98,7 +99,9 @@ class Hub(Gate, Pump, Jobs):
         self._migrated = False
         self._last_notice: Dict[Customer, float] = {}
         self.limits = Limits()
+        self.turns = TurnSlots()
         metrics.track_in_flight(lambda: self.limits.in_flight())
+        metrics.track_waiting(lambda: self.turns.waiting())
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Hub":
@@ -107,6 +110,7 @@ class Hub(Gate, Pump, Jobs):
         log = ConversationLog(settings.tracker_store_url) if settings.tracker_store_url else None
         hub = cls(Database(settings.database_url), settings.working_hours, log, settings)
         hub.limits = Limits(settings.limit_rates, settings.limit_in_flight, settings.limit_in_flight_customer)
+        hub.turns = TurnSlots(settings.turn_slots, settings.turn_slot_wait)
         if settings.backend_url:
             logs.redact(settings.backend_secret)
             push = OutboxSettings(settings.backend_url, settings.backend_secret, max_attempts=settings.outbox_max_attempts)

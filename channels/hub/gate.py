@@ -26,6 +26,7 @@ from channels import metrics
 from channels.held_messages import HELD_TEXT, NOT_PASSED_TEXT, HeldMessages
 from channels.held_messages import RETRY_SECONDS as HELD_RETRY_SECONDS
 from channels.hub.pump import format_message
+from channels.hub.turns import TurnSlots
 from channels.reply_guard import ReplyGuard
 
 logger = logging.getLogger("channels.hub")
@@ -53,6 +54,7 @@ class Gate:
     """The gate and the limits of the `Hub` (channels/hub/core.py holds the services they use)."""
 
     limits: Limits
+    turns: TurnSlots
     handoff: HandoffService
     feedback: Feedback
     notices: Notices
@@ -94,7 +96,8 @@ class Gate:
                 return None
             unsent = _UNSENT.set([])
             try:
-                result = await self._turn(customer, message, on_new_message)
+                async with self.turns.turn(key):  # a few at a time, in order (channels/hub/turns.py)
+                    result = await self._turn(customer, message, on_new_message)
             finally:
                 self.limits.leave(key)
                 handed = _UNSENT.get() or []
