@@ -19,6 +19,8 @@ worker per process). Counters and histograms count what this process did:
                                               customer, address (or process: the in-flight cap)
     intake_turns_in_flight                    customer messages this process is working on now
     intake_turns_waiting                      of those, the ones waiting for a turn slot
+    intake_turn_slot_timeouts_total           turns that waited TURN_SLOT_WAIT and ran without a slot
+                                              (the running turns were slow or hung: channels/hub/turns.py)
 
 Gauges are read from the ticket store at scrape time (bot.monitoring, cached 5 s, 2 s timeout); they
 are the same on every process (aggregate with max):
@@ -84,6 +86,8 @@ LIMITED = Counter("intake_limited", "Customer events refused by a traffic limit,
                   ["kind", "scope"], registry=REGISTRY)
 IN_FLIGHT = Gauge("intake_turns_in_flight", "Customer messages this process is working on now.", registry=REGISTRY)
 WAITING = Gauge("intake_turns_waiting", "Of those, the ones waiting for a turn slot.", registry=REGISTRY)
+SLOT_TIMEOUTS = Counter("intake_turn_slot_timeouts", "Turns that waited TURN_SLOT_WAIT for a slot and ran without one.",
+                        registry=REGISTRY)
 
 
 @dataclass
@@ -146,6 +150,10 @@ def track_in_flight(read: Callable[[], int]) -> None:
 def track_waiting(read: Callable[[], int]) -> None:
     """The waiting gauge reads the hub's turn queue (channels/hub/turns.py) at scrape time."""
     WAITING.set_function(read)
+
+
+def turn_slot_timed_out() -> None:
+    SLOT_TIMEOUTS.inc()
 
 
 def action_call_retried() -> None:

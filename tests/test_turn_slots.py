@@ -9,6 +9,7 @@ from typing import List
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from channels import metrics
 from channels.hub.turns import TurnSlots
 
 
@@ -74,6 +75,7 @@ def test_a_customers_second_turn_waits_for_the_first_without_taking_a_slot():
 def test_turns_are_not_stuck_behind_turns_that_hang():
     async def scenario():
         slots = TurnSlots(slots=1, max_wait=0.05)
+        timeouts = metrics.SLOT_TIMEOUTS._value.get()
         log: List[str] = []
         hung = asyncio.Event()
         holder = asyncio.create_task(_hold(slots, "hung", log, hung))
@@ -82,6 +84,7 @@ def test_turns_are_not_stuck_behind_turns_that_hang():
         done.set()
         await asyncio.wait_for(_hold(slots, "next", log, done), timeout=2)  # runs after max_wait
         assert log == ["start hung", "start next", "end next"] and slots.overflowed == 1
+        assert metrics.SLOT_TIMEOUTS._value.get() == timeouts + 1  # /metrics shows the queue ran over
         hung.set()
         await holder
         assert slots._free == 1 and slots.waiting() == 0  # the overflowing turn took no slot, gave none back

@@ -27,6 +27,7 @@ from collections import deque
 from typing import AsyncIterator, Deque, Dict, Tuple
 
 from bot.limits import DEFAULT_TURN_SLOT_WAIT, DEFAULT_TURN_SLOTS
+from channels import metrics
 
 
 class TurnSlots:
@@ -91,6 +92,7 @@ class TurnSlots:
                 self._waiters.remove(waiter)
         if not slot:
             self.overflowed += 1
+            metrics.turn_slot_timed_out()
         return slot
 
     def _release(self) -> None:

@@ -142,6 +142,7 @@ def test_the_in_flight_gauge_is_exposed(tight):
     body = requests.get(f"{tight.url}/metrics", timeout=10).text
     assert re.search(r"^intake_turns_in_flight 0\.0$", body, re.M)
     assert re.search(r"^intake_turns_waiting 0\.0$", body, re.M)
+    assert re.search(r"^intake_turn_slot_timeouts_total 0\.0$", body, re.M)
 
 
 def test_one_address_cannot_open_conversations_without_end(tight):
