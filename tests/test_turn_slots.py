@@ -156,6 +156,7 @@ def test_any_schedule_keeps_the_bound_the_order_and_every_slot(slot_count, turns
                 started.append(index)
                 peak = max(peak, slots.running)
                 for _ in range(steps):
+                    assert slots._free == 0 or slots.waiting() == 0  # a free slot never leaves anyone waiting
                     await asyncio.sleep(0)
                 running_per_customer[customer] = 0
 

@@ -71,8 +71,11 @@ class TurnSlots:
         return sum(1 for waiter in self._waiters if not waiter.done())
 
     async def _acquire(self) -> bool:
-        """True with a slot; False when `max_wait` ran out first (the turn goes on without one)."""
-        if self._free > 0 and not self.waiting():
+        """True with a slot; False when `max_wait` ran out first (the turn goes on without one).
+
+        A free slot means nobody is waiting: `_release` hands a slot to the first turn still
+        waiting and frees it only when there is none."""
+        if self._free > 0:
             self._free -= 1
             return True
         loop = asyncio.get_running_loop()
