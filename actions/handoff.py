@@ -21,7 +21,7 @@ from actions.replies import polite_errors
 from bot import answers, escalation
 from bot.answers import reply_kind
 from bot.categories import Category
-from bot.lifecycle import Escalations
+from bot.lifecycle import ESCALATION_REQUESTED_TEXT, Escalations
 from bot.limits import HUMAN, describe_retry
 from bot.errors import IntakeError, StoreUnavailable
 from bot.handoff import HandoffService, HandoffSession
@@ -149,8 +149,10 @@ class ActionRequestHuman(Action):
                 category=category,
                 idempotency_key=idempotency_key(tracker, "human"),
             )
-            await escalate_if_asked(tracker, ticket)
+            escalated = await escalate_if_asked(tracker, ticket)
             await hand_over(dispatcher, tracker, ticket, reason_for(tracker, ticket))
+            if escalated:
+                dispatcher.utter_message(text=ESCALATION_REQUESTED_TEXT.format(number=ticket.number))
         if failed:
             return done
         return [*reset_complaint(), *done]
@@ -164,15 +166,20 @@ async def _pending_request(customer: Customer) -> Optional[HandoffSession]:
         return None
 
 
-async def escalate_if_asked(tracker: Tracker, ticket: Ticket) -> None:
+async def escalate_if_asked(tracker: Tracker, ticket: Ticket) -> bool:
     """Asking for a supervisor (投诉升级) puts the ticket in the escalation queue; a regulator, media
-    or legal threat does so automatically."""
+    or legal threat does so automatically. True when a request was queued now: the caller says so in
+    this turn's reply (not as a notice, which a channel that cannot push shows a turn late)."""
     said = escalation_text(tracker)
     why = escalation.signal(said)
     if why == escalation.SUPERVISOR[1]:
-        await call(Escalations.request, ticket.number, "customer", "customer", f"{why}：{said[:200]}")
+        source, by = "customer", "customer"
     elif why == escalation.REGULATOR[1]:
-        await call(Escalations.request, ticket.number, "automatic", "bot", f"{why}：{said[:200]}")
+        source, by = "automatic", "bot"
+    else:
+        return False
+    _request, created = await call(Escalations.request, ticket.number, source, by, f"{why}：{said[:200]}", notify=False)
+    return created
 
 
 def reason_for(tracker: Tracker, ticket: Ticket) -> str:

@@ -270,7 +270,9 @@ def test_major_complaint_goes_to_a_person_at_once(fresh_service):
         "complaint_confirmed": True,
     }
     messages, _ = run(ActionFileComplaint(), tracker([user("确认", "affirm")], slots))
-    assert [m["response"] for m in messages] == ["utter_ticket_created", "utter_handoff_queued"]
+    # An urgent complaint also goes to the supervisors' queue, and the customer is told in this reply.
+    assert [m["response"] for m in messages] == ["utter_ticket_created", "utter_handoff_queued", None]
+    assert "已提交升级申请" in messages[2]["text"]
 
 
 def test_second_failure_goes_to_a_person_when_someone_is_online(fresh_service):

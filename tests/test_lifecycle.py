@@ -127,6 +127,16 @@ def test_survey_answers_are_recognised():
     assert parse_rating("不满意") == (None, False)
 
 
+def test_an_escalation_the_assistant_announces_itself_queues_no_notice(db, tickets, clock):
+    """Asked for in the customer's own turn, the request is told in that reply (actions/handoff.py); a
+    notice as well would reach a channel that cannot push one turn late, as an answer to anything."""
+    ticket = tickets.open_complaint(ALICE, Category.BILLING, "乱扣费，再不退我就打12300", "13800001111")[0]
+    _request, created = Escalations(db, clock).request(ticket.number, "automatic", "bot", "监管投诉", notify=False)
+    assert created
+    assert not any("升级申请" in m.text for m in notices(db))
+    assert "escalation_requested" in [e.kind for e in tickets.get(ALICE, ticket.number).events]
+
+
 def test_escalation_is_decided_by_a_supervisor_and_the_customer_is_told(db, tickets, staff, clock):
     ticket = tickets.open_complaint(ALICE, Category.BILLING, "乱扣费，要求退款", "13800001111")[0]
     tickets.assign(ticket.number, "wang", "wang")

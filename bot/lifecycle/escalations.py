@@ -80,8 +80,14 @@ class Escalations:
         self.db = db
         self.clock = clock
 
-    def request(self, number: str, source: str, requested_by: str, reason: str) -> Tuple[Escalation, bool]:
-        """Put a ticket in the supervisors' queue; (request, created). A pending one is reused."""
+    def request(
+        self, number: str, source: str, requested_by: str, reason: str, notify: bool = True
+    ) -> Tuple[Escalation, bool]:
+        """Put a ticket in the supervisors' queue; (request, created). A pending one is reused.
+
+        `notify=False` when the caller tells the customer itself in the same reply (the assistant's
+        own turn): a queued notice would reach a channel that cannot push only with the next message,
+        as an answer to whatever the customer says then."""
         if source not in ("customer", "agent", "automatic"):
             raise InvalidInput(f"unknown escalation source {source!r}")
         reason = (reason or "").strip()[:500] or "申请升级"
@@ -91,7 +97,7 @@ class Escalations:
         now = self.clock()
         try:
             with self.db.transaction() as session:
-                row, created = self.request_in(session, canonical, source, requested_by, reason, now)
+                row, created = self.request_in(session, canonical, source, requested_by, reason, now, notify)
                 return Escalation.from_row(row), created
         except Conflict as raced:  # a concurrent request for the same ticket committed first
             with self.db.transaction() as session:
@@ -102,7 +108,8 @@ class Escalations:
                 return Escalation.from_row(pending), False
 
     def request_in(
-        self, session: Session, number: str, source: str, requested_by: str, reason: str, now: datetime
+        self, session: Session, number: str, source: str, requested_by: str, reason: str, now: datetime,
+        notify: bool = True,
     ) -> Tuple[EscalationRow, bool]:
         """`request` inside the caller's transaction (one that escalates several tickets at once
         commits all of them or none); the caller checked `source` and canonicalised `number`."""
@@ -119,7 +126,8 @@ class Escalations:
         session.add(row)
         add_event(ticket, now, requested_by[:64], "escalation_requested", f"（{source}）{reason}")
         feed_event(session, now, "escalation_requested", requested_by, ticket.number)
-        notice(session, _customer_of(ticket), ESCALATION_REQUESTED_TEXT.format(number=ticket.number), (), now)
+        if notify:
+            notice(session, _customer_of(ticket), ESCALATION_REQUESTED_TEXT.format(number=ticket.number), (), now)
         session.flush()
         return row, True
 

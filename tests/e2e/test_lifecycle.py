@@ -44,6 +44,7 @@ def test_escalation_end_to_end_with_a_supervisor(stack, console):
     number = NUMBER.search(stack.texts(stack.say(sender, "确认"))).group(0)
     reply = stack.texts(stack.say(sender, "我要找你们主管，投诉升级"))
     assert "人工" in reply or "客服" in reply
+    assert "已提交升级申请" in reply  # told in the same turn, not with the next message
     [pending] = [e for e in stack.api("GET", "/escalations", boss).json()["escalations"] if e["ticket_number"] == number]
     assert pending["source"] == "customer" and "主管" in pending["reason"]
     agent = console.login(console.account("esc-agent", "坐席"))
@@ -57,7 +58,7 @@ def test_escalation_end_to_end_with_a_supervisor(stack, console):
     after = ticket(stack, customer, number)
     assert after.escalation_level == 1 and after.handler == boss_name and after.severity.value in ("major", "urgent")
     told = stack.texts(stack.say(sender, "怎么样了"))  # REST hands over what is waiting
-    assert "已提交升级申请" in told and "已升级处理，由钱主管负责跟进" in told
+    assert "已升级处理，由钱主管负责跟进" in told and "已提交升级申请" not in told
 
 
 def test_result_and_survey_reach_a_web_chat_customer_who_comes_back(stack):
