@@ -27,10 +27,10 @@ from bot.answers import reply_kind
 from actions.handover import hand_over
 from bot.categories import Category
 from bot.incidents import IncidentService
-from bot.lifecycle import Escalations
+from bot.lifecycle import ESCALATION_REQUESTED_TEXT, Escalations
 from bot.severity import Severity
 from bot.errors import IntakeError, InvalidInput, StoreUnavailable
-from bot.text import PHONE_NUMBER, description_from, find_phone, is_vague, mask_phone, yes_or_no
+from bot.text import PHONE_NUMBER, description_from, find_phone, is_vague, mask_phone, spoken_digits, yes_or_no
 from bot.tickets import TicketService
 
 logger = logging.getLogger(__name__)
@@ -120,6 +120,8 @@ class ValidateComplaintForm(ReadingForm):
         intent = intent_of(tracker)
         if tracker.get_slot("complaint_cancel_pending"):
             return self._read_cancel_answer(dispatcher, tracker, text, intent)
+        if answers.same_phone(text):
+            return await self._keep_phone(dispatcher, tracker)
         if is_interruption(tracker) and not find_phone(text):
             return {}
         if intent == "goodbye" and not find_phone(text) and not answers.has_facts(text):
@@ -143,11 +145,19 @@ class ValidateComplaintForm(ReadingForm):
         kind = reply_kind(text)
         if kind in ("cancel", "no") and not answers.has_facts(text):
             return {"complaint_cancel_pending": True}
-        if is_payload(tracker) or answers.is_vague_description(PHONE_NUMBER.sub("", text)):
+        if (
+            is_payload(tracker)
+            or answers.is_vague_description(PHONE_NUMBER.sub("", spoken_digits(text)))
+            or (kind == "yes" and not answers.has_facts(text))  # "确认" is not what happened
+        ):
+            # Too little to file, but a category it names ("网络") is kept for the confirmation.
+            named = Category.from_intent(intent) or answers.category_named(text)
+            if named is not None and tracker.get_slot("complaint_category") == Category.OTHER.value:
+                values["complaint_category"] = named.value
             if phone:
                 return values  # the phone is kept; the form asks for the description
             dispatcher.utter_message(response="utter_description_too_vague")
-            return {"complaint_description": None, **prompted()}
+            return {**values, "complaint_description": None, **prompted()}
         values["complaint_description"] = description_from(text)
         category = Category.from_intent(intent)
         if category is not None:
@@ -230,6 +240,24 @@ class ValidateComplaintForm(ReadingForm):
         return {"complaint_cancel_confirmed": None}
 
     @staticmethod
+    async def _keep_phone(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        """"还是刚才那个号码": the phone given before (this session, or on the last ticket) stays."""
+        phone = tracker.get_slot("contact_phone")
+        if not phone:
+            try:
+                phone = await call(TicketService.known_phone, customer_of(tracker))
+            except StoreUnavailable:
+                phone = None
+        if not phone:
+            dispatcher.utter_message(response="utter_no_phone_on_file")
+            return {"contact_phone": None, **prompted()}
+        dispatcher.utter_message(response="utter_phone_kept", phone=mask_phone(phone))
+        values: Dict[Text, Any] = {"contact_phone": phone}
+        if tracker.get_slot("requested_slot") == "complaint_confirmed":
+            values["complaint_confirmed"] = None  # asked again, now that the number is settled
+        return values
+
+    @staticmethod
     def _added(
         dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str, tell: bool = True
     ) -> Dict[Text, Any]:
@@ -247,8 +275,27 @@ class ValidateComplaintForm(ReadingForm):
 
 
 class ActionAskComplaintDescription(AskForSlot):
+    """Asks what happened; after an answered question or a thank-you ("我其实就是想问问…"), the
+    customer may not have a complaint at all, so the question again says how to leave it."""
+
     def name(self) -> Text:
         return "action_ask_complaint_description"
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        if is_interruption(tracker) and not started_this_turn(tracker):
+            dispatcher.utter_message(response="utter_ask_complaint_description_again")
+        else:
+            dispatcher.utter_message(response="utter_ask_complaint_description")
+
+
+def started_this_turn(tracker: Tracker) -> bool:
+    """The complaint was started by the latest message (not resumed after an interruption)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == "action_start_complaint":
+            return True
+    return False
 
 
 class ActionAskContactPhone(AskForSlot):
@@ -340,6 +387,7 @@ class ActionFileComplaint(Action):
                             await hand_over(
                                 dispatcher, tracker, ticket,
                                 f"紧急投诉（已并入故障 {outcome.incident.number}）：{ticket.severity_reason}",
+                                asked=False,
                             )
                         except StoreUnavailable:
                             logger.error("urgent ticket %s linked but not handed over: store unavailable", ticket.number)
@@ -348,12 +396,20 @@ class ActionFileComplaint(Action):
             # Major and urgent complaints (outages, regulator threats, repeats) go to a person at once;
             # urgent ones also to the supervisors' escalation queue.
             try:
+                escalated = False
                 if ticket.severity is Severity.URGENT:
                     try:
-                        await call(Escalations.request, ticket.number, "automatic", "bot", f"紧急投诉：{ticket.severity_reason}")
+                        _request, escalated = await call(
+                            Escalations.request, ticket.number, "automatic", "bot", f"紧急投诉：{ticket.severity_reason}",
+                            notify=False,
+                        )
                     except IntakeError as error:  # the ticket and its confirmation stand
                         logger.error("automatic escalation of %s failed: %s", ticket.number, error.__class__.__name__)
-                await hand_over(dispatcher, tracker, ticket, f"{ticket.severity.label}投诉：{ticket.severity_reason}")
+                await hand_over(
+                    dispatcher, tracker, ticket, f"{ticket.severity.label}投诉：{ticket.severity_reason}", asked=False
+                )
+                if escalated:  # said in this reply, not queued as a notice (see escalate_if_asked)
+                    dispatcher.utter_message(text=ESCALATION_REQUESTED_TEXT.format(number=ticket.number))
             except StoreUnavailable:
                 logger.error("ticket %s filed but not handed over: store unavailable", ticket.number)
         return reset_complaint()

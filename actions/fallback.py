@@ -26,10 +26,12 @@ from rasa_sdk.types import DomainDict
 from actions.common import call, customer_of, idempotency_key, latest_text
 from actions.complaint import start_complaint
 from actions.handover import agents_available, hand_over
+from bot import answers, ticket_numbers
 from bot.categories import Category
-from bot.errors import StoreUnavailable
+from bot.errors import IntakeError, StoreUnavailable
+from bot.handoff import HandoffService
 from bot.tickets import TicketService
-from bot.text import is_blank
+from bot.text import clean, find_phone, is_blank, mask_phone
 
 logger = logging.getLogger(__name__)
 NOT_UNDERSTOOD_TWICE = "客户连续两次未被理解，转人工"
@@ -39,6 +41,14 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 NOT_UNDERSTOOD = {FALLBACK, "out_of_scope"}
 REPHRASE = "utter_ask_rephrase"
 OFF_TOPIC = ("utter_out_of_scope", "utter_out_of_scope_again")
+
+# Something typed as a ticket number that is not one of ours (a digit short, an old format).
+_TICKET_LIKE = re.compile(r"(?<![0-9A-Za-z])TS[\s-]?\d[0-9A-Za-z-]{5,20}(?![0-9A-Za-z])", re.IGNORECASE)
+# "那怎么办" after an answer: it did not help.
+_STILL_STUCK = re.compile(
+    r"(那|那我|那要|那该|那现在|然后|可是|但是)?(怎么办|咋办|咋整|怎么弄|咋弄|怎么搞|该怎么办|然后呢|"
+    r"还是不行|还是没用|试了不行|试过了|没用|不管用|没解决)[啊呀呢哇啦吧？?。！!…]*"
+)
 
 # Readings worth a clarifying question, with the button title for each.
 CHOICES: Dict[str, str] = {
@@ -106,6 +116,9 @@ class ActionHandleFallback(Action):
             # A form was waiting for an answer: say so once, and ask its question again.
             dispatcher.utter_message(response="utter_resume_form")
             return [FollowupAction(loop)]
+        understood = await self._by_its_shape(dispatcher, tracker)
+        if understood is not None:
+            return understood
         readings = close_readings(tracker)
         if readings is not None:
             return await self._clarify(dispatcher, tracker, readings)
@@ -115,6 +128,28 @@ class ActionHandleFallback(Action):
             return [FollowupAction("action_listen")]
         dispatcher.utter_message(response=REPHRASE)
         return [FollowupAction("action_listen")]
+
+    @staticmethod
+    async def _by_its_shape(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+        """Messages the classifier cannot read but whose shape says what they are: a ticket number
+        on its own (a progress query), a phone number on its own (the number to call back on), or
+        "那怎么办" right after an answer (the answer did not help). None for anything else."""
+        text = latest_text(tracker)
+        if ticket_numbers.find(text):
+            return [FollowupAction("action_check_ticket_status")]
+        malformed = _TICKET_LIKE.search(text)
+        if malformed:
+            dispatcher.utter_message(response="utter_ticket_number_malformed", ticket_number=malformed.group(0).upper())
+            return [FollowupAction("action_listen")]
+        phone = find_phone(text)
+        if phone and not answers.has_facts(text):
+            return await phone_given(dispatcher, tracker, phone)
+        if _STILL_STUCK.fullmatch(clean(text)) and any(a.startswith("utter_consult/") for a in previous_bot_actions(tracker)):
+            dispatcher.utter_message(
+                response="utter_answer_did_not_help", buttons=[{"title": "转人工客服", "payload": "/escalate"}]
+            )
+            return [FollowupAction("action_listen")]
+        return None
 
     @staticmethod
     async def _clarify(
@@ -155,6 +190,24 @@ class ActionHandleFallback(Action):
             return False
 
 
+async def phone_given(dispatcher: CollectingDispatcher, tracker: Tracker, phone: str) -> List[EventType]:
+    """A phone number sent on its own outside any form: for the waiting request for a person, it is
+    the number to call back on; otherwise it is kept for a complaint and the customer is asked what
+    they need (never "没太明白": the number was understood)."""
+    customer = customer_of(tracker)
+    masked = mask_phone(phone)
+    try:
+        pending = await call(HandoffService.pending_for, customer)
+        if pending is not None and pending.ticket_number:
+            ticket, _changed = await call(TicketService.set_contact_phone, customer, pending.ticket_number, phone)
+            dispatcher.utter_message(response="utter_callback_phone_recorded", phone=masked, ticket_number=ticket.number)
+            return [SlotSet("contact_phone", phone), FollowupAction("action_listen")]
+    except IntakeError as error:
+        logger.warning("call-back number not recorded: %s", error.__class__.__name__)
+    dispatcher.utter_message(response="utter_phone_noted", phone=masked)
+    return [SlotSet("contact_phone", phone), FollowupAction("action_listen")]
+
+
 class ActionOutOfScope(Action):
     """Off-topic requests: what the assistant can do instead; the second time in a row, a person."""
 
@@ -170,3 +223,18 @@ class ActionOutOfScope(Action):
         again = any(a in OFF_TOPIC or a == REPHRASE for a in before)
         dispatcher.utter_message(response=OFF_TOPIC[1] if again else OFF_TOPIC[0])
         return [FollowupAction("action_listen")]
+
+
+class ActionAffirm(Action):
+    """A yes outside any form: to "需要为您转接人工客服吗？" (offered after two misunderstandings) it
+    is the request for a person; otherwise there was no question, and the customer is asked what
+    else they need."""
+
+    def name(self) -> Text:
+        return "action_affirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if "utter_offer_human" in previous_bot_actions(tracker):
+            return [FollowupAction("callback_form")]
+        dispatcher.utter_message(response="utter_anything_else")
+        return []

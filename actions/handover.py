@@ -31,8 +31,19 @@ async def agents_available() -> bool:
     return await call(HandoffService.available_now)
 
 
-async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, ticket: Ticket, reason: str) -> None:
-    """Put the conversation through to a person and tell the customer where they stand."""
+def _hours_note(hours: str) -> str:
+    """Working hours are worth saying only when they explain the wait: with round-the-clock service
+    "（人工服务时间：全天）" beside "nobody is online" reads as a contradiction."""
+    return "" if hours == "全天" else f"（人工服务时间：{hours}）"
+
+
+async def hand_over(
+    dispatcher: CollectingDispatcher, tracker: Tracker, ticket: Ticket, reason: str, asked: bool = True
+) -> None:
+    """Put the conversation through to a person and tell the customer where they stand.
+
+    `asked=False` when the assistant does it on its own (a major or urgent complaint): the customer
+    is then not told that "their request" was recorded, which they never made."""
     history = conversation(tracker)
     # This turn's own answers are rendered by Rasa after the action: note what the customer was told.
     history.append(("system", f"智能助手已告知客户：工单 {ticket.number} 已登记，正在转接人工客服"))
@@ -44,8 +55,8 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, ticket: 
     elif placement.outcome is Outcome.UNAVAILABLE:
         contact = f"通过 {ticket.masked_phone} 联系您" if ticket.contact_phone else "在这里回复您"
         dispatcher.utter_message(
-            response="utter_handoff_unavailable",
-            hours=placement.hours,
+            response="utter_handoff_unavailable" if asked else "utter_handoff_unavailable_priority",
+            hours=_hours_note(placement.hours),
             callback_due=beijing_time(placement.callback_due or ticket.response_due),
             contact=contact,
             **values,

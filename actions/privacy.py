@@ -12,7 +12,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import call, customer_of, latest_text
 from actions.forms import AskForSlot, ReadingForm, intent_of, is_interruption, prompted
+from actions.complaint import start_complaint
 from bot.answers import reply_kind
+from bot.categories import Category
 from bot.errors import IntakeError
 from bot.privacy import Kind, PrivacyRequests
 
@@ -24,6 +26,7 @@ RESET = [
     SlotSet("privacy_needs_phone", None),
     SlotSet("privacy_phone", None),
     SlotSet("privacy_attempts", 0),
+    SlotSet("privacy_set_aside", None),
     SlotSet("form_prompted", None),
 ]
 VERIFIED = "verified"
@@ -46,6 +49,7 @@ LOCKED_TEXT = (
     "您可以明天再试，也可以携带身份证件到营业厅办理，或拨打客服热线。"
 )
 CANCELLED_TEXT = "好的，已取消本次个人信息申请。"
+SET_ASIDE_TEXT = "个人信息申请还没有提交，先为您登记投诉；需要时可以再发送“查看我的个人信息”或“删除我的个人信息”。"
 CONFIRM_TEXT = "您是要申请{verb}我们保存的您的个人信息，对吗？{extra}确认后我们会在15个工作日内处理。"
 UNAVAILABLE_TEXT = "抱歉，系统暂时繁忙，您的申请没有记录成功，请稍后再发一次。"
 
@@ -99,7 +103,12 @@ class ActionAskPrivacyConfirmed(AskForSlot):
 
 
 class ValidatePrivacyForm(ReadingForm):
-    extra_slots = ("form_prompted", "privacy_attempts")
+    """Reads the answers to the confirmation and to the phone check.
+
+    The other kind of request ("删除…" while "查看…" waits) replaces the one asked about, and a
+    complaint sets the unconfirmed request aside and is taken: neither is lost to a "请回复确认"."""
+
+    extra_slots = ("form_prompted", "privacy_attempts", "privacy_kind", "privacy_set_aside")
 
     def name(self) -> Text:
         return "validate_privacy_form"
@@ -117,6 +126,12 @@ class ValidatePrivacyForm(ReadingForm):
         text = latest_text(tracker)
         intent = intent_of(tracker)
         kind = reply_kind(text)
+        if intent in ("privacy_access", "privacy_delete") and kind not in ("yes", "no", "cancel"):
+            wanted = Kind.DELETE if intent == "privacy_delete" else Kind.ACCESS
+            if wanted is not _kind(tracker):
+                return {"privacy_kind": wanted.value, "privacy_confirmed": None, "privacy_phone": None}
+        if Category.from_intent(intent) is not None and kind not in ("yes", "phone"):
+            return {"privacy_confirmed": False, "privacy_set_aside": True}
         if tracker.get_slot("requested_slot") != "privacy_phone":
             if kind == "yes" or intent == "affirm" or "确认" in text:
                 return {"privacy_confirmed": True}
@@ -157,6 +172,11 @@ class ActionRecordPrivacyRequest(Action):
         return "action_record_privacy_request"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("privacy_set_aside"):
+            dispatcher.utter_message(text=SET_ASIDE_TEXT)
+            category = Category.from_intent(intent_of(tracker)) or Category.OTHER
+            started = await start_complaint(tracker, category, latest_text(tracker))
+            return [*RESET, *started, FollowupAction("complaint_form")]
         if tracker.get_slot("privacy_confirmed") is not True:
             dispatcher.utter_message(text=CANCELLED_TEXT)
             return RESET

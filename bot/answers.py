@@ -13,7 +13,7 @@ import re
 from typing import Optional
 
 from bot.categories import Category
-from bot.text import PHONE_NUMBER, clean, find_phone, substance, yes_or_no
+from bot.text import PHONE_NUMBER, clean, find_phone, spoken_digits, substance, yes_or_no
 
 # Explicit wishes to stop what is being done. A bare "不" or "不对" is not one of them: at a
 # confirmation it means something is wrong, and the customer is asked what.
@@ -68,7 +68,7 @@ def phone_correction(text: str) -> Optional[str]:
 
 def facts(text: str) -> str:
     """What a message says beyond a yes/no, a correction's own words and a phone number."""
-    remainder = PHONE_NUMBER.sub("", text or "")
+    remainder = PHONE_NUMBER.sub("", spoken_digits(text))
     remainder = _CORRECTION_WORDS.sub("", remainder)
     remainder = re.sub(r"\d+", "", remainder)  # a number alone is not a story
     return _YES_WORDS.sub("", substance(remainder))
@@ -114,6 +114,29 @@ def category_correction(text: str) -> Optional[Category]:
     tail = re.split(r"应该(?:是|算)|改成|改为|属于|算是|是", cleaned)[-1]
     for category, words in _CATEGORY_WORDS:
         if words.search(tail):
+            return category
+    return None
+
+
+# "还是刚才那个号码", "就用原来的手机号", "号码不变": the contact phone already given stays.
+_SAME_PHONE = re.compile(
+    r"(刚才|刚刚|之前|上次|上回|前面|原来|以前|一开始|同一个|同样的?|一样的?)(的|那个|那|留的|给的|说的)?(号码|手机号?|电话|号)"
+    r"|(号码|手机号?|电话)(不变|不用改|没变|一样|还是那个|照旧)"
+)
+
+
+def same_phone(text: str) -> bool:
+    """The customer says to keep the phone number they gave before (no new number in the message)."""
+    cleaned = clean(text)
+    return len(cleaned) <= 20 and not find_phone(cleaned) and bool(_SAME_PHONE.search(cleaned))
+
+
+def category_named(text: str) -> Optional[Category]:
+    """The complaint category a short answer names ("网络", "扣费的事"), or None; "other" is never
+    guessed from words like 服务, which every complaint uses."""
+    cleaned = clean(text)
+    for category, words in _CATEGORY_WORDS:
+        if category is not Category.OTHER and words.search(cleaned):
             return category
     return None
 

@@ -29,9 +29,20 @@ _FILLER = re.compile(
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
+# Numbers read out digit by digit, as voice input writes them: 一三八一二三四五六七八九, 幺三八…
+_SPOKEN_RUN = re.compile(r"[零〇一二三四五六七八九幺]{7,}")
+_SPOKEN_DIGITS = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
+
+
+def spoken_digits(text: str) -> str:
+    """Runs of seven or more spoken digits written as figures (a phone number said aloud); shorter
+    runs are left alone, they are words (一一, 三五天)."""
+    return _SPOKEN_RUN.sub(lambda m: m.group(0).translate(_SPOKEN_DIGITS), text or "")
+
+
 def find_phone(text: str) -> Optional[str]:
-    """The first mainland mobile number in the text, digits only."""
-    match = _PHONE.search(text or "")
+    """The first mainland mobile number in the text (in figures or read out), digits only."""
+    match = _PHONE.search(spoken_digits(text))
     return "".join(match.groups()) if match else None
 
 
@@ -87,7 +98,7 @@ def mask_names(text: str) -> str:
 def mask_personal_data(text: str) -> str:
     """Mask phone and ID-card numbers, and introduced names, in free text before it reaches a log."""
     text = _ID_CARD.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], text)
-    text = _PHONE.sub(lambda m: mask_phone("".join(m.groups())), text)
+    text = _PHONE.sub(lambda m: mask_phone("".join(m.groups())), spoken_digits(text))
     return mask_names(text)
 
 
@@ -108,7 +119,7 @@ def clean(text: Optional[str]) -> str:
 
 def substance(text: str) -> str:
     """What is left of a message once filler words, phone numbers and punctuation are removed."""
-    text = _PHONE.sub("", text or "")
+    text = _PHONE.sub("", spoken_digits(text))
     text = _NON_WORD.sub("", text)
     return _FILLER.sub("", text)
 

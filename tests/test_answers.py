@@ -2,7 +2,9 @@
 
 import pytest
 
-from bot.answers import category_correction, facts, has_facts, is_vague_description, is_yes, reply_kind
+from bot.answers import (
+    category_correction, category_named, facts, has_facts, is_vague_description, is_yes, reply_kind, same_phone,
+)
 from bot.categories import Category
 
 
@@ -56,3 +58,28 @@ def test_category_corrections(text, category):
 @pytest.mark.parametrize("text, vague", [("我要投诉", True), ("就是那个", True), ("嗯嗯", True), ("宽带断了", False), ("网慢", False)])
 def test_vague_descriptions(text, vague):
     assert is_vague_description(text) is vague
+
+
+@pytest.mark.parametrize(
+    "text, same",
+    [
+        ("还是刚才那个号码", True),
+        ("就用原来的手机号", True),
+        ("号码不变", True),
+        ("跟上次留的电话一样", True),
+        ("用之前那个号", True),
+        ("不对 号码是13912345678", False),  # a new number is a correction, not "the same"
+        ("刚才那个问题还没说完", False),
+        ("我上次打你们电话打了一个小时都没人接，今天又打还是这样，你们的号码是不是停用了", False),
+    ],
+)
+def test_keeping_the_phone_given_before(text, same):
+    assert same_phone(text) is same
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [("网络", Category.NETWORK), ("扣费的事", Category.BILLING), ("办业务", Category.BUSINESS), ("服务", None), ("嗯", None)],
+)
+def test_category_named_in_a_short_answer(text, category):
+    assert category_named(text) == category

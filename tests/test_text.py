@@ -3,7 +3,7 @@ import re
 import pytest
 
 from bot import ticket_numbers
-from bot.text import find_phone, is_vague, mask_personal_data, mask_phone, supplement_content, yes_or_no
+from bot.text import find_phone, is_vague, mask_personal_data, mask_phone, spoken_digits, supplement_content, yes_or_no
 from datetime import datetime, timezone
 
 
@@ -81,3 +81,22 @@ def test_supplement_content(text, content):
 )
 def test_yes_or_no(text, answer):
     assert yes_or_no(text) is answer
+
+
+@pytest.mark.parametrize(
+    "text, phone",
+    [
+        ("号码错了 是一五九一二三四五六七八", "15912345678"),
+        ("幺三八零零一三八零零零", "13800138000"),
+        ("电话一三九 一二三四 五六七八", None),  # broken into short runs: not read as one number
+        ("三五天了还没修好，一一都说了", None),
+    ],
+)
+def test_find_phone_read_out_in_chinese_digits(text, phone):
+    assert find_phone(text) == phone
+
+
+def test_spoken_numbers_are_masked_in_logs():
+    masked = mask_personal_data("我的手机是幺三八一二三四五六七八，三五天了")
+    assert "138****5678" in masked and "一二三四" not in masked and "三五天" in masked
+    assert spoken_digits("一一") == "一一"

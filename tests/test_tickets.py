@@ -105,6 +105,21 @@ def test_request_human_without_ticket_creates_one(service, alice):
     assert not created_again and again.number == ticket.number
 
 
+def test_the_customer_gives_a_call_back_number_later(service, alice, bob):
+    ticket, _ = service.request_human(alice, "转人工", idempotency_key="h2")
+    assert ticket.contact_phone is None
+    updated, changed = service.set_contact_phone(alice, ticket.number, "13912345678")
+    assert changed and updated.contact_phone == "13912345678"
+    [event] = [e for e in updated.events if e.kind == "contact_phone_changed"]
+    assert "139****5678" in event.detail and "13912345678" not in event.detail  # history is pushed: masked
+    again, changed_again = service.set_contact_phone(alice, ticket.number, "13912345678")
+    assert not changed_again and len(again.events) == len(updated.events)
+    with pytest.raises(NotOwner):
+        service.set_contact_phone(bob, ticket.number, "13700001111")
+    with pytest.raises(InvalidInput):
+        service.set_contact_phone(alice, ticket.number, "12345")
+
+
 def test_invalid_input_is_rejected(service, alice):
     with pytest.raises(InvalidInput):
         service.open_complaint(alice, Category.OTHER, "   ", None)

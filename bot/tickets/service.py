@@ -22,6 +22,7 @@ from bot.severity import Assessment, Severity
 from bot.storage.database import Database
 from bot.storage.models import TicketEventRow, TicketRow
 from bot.text import description_from, is_valid_phone
+from bot.tickets.corrections import change_phone_row
 from bot.tickets.evidence import link_held_attachments
 from bot.tickets.model import BOT, CUSTOMER, OPEN_STATUSES, Status, Ticket
 from bot.tickets.resolution import resolve_row
@@ -244,6 +245,21 @@ class TicketService:
             row.updated_at = now
             session.flush()
             return Ticket.from_row(row)
+
+    def set_contact_phone(self, customer: Customer, number: str, phone: str) -> Tuple[Ticket, bool]:
+        """The customer gives (or changes) the number to call them back on, for one of their own
+        tickets; (ticket, changed). The history keeps the change, masked."""
+        if not is_valid_phone(phone):
+            raise InvalidInput("not a mainland mobile number")
+        with self.db.transaction() as session:
+            row = self._owned_row(session, customer, number)
+            if row.contact_phone == phone:
+                return Ticket.from_row(row), False
+            now = self.clock()
+            change_phone_row(row, phone, CUSTOMER, now)
+            row.updated_at = now
+            session.flush()
+            return Ticket.from_row(row), True
 
     def request_human(
         self,

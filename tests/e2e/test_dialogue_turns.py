@@ -1,0 +1,160 @@
+"""Dialogue failures a scripted run of 79 whole conversations found on 2026-12-04, each driven
+through the real REST channel, model and action server. Every test would go red if its failure
+came back (the failure is named in the test's first line).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.privacy import Kind
+from tests.e2e.test_dialogue import Chat
+
+pytestmark = pytest.mark.e2e
+
+SPOKEN = str.maketrans("0123456789", "零一二三四五六七八九")
+
+
+@pytest.fixture
+def chat(stack) -> Chat:
+    return Chat(stack)
+
+
+def masked(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+def test_a_yes_to_the_offer_of_a_person_puts_the_customer_through(chat):
+    # Was: "嗯" to "需要为您转接人工客服吗？" answered "好的。请问还有什么可以帮您？" (read as a no).
+    chat.say("asdfjkl;")
+    offered = chat.say("qwertyuiop")
+    assert "需要为您转接人工客服吗" in offered
+    answer = chat.say("嗯")
+    assert "还有什么可以帮您" not in answer
+    assert "不留了" in answer  # nobody online: the call-back number is asked for
+    recorded = chat.say(chat.phone)
+    assert "转人工请求已记录" in recorded and masked(chat.phone) in recorded
+    assert any(t.human_requested_at is not None for t in chat.tickets())
+
+
+def test_a_yes_without_a_question_is_still_small_talk(chat):
+    chat.say("你好")
+    answer = chat.say("嗯")
+    assert "还有什么可以帮您" in answer and "人工" not in answer
+
+
+def test_a_threat_to_go_to_the_regulator_is_answered_in_the_same_turn(chat):
+    # Was: "已提交升级申请" arrived with the customer's *next* message, as an answer to anything.
+    chat.say("宽带断了一个礼拜没人管，再不解决我就打12300投诉你们")
+    answer = chat.say(chat.phone)
+    assert "转人工请求已记录" in answer
+    assert "已提交升级申请" in answer
+    assert "升级申请" not in chat.say("谢谢")
+
+
+def test_a_phone_number_sent_after_the_request_for_a_person_goes_on_its_ticket(chat):
+    # Was: "没太明白" to a bare number once the request was recorded without one.
+    chat.say("转人工")
+    answer = chat.say("我说了要转人工！！你们机器人听不懂人话吗")
+    assert "转人工请求已记录" in answer and "在这里回复您" in answer
+    recorded = chat.say(chat.phone)
+    assert "没太明白" not in recorded
+    assert masked(chat.phone) in recorded and "记在工单" in recorded
+    [ticket] = [t for t in chat.tickets() if t.human_requested_at is not None]
+    assert ticket.contact_phone == chat.phone
+    assert any(e.kind == "contact_phone_changed" and chat.phone not in e.detail for e in ticket.events)
+
+
+def test_a_phone_number_on_its_own_is_understood(chat):
+    answer = chat.say(chat.phone)
+    assert "没太明白" not in answer and "收到号码" in answer and masked(chat.phone) in answer
+    # ...and kept for the complaint that follows: no second question for it.
+    confirm = chat.say("家里宽带从昨天晚上开始一直断网")
+    assert "请确认" in confirm and masked(chat.phone) in confirm
+
+
+def test_a_ticket_number_on_its_own_is_a_progress_query(chat):
+    # Was: "没太明白" to a bare ticket number.
+    chat.say("这个月话费莫名其妙多扣了50块，我没订过什么业务")
+    chat.say(chat.phone)
+    chat.say("确认")
+    [ticket] = chat.tickets()
+    for typed in (ticket.number, ticket.number.lower().replace("-", "")):
+        answer = chat.say(typed)
+        assert ticket.number in answer and "没太明白" not in answer and "请确认" not in answer
+    wrong = chat.say("TS20240101999")
+    assert "没有找到工单 TS20240101999" in wrong and "没太明白" not in wrong
+
+
+def test_a_deletion_request_replaces_a_waiting_request_to_see_the_data(chat, stack):
+    # Was: "删除我的个人信息" while "查看" waited for its yes was dropped, and the yes recorded "查看".
+    assert "查看" in chat.say("查看我的个人信息")
+    asked = chat.say("删除我的个人信息")
+    assert "删除我们保存" in asked and "已记录" not in asked
+    recorded = chat.say("确认申请")
+    assert "已记录" in recorded and Kind.DELETE.label in recorded
+
+
+def test_a_complaint_while_a_personal_data_request_waits_is_taken(chat):
+    # Was: the complaint got "请回复“确认”提交申请", twice, and was lost.
+    chat.say("查看我的个人信息")
+    answer = chat.say("我要投诉 家里宽带太慢了 晚上网页都打不开")
+    assert "个人信息申请还没有提交" in answer and "手机号" in answer
+    confirm = chat.say(chat.phone)
+    assert "请确认" in confirm and "服务质量投诉（网络）" in confirm and "网页都打不开" in confirm
+    assert "登记成功" in chat.say("确认")
+
+
+def test_a_yes_is_never_taken_as_the_description(chat):
+    # Was: "确认" sent at the description step became the complaint's description ("问题描述：确认"),
+    # and the category the customer named ("网络") was lost.
+    chat.say("我要投诉")
+    assert "简略" in chat.say("网络")
+    assert "描述" in chat.say(chat.phone)
+    answer = chat.say("确认")
+    assert "请确认" not in answer and "问题描述：确认" not in answer
+    confirm = chat.say("就是晚上老是断，一断就是半个小时")
+    assert "请确认" in confirm and "服务质量投诉（网络）" in confirm and masked(chat.phone) in confirm
+
+
+def test_keeping_the_phone_given_before(chat):
+    # Was: "还是刚才那个号码" got the answer about cancelling services.
+    chat.say("这个月话费莫名其妙多扣了50块，我没订过什么业务")
+    chat.say(chat.phone)
+    chat.say("确认")
+    confirm = chat.say("还有一个事，我家光猫坏了，灯一直是红的")
+    assert "请确认" in confirm
+    kept = chat.say("还是刚才那个号码")
+    assert "联系电话还是" in kept and masked(chat.phone) in kept and "请确认" in kept
+    assert "退订" not in kept and "销户" not in kept
+
+
+def test_a_phone_number_read_out_in_chinese_digits(chat):
+    # Was: "一五九…" was added to the description and the phone asked for again.
+    chat.say("家里宽带从昨天晚上开始一直断网")
+    confirm = chat.say("号码是" + chat.phone.translate(SPOKEN))
+    assert "请确认" in confirm and masked(chat.phone) in confirm
+    assert chat.phone.translate(SPOKEN) not in confirm  # not in the description either
+
+
+def test_after_an_answer_that_did_not_help_the_customer_is_offered_a_way_on(chat):
+    # Was: "那怎么办" right after an answer got "没太明白".
+    chat.say("宽带坏了怎么报修")
+    answer = chat.say("那怎么办")
+    assert "没太明白" not in answer and "登记投诉" in answer and "人工" in answer
+
+
+def test_a_question_after_an_empty_complaint_says_how_to_leave_the_form(chat):
+    # Was: after "我其实就是想问问…" every answer was followed by the same "请简单描述一下遇到的问题".
+    chat.say("我要投诉")
+    answer = chat.say("哦不对，我其实就是想问问怎么补办手机卡")
+    assert "身份证" in answer and "不投诉了" in answer
+
+
+def test_an_automatic_hand_over_does_not_claim_the_customer_asked(chat):
+    # Was: a major complaint said "您的转人工请求已记录" to a customer who asked for no one.
+    chat.say("这已经是我第三次投诉了！宽带断了五天还没人修，我家做生意全靠网")
+    chat.say(chat.phone)
+    filed = chat.say("确认")
+    assert "登记成功" in filed and "重大" in filed  # a repeat complaint: major, to a person at once
+    assert "优先处理" in filed and "转人工请求已记录" not in filed
