@@ -31,6 +31,7 @@ from bot.tickets import Customer, Ticket, TicketService
 DEFAULT_REQUEST = "客户请求人工服务"
 TOO_MANY_REQUESTS = "您在短时间内已多次申请人工服务，请{wait}后再试。如果情况紧急，请直接拨打客服热线。"
 # Asked again while the request stands: where they are, not a refusal (nothing new is filed).
+WAITING_GREETING = "您好，您的转人工请求已记录在工单 {ticket} 上，客服会尽快与您联系。在此期间有什么问题也可以先问我。"
 STILL_RECORDED = "您的转人工请求已记录在工单 {ticket} 上，不需要重复申请，客服会尽快与您联系。在此期间我仍可以为您解答问题。"
 
 
@@ -156,6 +157,22 @@ class ActionRequestHuman(Action):
         if failed:
             return done
         return [*reset_complaint(), *done]
+
+
+class ActionGreet(Action):
+    """A greeting. "有人吗" from a customer whose request for a person is waiting is a question
+    whether anyone is coming: where the request stands, not the menu."""
+
+    def name(self) -> Text:
+        return "action_greet"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        pending = await _pending_request(customer_of(tracker))
+        if pending is not None and pending.ticket_number:
+            dispatcher.utter_message(text=WAITING_GREETING.format(ticket=pending.ticket_number))
+        else:
+            dispatcher.utter_message(response="utter_greet")
+        return []
 
 
 async def _pending_request(customer: Customer) -> Optional[HandoffSession]:

@@ -158,3 +158,13 @@ def test_an_automatic_hand_over_does_not_claim_the_customer_asked(chat):
     filed = chat.say("确认")
     assert "登记成功" in filed and "重大" in filed  # a repeat complaint: major, to a person at once
     assert "优先处理" in filed and "转人工请求已记录" not in filed
+
+
+def test_asking_whether_anyone_is_there_while_a_person_is_awaited(chat):
+    # Was: "有人吗" after the request for a person was recorded got the greeting menu.
+    assert "小通" in chat.say("你好")  # no request waiting: the greeting and its menu
+    chat.say("人工")
+    recorded = chat.say("不留了")
+    assert "转人工请求已记录" in recorded
+    answer = chat.say("有人吗")
+    assert "转人工请求已记录在工单" in answer and "小通" not in answer
