@@ -94,4 +94,7 @@ def ticket_vars(ticket: Ticket) -> Dict[str, str]:
         "response_due": beijing_time(ticket.response_due),
         "resolve_due": beijing_time(ticket.resolve_due),
         "phone": ticket.masked_phone,
+        "contact_line": (
+            f"处理人员会通过 {ticket.masked_phone} 与您联系。" if ticket.contact_phone else "您没有留联系电话，处理进展会在这里通知您。"
+        ),
     }

@@ -19,6 +19,7 @@ from actions.forms import (
     confidence_of,
     intent_of,
     is_interruption,
+    is_more_story,
     is_payload,
     prompted,
 )
@@ -41,6 +42,7 @@ COMPLAINT_SLOTS = (
     "complaint_confirmed",
     "complaint_cancel_pending",
     "complaint_cancel_confirmed",
+    "complaint_no_phone",
     "form_prompted",
 )
 
@@ -101,7 +103,9 @@ class ValidateComplaintForm(ReadingForm):
     and the form then asks its question again.
     """
 
-    extra_slots = ("form_prompted", "complaint_category", "complaint_cancel_pending", "complaint_cancel_confirmed")
+    extra_slots = (
+        "form_prompted", "complaint_category", "complaint_cancel_pending", "complaint_cancel_confirmed", "complaint_no_phone",
+    )
 
     def name(self) -> Text:
         return "validate_complaint_form"
@@ -111,9 +115,11 @@ class ValidateComplaintForm(ReadingForm):
     ) -> List[Text]:
         if tracker.get_slot("complaint_cancel_confirmed"):
             return []  # the form ends; action_file_complaint sees no confirmation and cancels
+        # Without a number (declined, or only a landline) the ticket is answered in this chat.
+        slots = [s for s in domain_slots if s != "contact_phone" or not tracker.get_slot("complaint_no_phone")]
         if tracker.get_slot("complaint_cancel_pending"):
-            return ["complaint_cancel_confirmed", *domain_slots]
-        return domain_slots
+            return ["complaint_cancel_confirmed", *slots]
+        return slots
 
     async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         text = latest_text(tracker)
@@ -122,7 +128,7 @@ class ValidateComplaintForm(ReadingForm):
             return self._read_cancel_answer(dispatcher, tracker, text, intent)
         if answers.same_phone(text):
             return await self._keep_phone(dispatcher, tracker)
-        if is_interruption(tracker) and not find_phone(text):
+        if is_interruption(tracker) and not find_phone(text) and not (is_more_story(tracker) and answers.has_facts(text)):
             return {}
         if intent == "goodbye" and not find_phone(text) and not answers.has_facts(text):
             return {"complaint_cancel_pending": True}  # leaving with the complaint unsent: ask first
@@ -168,17 +174,26 @@ class ValidateComplaintForm(ReadingForm):
     def _read_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str) -> Dict[Text, Any]:
         phone = find_phone(text)
         values: Dict[Text, Any] = {}
+        if answers.declines_phone(text):
+            values = {"complaint_no_phone": True, "contact_phone": None}
+            story = answers.without_decline(text)
+            if answers.has_facts(story) and not is_payload(tracker):  # "不留了，反正晚上一直断", the rest is story
+                values.update(self._added(dispatcher, tracker, story, intent, tell=False))
+            return values
         if phone:
             values["contact_phone"] = phone
+            values["complaint_no_phone"] = None
             if answers.has_facts(text) and not is_payload(tracker):
                 values.update(self._added(dispatcher, tracker, text, intent, tell=False))
             return values
         kind = reply_kind(text)
         if kind in ("cancel", "no"):
             return {"complaint_cancel_pending": True}
-        if not is_payload(tracker) and (Category.from_intent(intent) or answers.has_facts(text)):
+        if not is_payload(tracker) and answers.has_facts(text):
             # More of the story while we asked for a number: it belongs to the description.
             return self._added(dispatcher, tracker, text, intent)
+        if Category.from_intent(intent) is not None:
+            return {"contact_phone": None}  # "我要投诉" again: it is being filed; the number is asked again
         dispatcher.utter_message(response="utter_invalid_phone")
         return {"contact_phone": None, **prompted()}
 
@@ -194,7 +209,7 @@ class ValidateComplaintForm(ReadingForm):
         kind = reply_kind(text)
         if kind == "phone":
             phone = find_phone(text)
-            values: Dict[Text, Any] = {"contact_phone": phone, "complaint_confirmed": None}
+            values: Dict[Text, Any] = {"contact_phone": phone, "complaint_confirmed": None, "complaint_no_phone": None}
             if answers.has_facts(text) and not is_payload(tracker):
                 values.update(self._added(dispatcher, tracker, text, intent, tell=False))
             if phone != tracker.get_slot("contact_phone"):
@@ -211,7 +226,7 @@ class ValidateComplaintForm(ReadingForm):
         if kind == "wrong" or (intent == "deny" and not answers.has_facts(text)):
             dispatcher.utter_message(response="utter_what_is_wrong")
             return {"complaint_confirmed": None, **prompted()}
-        if not is_payload(tracker) and (Category.from_intent(intent) or answers.has_facts(text)):
+        if not is_payload(tracker) and answers.has_facts(text):
             return {**self._added(dispatcher, tracker, text, intent), "complaint_confirmed": None}
         dispatcher.utter_message(response="utter_confirm_or_change")
         return {"complaint_confirmed": None, **prompted()}
@@ -230,7 +245,8 @@ class ValidateComplaintForm(ReadingForm):
         if find_phone(text) or answers.has_facts(text):
             # Not an answer to "cancel?": the customer goes on with the complaint.
             requested_before = [s for s in ("complaint_description", "contact_phone", "complaint_confirmed")
-                                if tracker.get_slot(s) is None]
+                                if tracker.get_slot(s) is None
+                                and not (s == "contact_phone" and tracker.get_slot("complaint_no_phone"))]
             tracker.slots.update(resume)
             if requested_before and requested_before[0] == "complaint_description":
                 return {**resume, **self._read_description(dispatcher, tracker, text, intent)}
@@ -264,6 +280,10 @@ class ValidateComplaintForm(ReadingForm):
         """Appends a follow-up to the description; a confident complaint reading may settle "other"."""
         before = tracker.get_slot("complaint_description") or ""
         added = description_from(text)
+        if added and added in before.split("；"):  # the same message sent twice is kept once
+            if tell:
+                dispatcher.utter_message(response="utter_description_added")
+            return {"complaint_description": before}
         values: Dict[Text, Any] = {"complaint_description": description_from(f"{before}；{added}" if before else added)}
         category = Category.from_intent(intent)
         current = tracker.get_slot("complaint_category") or Category.OTHER.value
@@ -330,7 +350,7 @@ class ActionAskComplaintConfirmed(AskForSlot):
                 "请确认以下投诉信息：\n"
                 f"类别：{category.label}\n"
                 f"问题描述：{description}\n"
-                f"联系电话：{mask_phone(tracker.get_slot('contact_phone') or '')}\n"
+                f"联系电话：{shown_phone(tracker)}\n"
                 "确认无误就提交吗？"
             ),
             buttons=[
@@ -338,6 +358,13 @@ class ActionAskComplaintConfirmed(AskForSlot):
                 {"title": "需要修改", "payload": "/deny"},
             ],
         )
+
+
+def shown_phone(tracker: Tracker) -> str:
+    phone = tracker.get_slot("contact_phone")
+    if phone:
+        return mask_phone(phone)
+    return "未留（处理进展会在这里通知您）"
 
 
 class ActionFileComplaint(Action):

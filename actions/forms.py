@@ -14,6 +14,7 @@ A message is never dropped on the floor: whatever the form does not reject, it a
 from __future__ import annotations
 
 import abc
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -44,6 +45,20 @@ def is_payload(tracker: Tracker) -> bool:
 
 def is_interruption(tracker: Tracker) -> bool:
     return intent_of(tracker) in INTERRUPTIONS
+
+
+_QUESTION = re.compile(r"[？?]|吗|(?<!什)么|呢|怎么|怎样|如何|为什么|为啥|咋|几|多少|多久|是不是|能不能|可不可以|有没有")
+
+
+def is_more_story(tracker: Tracker) -> bool:
+    """A statement the classifier reads as a consultation with no topic of its own (the overview
+    answer): inside a form that asked about a grievance it is more of the story ("我也没开什么东西啊
+    就是打打电话"), not a question to answer with the menu."""
+    if intent_of(tracker) != "consult":
+        return False
+    selector = ((tracker.latest_message or {}).get("response_selector") or {}).get("consult") or {}
+    topic = (selector.get("response") or {}).get("utter_action")
+    return topic in (None, "utter_consult/general") and not _QUESTION.search(latest_text(tracker))
 
 
 class ReadingForm(FormValidationAction):

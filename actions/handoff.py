@@ -48,9 +48,6 @@ def escalation_text(tracker: Tracker) -> str:
 
 
 _WITHDRAW = re.compile(r"取消|算了|不(用|要|需要|想)?(转|找)?人工|不转了|不用转|不等了|不找了|不麻烦")
-_DECLINE_PHONE = re.compile(
-    r"不留|不想留|不方便留|不给|不想给|没有手机|没手机|不方便(给|说|接)|直接(转|接|给我)|就在这(里|儿)?(说|聊|回)|在这里回复|别打电话|不要打电话"
-)
 CALLBACK_SLOTS = ("callback_declined", "callback_withdrawn", "callback_note", "form_prompted")
 
 
@@ -85,7 +82,7 @@ class ValidateCallbackForm(ReadingForm):
         phone = find_phone(text)
         if phone:
             return {"contact_phone": phone}
-        if intent in ("escalate", "goodbye") or _DECLINE_PHONE.search(text):
+        if intent in ("escalate", "goodbye") or answers.declines_phone(text):
             return {"callback_declined": True}  # they want a person, not a form: put them through
         if _WITHDRAW.search(text):
             return {"callback_withdrawn": True}

@@ -125,6 +125,23 @@ _SAME_PHONE = re.compile(
 )
 
 
+# Not leaving a number: 不留了, 没有手机只有座机, 不方便给, 在这里回复我就行.
+_DECLINE_PHONE = re.compile(
+    r"不留|不想留|不方便留|不给|不想给|没有手机|没手机|只有座机|不方便(给|说|接)|直接(转|接|给我)|就在这(里|儿)?(说|聊|回)|"
+    r"在这里回复|别打电话|不要打电话|不想接电话"
+)
+
+
+def declines_phone(text: str) -> bool:
+    """The customer will not (or cannot) leave a mobile number."""
+    return bool(_DECLINE_PHONE.search(clean(text))) and not find_phone(text)
+
+
+def without_decline(text: str) -> str:
+    """The message without its words about not leaving a number (what is left may be more story)."""
+    return _DECLINE_PHONE.sub("", clean(text))
+
+
 def same_phone(text: str) -> bool:
     """The customer says to keep the phone number they gave before (no new number in the message)."""
     cleaned = clean(text)

@@ -30,13 +30,14 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
 # Numbers read out digit by digit, as voice input writes them: 一三八一二三四五六七八九, 幺三八…
-_SPOKEN_RUN = re.compile(r"[零〇一二三四五六七八九幺]{7,}")
+_SPOKEN_RUN = re.compile(r"[零〇一二三四五六七八九幺](?:[ -]?[零〇一二三四五六七八九幺]){6,}")
 _SPOKEN_DIGITS = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
 
 
 def spoken_digits(text: str) -> str:
-    """Runs of seven or more spoken digits written as figures (a phone number said aloud); shorter
-    runs are left alone, they are words (一一, 三五天)."""
+    """Runs of seven or more spoken digits (single spaces or hyphens between them allowed: 一三九
+    零七八一 二二六五) written as figures, a phone number said aloud; shorter runs are left alone,
+    they are words (一一, 三五天)."""
     return _SPOKEN_RUN.sub(lambda m: m.group(0).translate(_SPOKEN_DIGITS), text or "")
 
 

@@ -19,6 +19,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from hypothesis import strategies as st
 
+from bot.text import spoken_digits
 from channels.reply_guard import NOTHING_SENT, is_not_understood
 
 # -- what a customer sends -------------------------------------------------------------------
@@ -31,13 +32,18 @@ CORRECTIONS = ["不对 是{phone}", "号码错了 应该是{phone}", "不对不�
 ODD = ["", "   ", "？", "😂", "<b>hi</b><script>alert(1)</script>", "/foo", "/affirm", "/deny", "/consult",
        '/clarify{"choice": "consult"}', '/clarify{"choice": "complain_billing"}', "REPEATED_WANT", "LONG",
        "asdfghjkl", "1111", "null"]
+# Mid-conversation turns a scripted run of whole conversations showed (2026-12-04): keeping the number
+# given before, a ticket number on its own (ours, and one in no format of ours), a personal-data
+# request of either kind, "is anyone there", "that did not help", asking to change the confirmation.
+MIDCHAT = ["还是刚才那个号码", "号码不变", "TS261204-K7Q4M9XD", "TS20240101999", "查看我的个人信息",
+           "删除我的个人信息", "有人吗", "那怎么办", "需要修改", "我还要投诉一件事 我家网速特别慢"]
 # Long inputs are made when sent, so that Hypothesis's reports stay readable.
 _EXPANSIONS = {"REPEATED_WANT": "我想" * 22 + "啊", "LONG": "网" * 3000}
 
 
 @dataclass(frozen=True)
 class Turn:
-    kind: str  # generated | phone | correction | yes | no | human | button | odd
+    kind: str  # generated | phone | correction | yes | no | human | button | odd | midchat
     text: str  # for `button`, the index of the button to press
     label: Optional[str] = None  # the generator's label, for generated turns
 
@@ -50,11 +56,13 @@ class Turn:
         return buttons[int(self.text) % len(buttons)].get("payload") or ""
 
 
+_SPOKEN = str.maketrans("0123456789", "零一二三四五六七八九")
 _SPELLINGS = (
     lambda p: p,
     lambda p: f"{p[:3]} {p[3:7]} {p[7:]}",
     lambda p: f"+86-{p[:3]}-{p[3:7]}-{p[7:]}",
     lambda p: f"电话{p}",
+    lambda p: p.translate(_SPOKEN),  # read out by voice input: 一三八…
 )
 
 
@@ -90,6 +98,7 @@ def turns() -> st.SearchStrategy[Turn]:
         st.builds(lambda i: Turn("button", str(i)), st.integers(0, 5)),
         st.builds(lambda i: Turn("button", str(i)), st.integers(0, 5)),
         st.builds(lambda t: Turn("odd", t), st.sampled_from(ODD)),
+        st.builds(lambda t: Turn("midchat", t), st.sampled_from(MIDCHAT)),
     )
 
 
@@ -153,7 +162,9 @@ class Invariants:
             any(q in previous for q in (*PRIVACY_QUESTION, *PRIVACY_PHONE_QUESTION))
         ):
             self.fail("a personal-data request was recorded without an explicit confirmation")
-        phone = PHONE.search(sent or "")
+        if turn.kind == "phone" and any(is_not_understood(t) for t in shown):
+            self.fail("a phone number on its own was not understood")
+        phone = PHONE.search(spoken_digits(sent or ""))
         if phone and CONFIRMATION in previous and turn.kind in ("phone", "correction"):
             masked = f"{phone.group(1)}****{phone.group(3)}"
             if masked not in joined and "登记成功" not in joined:

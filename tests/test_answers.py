@@ -3,7 +3,8 @@
 import pytest
 
 from bot.answers import (
-    category_correction, category_named, facts, has_facts, is_vague_description, is_yes, reply_kind, same_phone,
+    category_correction, category_named, declines_phone, facts, has_facts, is_vague_description, is_yes, reply_kind,
+    same_phone, without_decline,
 )
 from bot.categories import Category
 
@@ -83,3 +84,17 @@ def test_keeping_the_phone_given_before(text, same):
 )
 def test_category_named_in_a_short_answer(text, category):
     assert category_named(text) == category
+
+
+@pytest.mark.parametrize(
+    "text, declines",
+    [("不留了", True), ("我没手机 只有座机", True), ("不方便给号码", True), ("在这里回复我就行", True),
+     ("不留了 13812345678", False), ("留这个 13812345678", False), ("手机没信号", False)],
+)
+def test_declining_to_leave_a_number(text, declines):
+    assert declines_phone(text) is declines
+
+
+def test_what_is_left_beside_a_declined_number_may_be_story():
+    assert not has_facts(without_decline("我没手机 只有座机"))
+    assert has_facts(without_decline("不留了，反正宽带晚上一直断"))

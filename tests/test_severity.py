@@ -20,6 +20,9 @@ from bot.severity import Severity, assess
         ("莫名其妙扣了两千块", Category.BILLING, Severity.MAJOR),
         ("这是我第12次打电话了", Category.OTHER, Severity.MAJOR),
         ("这是我第三次投诉了", Category.BUSINESS, Severity.MAJOR),
+        ("我上周已经投诉过一次了，到现在没人联系我", Category.NETWORK, Severity.MAJOR),
+        ("之前报修过，师傅来看了一眼就走了", Category.NETWORK, Severity.MAJOR),
+        ("我没投诉过，第一次找你们", Category.BILLING, Severity.GENERAL),
         ("换了手机后通讯录数据全丢了", Category.OTHER, Severity.URGENT),
         # area words only make a network complaint urgent
         ("整个小区的快递柜都坏了", Category.OTHER, Severity.GENERAL),

@@ -88,7 +88,9 @@ def test_yes_or_no(text, answer):
     [
         ("号码错了 是一五九一二三四五六七八", "15912345678"),
         ("幺三八零零一三八零零零", "13800138000"),
-        ("电话一三九 一二三四 五六七八", None),  # broken into short runs: not read as one number
+        ("电话一三九 一二三四 五六七八", "13912345678"),
+        ("一三九-零七八一-二二六五", "13907812265"),
+        ("一三九，一二三四，五六七八", None),  # commas split it into words, not one number
         ("三五天了还没修好，一一都说了", None),
     ],
 )

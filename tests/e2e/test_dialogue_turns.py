@@ -168,3 +168,35 @@ def test_asking_whether_anyone_is_there_while_a_person_is_awaited(chat):
     assert "转人工请求已记录" in recorded
     answer = chat.say("有人吗")
     assert "转人工请求已记录在工单" in answer and "小通" not in answer
+
+
+def test_a_complaint_without_a_mobile_number(chat):
+    # Was: "我没手机 只有座机" was added to the description and the number asked for again, forever:
+    # a customer without a mobile (or unwilling to give one) could not complain.
+    asked = chat.say("家里宽带从昨天晚上开始一直断网，电视也看不了")
+    assert "不留了" in asked
+    why = chat.say("为什么要手机号？")
+    assert "不会用于推销" in why and "手机号" in why  # answered, and the form asks again
+    confirm = chat.say("我没手机 只有座机")
+    assert "请确认" in confirm and "未留" in confirm
+    filed = chat.say("确认")
+    assert "登记成功" in filed and "没有留联系电话" in filed
+    [ticket] = chat.tickets()
+    assert ticket.contact_phone is None and "只有座机" not in ticket.description
+
+
+def test_more_story_read_as_a_general_question_goes_into_the_description(chat):
+    # Was: "我也没有开什么东西啊就是打打电话" at the phone step got the overview menu and was lost.
+    chat.say("喂你好我想问一下我这个手机每个月扣的钱怎么这么多啊")
+    answer = chat.say("我也没有开什么东西啊就是打打电话")
+    assert "我是在线客服助手" not in answer
+    confirm = chat.say(chat.phone)
+    assert "打打电话" in confirm
+
+
+def test_the_same_message_twice_is_kept_once(chat):
+    chat.say("家里宽带从昨天晚上开始一直断网")
+    chat.say("晚上八点以后基本就连不上了")
+    chat.say("晚上八点以后基本就连不上了")
+    confirm = chat.say(chat.phone)
+    assert confirm.count("晚上八点以后基本就连不上了") == 1
