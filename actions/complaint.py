@@ -31,8 +31,8 @@ from bot.incidents import IncidentService
 from bot.lifecycle import ESCALATION_REQUESTED_TEXT, Escalations
 from bot.severity import Severity
 from bot.errors import IntakeError, InvalidInput, StoreUnavailable
-from bot.text import PHONE_NUMBER, description_from, find_phone, is_vague, mask_phone, spoken_digits, yes_or_no
-from bot.tickets import TicketService
+from bot.text import PHONE_NUMBER, description_from, find_phone, is_vague, mask_phone, spoken_digits, substance, yes_or_no
+from bot.tickets import Ticket, TicketService
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +59,28 @@ class ActionStartComplaint(Action):
         return "action_start_complaint"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        filed = await already_filed(tracker, latest_text(tracker))
+        if filed is not None:
+            # The same complaint sent again (a double tap, or "did it go through?"): no second ticket.
+            dispatcher.utter_message(response="utter_ticket_exists", ticket_number=filed.number)
+            return [*reset_complaint(), FollowupAction("action_listen")]
         category = Category.from_intent(intent_of(tracker)) or ranked_category(tracker) or Category.OTHER
         return await start_complaint(tracker, category, latest_text(tracker))
+
+
+async def already_filed(tracker: Tracker, text: str) -> Optional[Ticket]:
+    """The customer's open ticket whose first description says the same as `text`, if any."""
+    said = substance(text)
+    if len(said) < 6:  # "我要投诉", "网不好": too little to call it the same complaint
+        return None
+    try:
+        tickets = await call(TicketService.list_for, customer_of(tracker), open_only=True)
+    except StoreUnavailable:
+        return None
+    for ticket in tickets:
+        if substance(ticket.description.split("；", 1)[0]) == said:
+            return ticket
+    return None
 
 
 def ranked_category(tracker: Tracker) -> Optional[Category]:

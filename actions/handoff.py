@@ -8,12 +8,12 @@ import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import metrics
-from actions.common import address_of, call, customer_of, idempotency_key, latest_text, limits, origin_of
+from actions.common import address_of, call, customer_of, idempotency_key, latest_text, limits, origin_of, ticket_vars
 from actions.complaint import reset_complaint
 from actions.forms import ReadingForm, intent_of, is_interruption, is_payload, prompted
 from actions.handover import agents_available, hand_over
@@ -105,6 +105,10 @@ class ActionRequestHuman(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         done = [SlotSet(slot, None) for slot in CALLBACK_SLOTS]
         if tracker.get_slot("callback_withdrawn"):
+            if tracker.get_slot("complaint_category"):
+                # The request interrupted a complaint: withdrawing it goes back to the complaint.
+                dispatcher.utter_message(response="utter_callback_cancelled_complaint_resumes")
+                return [*done, FollowupAction("complaint_form")]
             dispatcher.utter_message(response="utter_callback_cancelled")
             return done
         customer = customer_of(tracker)
@@ -138,6 +142,7 @@ class ActionRequestHuman(Action):
                     origin_of(tracker),
                 )
                 number = complaint.number
+                dispatcher.utter_message(response="utter_complaint_filed_before_human", **ticket_vars(complaint))
             ticket, _created = await call(
                 TicketService.request_human,
                 customer,

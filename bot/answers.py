@@ -19,7 +19,7 @@ from bot.text import PHONE_NUMBER, clean, find_phone, spoken_digits, substance, 
 # confirmation it means something is wrong, and the customer is asked what.
 _CANCEL = re.compile(
     r"取消|算了|不投诉了?|不想投诉|不要投诉|不用投诉|不登记|别登记|不办了|不弄了|不搞了|不提交|别提交|不用了|不要了|"
-    r"不需要了|不用麻烦|先不(用|要|弄|办|提交|投诉)|没事了|没事儿了|撤销|撤回|放弃|不想(弄|办)了"
+    r"不需要了|不用麻烦|先不(用|要|弄|办|提交|投诉|删|查)|没事了|没事儿了|撤销|撤回|放弃|不想(弄|办|删|查)了|不删了?|别删|不查了|不看了"
 )
 # Words of a correction that carry no facts of their own.
 _CORRECTION_WORDS = re.compile(

@@ -98,3 +98,8 @@ def test_declining_to_leave_a_number(text, declines):
 def test_what_is_left_beside_a_declined_number_may_be_story():
     assert not has_facts(without_decline("我没手机 只有座机"))
     assert has_facts(without_decline("不留了，反正宽带晚上一直断"))
+
+
+@pytest.mark.parametrize("text", ["那不删了", "先不删", "不查了", "别删"])
+def test_not_deleting_after_all_is_a_wish_to_stop(text):
+    assert reply_kind(text) == "cancel"

@@ -280,6 +280,9 @@ class TicketService:
                 now = self.clock()
                 if row.human_requested_at is None:
                     row.human_requested_at = now
+                if contact_phone and contact_phone != row.contact_phone:
+                    # The number given with this request is the one to call back on.
+                    change_phone_row(row, contact_phone, CUSTOMER, now)
                 row.events.append(
                     TicketEventRow(at=now, actor=CUSTOMER, kind="human_requested", detail=description_from(text))
                 )

@@ -200,3 +200,50 @@ def test_the_same_message_twice_is_kept_once(chat):
     chat.say("晚上八点以后基本就连不上了")
     confirm = chat.say(chat.phone)
     assert confirm.count("晚上八点以后基本就连不上了") == 1
+
+
+def test_withdrawing_a_request_for_a_person_goes_back_to_the_complaint(chat):
+    # Was: "转人工" then "算了不用了" inside the complaint form lost the complaint; the number sent
+    # next was not understood.
+    chat.say("我要投诉 家里手机信号很差，打电话老断")
+    chat.say("转人工")
+    resumed = chat.say("算了不用了")
+    assert "取消转人工" in resumed and "接着登记" in resumed and "手机号" in resumed
+    confirm = chat.say(chat.phone)
+    assert "请确认" in confirm and "打电话老断" in confirm
+    assert "登记成功" in chat.say("确认")
+
+
+def test_no_to_a_waiting_deletion_request_in_so_many_words(chat):
+    chat.say("删除我的个人信息")
+    assert "已取消" in chat.say("那不删了")
+
+
+def test_a_request_for_a_person_inside_the_form_says_the_complaint_was_filed(chat):
+    # Was: the complaint in progress was filed with the request, and the customer was never told.
+    chat.say("我的套餐被你们私自改了，每个月贵了20块")
+    chat.say(chat.phone)
+    answer = chat.say("你们这是欺诈 我要打12300")
+    [ticket] = chat.tickets()
+    assert f"已登记在工单 {ticket.number}" in answer and "转人工请求已记录" in answer and "已提交升级申请" in answer
+
+
+def test_the_same_complaint_sent_again_is_not_filed_twice(chat):
+    # Was: the identical complaint re-sent right after its ticket started a second one.
+    chat.say("营业厅给我办的合约机，说好每月返50话费，结果一分没返")
+    chat.say(chat.phone)
+    chat.say("确认")
+    [ticket] = chat.tickets()
+    again = chat.say("我要投诉 营业厅给我办的合约机 说好每月返50话费 结果一分没返")
+    assert "已经登记过了" in again and ticket.number in again and "请确认" not in again
+    assert len(chat.tickets()) == 1
+
+
+def test_a_number_given_with_a_repeated_request_for_a_person_is_recorded(chat):
+    # Was: the number sent after the second request was ignored ("在这里回复您").
+    chat.say("人工")
+    chat.say("人工客服")  # put through without a number
+    chat.say("转人工客服")
+    answer = chat.say(chat.phone)
+    assert masked(chat.phone) in answer
+    assert [t.contact_phone for t in chat.tickets()] == [chat.phone]
