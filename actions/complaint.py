@@ -31,7 +31,7 @@ from bot.incidents import IncidentService
 from bot.lifecycle import ESCALATION_REQUESTED_TEXT, Escalations
 from bot.severity import Severity
 from bot.errors import IntakeError, InvalidInput, StoreUnavailable
-from bot.text import PHONE_NUMBER, description_from, find_phone, is_vague, mask_phone, spoken_digits, substance, yes_or_no
+from bot.text import PHONE_NUMBER, clean, description_from, find_phone, is_vague, mask_phone, spoken_digits, substance, yes_or_no
 from bot.tickets import Ticket, TicketService
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,11 @@ async def start_complaint(tracker: Tracker, category: Category, text: str) -> Li
     return events
 
 
-_CONTINUE = re.compile(r"继续|不取消|别取消|不要取消|还是(要)?(登记|投诉|提交)|要投诉|接着|要登记|帮我登记|提交吧")
+_CONTINUE = re.compile(
+    r"继续|不取消|别取消|不要取消|还是(要)?(登记|投诉|提交|投)|要投诉|接着|要登记|帮我登记|(?<![不别])提交"
+)
+# "描述改成：…": the description is replaced, not added to.
+_NEW_DESCRIPTION = re.compile(r"^(?:把)?(?:问题)?(?:描述|内容|情况)(?:改成|改为|换成|应该是|写成)[:：，,\s]*(?P<text>.{4,})$")
 
 
 class ValidateComplaintForm(ReadingForm):
@@ -148,11 +152,18 @@ class ValidateComplaintForm(ReadingForm):
             return self._read_cancel_answer(dispatcher, tracker, text, intent)
         if answers.same_phone(text):
             return await self._keep_phone(dispatcher, tracker)
+        requested = tracker.get_slot("requested_slot")
+        if requested == "complaint_confirmed":
+            # Changes to what the confirmation shows come first, whatever the classifier reads them as.
+            changed = self._read_change(dispatcher, tracker, text)
+            if changed is not None:
+                return changed
         if is_interruption(tracker) and not find_phone(text) and not (is_more_story(tracker) and answers.has_facts(text)):
             return {}
+        if intent in ("privacy_access", "privacy_delete") and not find_phone(text):
+            return {}  # a rule leaves the complaint for the personal-data request
         if intent == "goodbye" and not find_phone(text) and not answers.has_facts(text):
             return {"complaint_cancel_pending": True}  # leaving with the complaint unsent: ask first
-        requested = tracker.get_slot("requested_slot")
         if requested == "complaint_description" or not tracker.get_slot("complaint_description"):
             return self._read_description(dispatcher, tracker, text, intent)
         if requested == "complaint_confirmed":
@@ -204,7 +215,7 @@ class ValidateComplaintForm(ReadingForm):
             values["contact_phone"] = phone
             values["complaint_no_phone"] = None
             if answers.has_facts(text) and not is_payload(tracker):
-                values.update(self._added(dispatcher, tracker, text, intent, tell=False))
+                values.update(self._added(dispatcher, tracker, without_phone(text), intent, tell=False))
             return values
         kind = reply_kind(text)
         if kind in ("cancel", "no"):
@@ -231,16 +242,15 @@ class ValidateComplaintForm(ReadingForm):
             phone = find_phone(text)
             values: Dict[Text, Any] = {"contact_phone": phone, "complaint_confirmed": None, "complaint_no_phone": None}
             if answers.has_facts(text) and not is_payload(tracker):
-                values.update(self._added(dispatcher, tracker, text, intent, tell=False))
+                values.update(self._added(dispatcher, tracker, without_phone(text), intent, tell=False))
             if phone != tracker.get_slot("contact_phone"):
                 dispatcher.utter_message(response="utter_phone_updated", phone=mask_phone(phone or ""))
             return values
         if kind == "yes" or (intent == "affirm" and kind == "other" and not answers.has_facts(text)):
             return {"complaint_confirmed": True}
-        corrected = answers.category_correction(text)
-        if corrected is not None:
-            dispatcher.utter_message(response="utter_category_updated", category=corrected.label)
-            return {"complaint_category": corrected.value, "complaint_confirmed": None}
+        changed = self._read_change(dispatcher, tracker, text)
+        if changed is not None:
+            return changed
         if kind in ("cancel", "no"):
             return {"complaint_cancel_pending": True}
         if kind == "wrong" or (intent == "deny" and not answers.has_facts(text)):
@@ -250,6 +260,21 @@ class ValidateComplaintForm(ReadingForm):
             return {**self._added(dispatcher, tracker, text, intent), "complaint_confirmed": None}
         dispatcher.utter_message(response="utter_confirm_or_change")
         return {"complaint_confirmed": None, **prompted()}
+
+    @staticmethod
+    def _read_change(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> Optional[Dict[Text, Any]]:
+        """A change to the confirmation: its category, its description, or no number after all."""
+        corrected = answers.category_correction(text)
+        if corrected is not None:
+            dispatcher.utter_message(response="utter_category_updated", category=corrected.label)
+            return {"complaint_category": corrected.value, "complaint_confirmed": None}
+        replaced = _NEW_DESCRIPTION.match(clean(text))
+        if replaced and not find_phone(text):
+            dispatcher.utter_message(response="utter_description_replaced")
+            return {"complaint_description": description_from(replaced.group("text")), "complaint_confirmed": None}
+        if answers.declines_phone(text):
+            return {"contact_phone": None, "complaint_no_phone": True, "complaint_confirmed": None}
+        return None
 
     def _read_cancel_answer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
@@ -378,6 +403,11 @@ class ActionAskComplaintConfirmed(AskForSlot):
                 {"title": "需要修改", "payload": "/deny"},
             ],
         )
+
+
+def without_phone(text: str) -> str:
+    """A message given with the contact phone, without the number (it is shown masked, apart)."""
+    return PHONE_NUMBER.sub("", spoken_digits(text))
 
 
 def shown_phone(tracker: Tracker) -> str:

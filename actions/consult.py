@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.fallback import selected_answer
+from actions.fallback import answer_did_not_help, offer_a_way_on, selected_answer
 
 GENERAL = "utter_consult/general"
 
@@ -24,6 +24,9 @@ class ActionAnswerConsultation(Action):
         return "action_answer_consultation"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if not tracker.active_loop_name and answer_did_not_help(tracker):
+            offer_a_way_on(dispatcher)  # not another topic's answer to "那怎么办"
+            return []
         answer = selected_answer(tracker)
         known = set((domain or {}).get("responses") or {})
         if not answer or not answer.startswith("utter_consult/") or (known and answer not in known):

@@ -144,10 +144,8 @@ class ActionHandleFallback(Action):
         phone = find_phone(text)
         if phone and not answers.has_facts(text):
             return await phone_given(dispatcher, tracker, phone)
-        if _STILL_STUCK.fullmatch(clean(text)) and any(a.startswith("utter_consult/") for a in previous_bot_actions(tracker)):
-            dispatcher.utter_message(
-                response="utter_answer_did_not_help", buttons=[{"title": "转人工客服", "payload": "/escalate"}]
-            )
+        if answer_did_not_help(tracker):
+            offer_a_way_on(dispatcher)
             return [FollowupAction("action_listen")]
         return None
 
@@ -188,6 +186,17 @@ class ActionHandleFallback(Action):
         except StoreUnavailable:
             logger.error("fallback handover failed: ticket store unavailable")
             return False
+
+
+def answer_did_not_help(tracker: Tracker) -> bool:
+    """"那怎么办", "还是不行" right after an FAQ answer: however it is classified, that answer did not help."""
+    return bool(_STILL_STUCK.fullmatch(clean(latest_text(tracker)))) and any(
+        a.startswith("utter_consult/") for a in previous_bot_actions(tracker)
+    )
+
+
+def offer_a_way_on(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(response="utter_answer_did_not_help", buttons=[{"title": "转人工客服", "payload": "/escalate"}])
 
 
 async def phone_given(dispatcher: CollectingDispatcher, tracker: Tracker, phone: str) -> List[EventType]:

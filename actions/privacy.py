@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import call, customer_of, latest_text
 from actions.forms import AskForSlot, ReadingForm, intent_of, is_interruption, prompted
-from actions.complaint import start_complaint
+from actions.complaint import reset_complaint, start_complaint
 from bot.answers import reply_kind
 from bot.categories import Category
 from bot.errors import IntakeError
@@ -49,6 +49,7 @@ LOCKED_TEXT = (
     "您可以明天再试，也可以携带身份证件到营业厅办理，或拨打客服热线。"
 )
 CANCELLED_TEXT = "好的，已取消本次个人信息申请。"
+COMPLAINT_LEFT_TEXT = "好的，先办理您的个人信息申请；刚才的投诉还没有提交，需要的话稍后直接告诉我。"
 SET_ASIDE_TEXT = "个人信息申请还没有提交，先为您登记投诉；需要时可以再发送“查看我的个人信息”或“删除我的个人信息”。"
 CONFIRM_TEXT = "您是要申请{verb}我们保存的您的个人信息，对吗？{extra}确认后我们会在15个工作日内处理。"
 UNAVAILABLE_TEXT = "抱歉，系统暂时繁忙，您的申请没有记录成功，请稍后再发一次。"
@@ -75,18 +76,23 @@ class ActionStartPrivacyRequest(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         kind = _kind(tracker)
         customer = customer_of(tracker)
+        left: List[EventType] = []
+        if tracker.get_slot("complaint_category"):
+            # Asked inside the complaint form: that complaint was never confirmed, and is not filed.
+            dispatcher.utter_message(text=COMPLAINT_LEFT_TEXT)
+            left = reset_complaint()
         try:
             phones = await call(PrivacyRequests.phones_on_file, customer)
             # Failed checks count per customer and day in the store: starting again gives no new tries.
             locked = bool(phones) and await call(PrivacyRequests.tries_left, customer) == 0
         except IntakeError:
             dispatcher.utter_message(text=UNAVAILABLE_TEXT)
-            return [*RESET, FollowupAction("action_listen")]
+            return [*left, *RESET, FollowupAction("action_listen")]
         if locked:
             dispatcher.utter_message(text=LOCKED_TEXT)
-            return [*RESET, FollowupAction("action_listen")]
+            return [*left, *RESET, FollowupAction("action_listen")]
         # With no phone on file, everything we hold was written from this channel account.
-        return [*RESET, SlotSet("privacy_kind", kind.value), SlotSet("privacy_needs_phone", bool(phones))]
+        return [*left, *RESET, SlotSet("privacy_kind", kind.value), SlotSet("privacy_needs_phone", bool(phones))]
 
 
 class ActionAskPrivacyConfirmed(AskForSlot):

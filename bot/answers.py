@@ -23,7 +23,7 @@ _CANCEL = re.compile(
 )
 # Words of a correction that carry no facts of their own.
 _CORRECTION_WORDS = re.compile(
-    r"不对|不是|错了|搞错|打错|写错|输错|弄错|记错|说错|号码|电话|手机号?|联系方式|应该|改成|改为|换成|更正|修改|"
+    r"不对|不是|错了|搞错|打错|写错|输错|弄错|记错|说错|少打|多打|漏打|打漏|少了?一位|多了?一位|一位|号码|电话|手机号?|联系方式|应该|改成|改为|换成|更正|修改|"
     r"重新|是这个|用这个|留这个|这个号|新号|我的|正确的|刚才|上面|那个|不好意思|抱歉|好像|感觉|似乎|不太|不大|有点|"
     r"信息|内容|有误|错误|哦|噢|啊|呀|吧|呢|了|的|是"
 )
@@ -102,7 +102,7 @@ _CATEGORY_WORDS = (
     (Category.BUSINESS, re.compile(r"业务办理|办理|业务|携号|销户|安装|开通")),
     (Category.OTHER, re.compile(r"其他|其它|态度|设备|光猫|骚扰|服务")),
 )
-_CATEGORY_CORRECTION = re.compile(r"类别|类型|分类|属于|应该(是|算)|改成|改为|不是.{0,6}(问题|投诉|类)|算是")
+_CATEGORY_CORRECTION = re.compile(r"类别|类型|分类|属于|应该(是|算)|改成|改为|改回|换成|归到|不是.{0,6}(问题|投诉|类)|算是")
 
 
 def category_correction(text: str) -> Optional[Category]:
@@ -111,7 +111,7 @@ def category_correction(text: str) -> Optional[Category]:
     if len(cleaned) > 40 or not _CATEGORY_CORRECTION.search(cleaned):
         return None
     # The category named after the correction word wins: "不是网络问题，是扣费问题" -> billing.
-    tail = re.split(r"应该(?:是|算)|改成|改为|属于|算是|是", cleaned)[-1]
+    tail = re.split(r"应该(?:是|算)|改成|改为|改回|换成|归到|属于|算是|是", cleaned)[-1]
     for category, words in _CATEGORY_WORDS:
         if words.search(tail):
             return category
@@ -127,7 +127,7 @@ _SAME_PHONE = re.compile(
 
 # Not leaving a number: 不留了, 没有手机只有座机, 不方便给, 在这里回复我就行.
 _DECLINE_PHONE = re.compile(
-    r"不留|不想留|不方便留|不给|不想给|没有手机|没手机|只有座机|不方便(给|说|接)|直接(转|接|给我)|就在这(里|儿)?(说|聊|回)|"
+    r"不留|不想留|不方便留|不流了|唔留|唔想留|不给|不想给|没有手机|没手机|只有座机|不方便(给|说|接)|直接(转|接|给我)|就在这(里|儿)?(说|聊|回)|"
     r"在这里回复|别打电话|不要打电话|不想接电话"
 )
 

@@ -247,3 +247,47 @@ def test_a_number_given_with_a_repeated_request_for_a_person_is_recorded(chat):
     answer = chat.say(chat.phone)
     assert masked(chat.phone) in answer
     assert [t.contact_phone for t in chat.tickets()] == [chat.phone]
+
+
+def test_changes_at_the_confirmation_change_and_never_cancel(chat):
+    # Was: "改成业务办理类" got the overview (read as a question); "号码还是不留了吧" still filed the
+    # number; "描述改成：…" was appended to the old description.
+    chat.say("营业厅给我办的宽带提速，说好当天生效，一个礼拜了还是原来的速度")
+    chat.say(chat.phone)
+    changed = chat.say("改成业务办理类")
+    assert "业务办理投诉" in changed and "请确认" in changed
+    described = chat.say("描述改成：宽带提速办了一个礼拜还没生效")
+    assert "问题描述：宽带提速办了一个礼拜还没生效\n" in described
+    no_phone = chat.say("号码还是不留了吧")
+    assert "请确认" in no_phone and "未留" in no_phone and masked(chat.phone) not in no_phone
+    assert "登记成功" in chat.say("确认")
+    [ticket] = chat.tickets()
+    assert ticket.contact_phone is None and ticket.description == "宽带提速办了一个礼拜还没生效"
+
+
+def test_wanting_the_complaint_after_all_goes_on_and_submit_never_cancels(chat):
+    # Was: "哎还是投吧" at "确定不登记…？" asked again, and "确认提交" then cancelled the complaint.
+    chat.say("这个月话费莫名其妙多扣了50块，我没订过什么业务")
+    chat.say(chat.phone)
+    assert "确定不登记" in chat.say("不投诉了")
+    assert "确定不登记" not in chat.say("哎还是投吧")
+    chat.say("不投诉了")
+    answer = chat.say("确认提交")
+    assert "已取消" not in answer
+    assert "登记成功" in answer or "请确认" in answer
+
+
+def test_a_personal_data_request_inside_the_complaint_form_is_handled(chat):
+    # Was: "删除我的个人信息" inside the complaint form was appended to the complaint's description.
+    chat.say("我要投诉")
+    answer = chat.say("删除我的个人信息")
+    assert "还没有提交" in answer and "删除我们保存" in answer
+    assert "已记录" in chat.say("确认申请")
+    assert not chat.tickets()
+
+
+def test_a_corrected_number_never_goes_into_the_description(chat):
+    chat.say("家里宽带从昨天晚上开始一直断网")
+    chat.say("13800000000")
+    corrected = chat.say(f"哦少打了一位 刚才的号码不对 是{chat.phone}")
+    assert chat.phone not in corrected and masked(chat.phone) in corrected
