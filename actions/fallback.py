@@ -50,6 +50,9 @@ _STILL_STUCK = re.compile(
     r"还是不行|还是没用|试了不行|试过了|没用|不管用|没解决)[啊呀呢哇啦吧？?。！!…]*"
 )
 
+# "你是真人吗", "你是机器人吗", "你叫什么名字": the assistant says what it is (and how to reach a person).
+_WHO_ARE_YOU = re.compile(r"(你|您)(是|到底是|究竟是)(不是)?(真人|活人|人工|机器人?|AI|ai|智能客服)|真人还是机器|机器人?还是真人|你叫什么|你是谁")
+
 # Readings worth a clarifying question, with the button title for each.
 CHOICES: Dict[str, str] = {
     "consult": "咨询业务问题",
@@ -228,6 +231,9 @@ class ActionOutOfScope(Action):
             # Emoji, markup, keyboard mashing: nothing was asked that we could decline; "please
             # rephrase" (and a person the second time) fits better than "I can't help with that".
             return await ActionHandleFallback().run(dispatcher, tracker, domain)
+        if _WHO_ARE_YOU.search(latest_text(tracker)):
+            dispatcher.utter_message(response="utter_bot_identity", buttons=[{"title": "转人工客服", "payload": "/escalate"}])
+            return [FollowupAction("action_listen")]
         before: Sequence[Any] = previous_bot_actions(tracker)
         again = any(a in OFF_TOPIC or a == REPHRASE for a in before)
         dispatcher.utter_message(response=OFF_TOPIC[1] if again else OFF_TOPIC[0])

@@ -201,3 +201,13 @@ def test_asking_for_someone_else_is_a_person(text):
 @pytest.mark.parametrize("text", ["阿拉要寻侬领导", "叫恁领导出来", "俺要找恁经理", "跟恁主管说", "你们上头的人呢", "叫恁頭家出來 我要找恁經理"])
 def test_regional_words_for_you_and_the_people_above(text):
     assert signal(text) is not None
+
+
+@pytest.mark.parametrize("text", ["你是真人吗", "你到底是不是真人啊", "现在是人工还是机器人在回复", "你是人工吗"])
+def test_asking_what_the_assistant_is_is_no_request(text):
+    assert signal(text) is None
+
+
+@pytest.mark.parametrize("text", ["你是真人吗？给我转人工", "你是机器人吧，我要找人", "是真人就接一下，我要人工"])
+def test_a_request_beside_the_question_still_escalates(text):
+    assert signal(text) is not None

@@ -291,3 +291,12 @@ def test_a_corrected_number_never_goes_into_the_description(chat):
     chat.say("13800000000")
     corrected = chat.say(f"哦少打了一位 刚才的号码不对 是{chat.phone}")
     assert chat.phone not in corrected and masked(chat.phone) in corrected
+
+
+def test_asking_whether_the_assistant_is_a_person(chat):
+    # Was: "你是真人吗" and "我跟你说个事" started a hand-over to a person nobody asked for.
+    answer = chat.say("你是真人吗")
+    assert "不是真人" in answer and "转人工请求" not in answer and "不留了" not in answer
+    opener = chat.say("我跟你说个事")
+    assert "转人工请求" not in opener and "不留了" not in opener and "请问有什么可以帮您" in opener
+    assert not chat.tickets()
