@@ -26,6 +26,7 @@ from actions.forms import (
 from bot import answers, logs
 from bot.answers import reply_kind
 from actions.handover import hand_over
+from actions.status import ticket_of_this_conversation
 from bot.categories import Category
 from bot.incidents import IncidentService
 from bot.lifecycle import ESCALATION_REQUESTED_TEXT, Escalations
@@ -65,7 +66,20 @@ class ActionStartComplaint(Action):
             dispatcher.utter_message(response="utter_ticket_exists", ticket_number=filed.number)
             return [*reset_complaint(), FollowupAction("action_listen")]
         category = Category.from_intent(intent_of(tracker)) or ranked_category(tracker) or Category.OTHER
-        return await start_complaint(tracker, category, latest_text(tracker))
+        text = latest_text(tracker)
+        if not _NEW_MATTER.search(text):
+            recent = await ticket_of_this_conversation(tracker)
+            if recent is not None and recent.category is category:
+                # More about the complaint just filed ("能不能快点，楼里好多人在家办公"): it goes on that
+                # ticket; a new matter is introduced as one ("还有一个问题…") or asked for in so many words.
+                try:
+                    await call(TicketService.add_customer_note, customer_of(tracker), text, recent.number)
+                except IntakeError as error:
+                    logger.error("addition to %s not recorded: %s", recent.number, error.__class__.__name__)
+                else:
+                    dispatcher.utter_message(response="utter_added_to_recent_ticket", ticket_number=recent.number)
+                    return [*reset_complaint(), FollowupAction("action_listen")]
+        return await start_complaint(tracker, category, text)
 
 
 async def already_filed(tracker: Tracker, text: str) -> Optional[Ticket]:
@@ -114,8 +128,12 @@ async def start_complaint(tracker: Tracker, category: Category, text: str) -> Li
 _CONTINUE = re.compile(
     r"继续|不取消|别取消|不要取消|还是(要)?(登记|投诉|提交|投)|要投诉|接着|要登记|帮我登记|(?<![不别])提交"
 )
+# A complaint introduced as another one: never an addition to the ticket just filed.
+_NEW_MATTER = re.compile(r"还有|另外|另一|再投诉|还要投诉|新的|又一个|再登记|登记新|新投诉|第二个|别的事|其他事")
 # "描述改成：…": the description is replaced, not added to.
-_NEW_DESCRIPTION = re.compile(r"^(?:把)?(?:问题)?(?:描述|内容|情况)(?:改成|改为|换成|应该是|写成)[:：，,\s]*(?P<text>.{4,})$")
+_NEW_DESCRIPTION = re.compile(
+    r"^(?:把)?(?:问题)?(?:描述|内容|情况)(?:不对|有误|写错了|错了)?[，,\s]*(?:改成|改为|换成|应该是|写成)[:：，,\s]*(?P<text>.{4,})$"
+)
 
 
 class ValidateComplaintForm(ReadingForm):
@@ -152,6 +170,8 @@ class ValidateComplaintForm(ReadingForm):
             return self._read_cancel_answer(dispatcher, tracker, text, intent)
         if answers.same_phone(text):
             return await self._keep_phone(dispatcher, tracker)
+        if answers.not_a_complaint(text) and not find_phone(text):
+            return {"complaint_cancel_pending": True}
         requested = tracker.get_slot("requested_slot")
         if requested == "complaint_confirmed":
             # Changes to what the confirmation shows come first, whatever the classifier reads them as.
@@ -263,15 +283,15 @@ class ValidateComplaintForm(ReadingForm):
 
     @staticmethod
     def _read_change(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> Optional[Dict[Text, Any]]:
-        """A change to the confirmation: its category, its description, or no number after all."""
+        """A change to the confirmation: its description, its category, or no number after all."""
+        replaced = _NEW_DESCRIPTION.match(clean(text))
+        if replaced and not find_phone(text):  # first: a new description may name a category itself
+            dispatcher.utter_message(response="utter_description_replaced")
+            return {"complaint_description": description_from(replaced.group("text")), "complaint_confirmed": None}
         corrected = answers.category_correction(text)
         if corrected is not None:
             dispatcher.utter_message(response="utter_category_updated", category=corrected.label)
             return {"complaint_category": corrected.value, "complaint_confirmed": None}
-        replaced = _NEW_DESCRIPTION.match(clean(text))
-        if replaced and not find_phone(text):
-            dispatcher.utter_message(response="utter_description_replaced")
-            return {"complaint_description": description_from(replaced.group("text")), "complaint_confirmed": None}
         if answers.declines_phone(text):
             return {"contact_phone": None, "complaint_no_phone": True, "complaint_confirmed": None}
         return None

@@ -28,11 +28,31 @@ from bot.handoff import HandoffService, HandoffSession
 from bot.text import description_from, find_phone
 from bot.tickets import Customer, Ticket, TicketService
 
+# How much of the classifier's belief a complaint category needs, beside `escalate`, to name the
+# grievance of a request for a person (a bare "转人工" leaves every category under 0.01).
+GRIEVANCE_SHARE = 0.08
 DEFAULT_REQUEST = "客户请求人工服务"
 TOO_MANY_REQUESTS = "您在短时间内已多次申请人工服务，请{wait}后再试。如果情况紧急，请直接拨打客服热线。"
 # Asked again while the request stands: where they are, not a refusal (nothing new is filed).
 WAITING_GREETING = "您好，您的转人工请求已记录在工单 {ticket} 上，客服会尽快与您联系。在此期间有什么问题也可以先问我。"
 STILL_RECORDED = "您的转人工请求已记录在工单 {ticket} 上，不需要重复申请，客服会尽快与您联系。在此期间我仍可以为您解答问题。"
+
+
+def grievance_of_request(tracker: Tracker) -> Category:
+    """The complaint category the request for a person itself tells ("乱扣我30块，我要找律师"): its
+    department gets the ticket, not the general desk. "Other" when it tells none."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        parse = event.get("parse_data") or {}
+        if (parse.get("intent") or {}).get("name") != "escalate":
+            continue
+        for ranked in parse.get("intent_ranking") or []:
+            category = Category.from_intent(ranked.get("name"))
+            if category is not None and float(ranked.get("confidence") or 0.0) >= GRIEVANCE_SHARE:
+                return category
+        break
+    return Category.OTHER
 
 
 def escalation_text(tracker: Tracker) -> str:
@@ -71,6 +91,8 @@ class ValidateCallbackForm(ReadingForm):
         try:
             if await agents_available():
                 return []
+            if await _pending_request(customer_of(tracker)) is not None:
+                return []  # asked (and answered, or declined) with the request that still stands
             open_tickets = await call(TicketService.list_for, customer_of(tracker), open_only=True, limit=1)
         except StoreUnavailable:
             open_tickets = []
@@ -124,7 +146,7 @@ class ActionRequestHuman(Action):
                 dispatcher.utter_message(text=TOO_MANY_REQUESTS.format(wait=describe_retry(refusal.retry_after)))
             return done
         phone = tracker.get_slot("contact_phone")
-        category = Category(tracker.get_slot("complaint_category") or Category.OTHER.value)
+        category = Category(tracker.get_slot("complaint_category") or grievance_of_request(tracker).value)
         description = tracker.get_slot("complaint_description")
         said = escalation_text(tracker) or DEFAULT_REQUEST
         note = tracker.get_slot("callback_note")

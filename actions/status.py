@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import call, customer_of, latest_text, ticket_vars
 from actions.replies import TICKET_REPLIES, polite_errors
 from bot import ticket_numbers
+from bot.errors import IntakeError
 from bot.tickets import Ticket, TicketService
 
 
@@ -63,3 +64,20 @@ async def tell_status(dispatcher: CollectingDispatcher, tracker: Tracker, number
         for ticket in tickets:
             dispatcher.utter_message(response="utter_ticket_list_item", **ticket_vars(ticket))
         dispatcher.utter_message(response="utter_ticket_list_footer")
+
+
+async def ticket_of_this_conversation(tracker: Tracker) -> Optional[Ticket]:
+    """The ticket last filed in this conversation, if it is still open (None when the store does not
+    answer): what "多久能处理完" or more of the same story right after the confirmation is about."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "bot" or (event.get("metadata") or {}).get("utter_action") != "utter_ticket_created":
+            continue
+        number = ticket_numbers.find(event.get("text") or "")
+        if not number:
+            return None
+        try:
+            ticket = await call(TicketService.get, customer_of(tracker), number)
+        except IntakeError:
+            return None
+        return ticket if ticket.status.is_open else None
+    return None

@@ -19,8 +19,19 @@ from bot.text import PHONE_NUMBER, clean, find_phone, spoken_digits, substance, 
 # confirmation it means something is wrong, and the customer is asked what.
 _CANCEL = re.compile(
     r"取消|算了|不投诉了?|不想投诉|不要投诉|不用投诉|不登记|别登记|不办了|不弄了|不搞了|不提交|别提交|不用了|不要了|"
-    r"不需要了|不用麻烦|先不(用|要|弄|办|提交|投诉|删|查)|没事了|没事儿了|撤销|撤回|放弃|不想(弄|办|删|查)了|不删了?|别删|不查了|不看了"
+    r"不需要了|不用麻烦|先不(用|要|弄|办|提交|投诉|删|查)|没事了|没事儿了|撤销|撤回|放弃|不想(弄|办|删|查)了|不删了?|别删|不查了|不看了|"
+    # Not a complaint at all ("我只是问问，不是要投诉"), or leaving for now ("先不说了 回头再聊").
+    r"不是(要|想|来)?投诉|没(有)?(要|想|说要)投诉|先不说了|回头再(说|聊)|晚点再(说|聊)|改天再(说|聊)|有空再(说|聊)"
 )
+_NOT_NOW = re.compile(
+    r"不是(要|想|来)?投诉|没(有)?(要|想|说要)投诉|我不投诉|先不说了|回头再(说|聊)|晚点再(说|聊)|改天再(说|聊)|有空再(说|聊)"
+)
+
+
+def not_a_complaint(text: str) -> bool:
+    """"不是要投诉，就问问", "先不说了 回头再聊": whatever else the message says, the form asks before
+    it drops anything (the rest may be a question, answered after)."""
+    return bool(_NOT_NOW.search(clean(text)))
 # Words of a correction that carry no facts of their own.
 _CORRECTION_WORDS = re.compile(
     r"不对|不是|错了|搞错|打错|写错|输错|弄错|记错|说错|少打|多打|漏打|打漏|少了?一位|多了?一位|一位|号码|电话|手机号?|联系方式|应该|改成|改为|换成|更正|修改|"
@@ -110,12 +121,14 @@ def category_correction(text: str) -> Optional[Category]:
     cleaned = clean(text)
     if len(cleaned) > 40 or not _CATEGORY_CORRECTION.search(cleaned):
         return None
-    # The category named after the correction word wins: "不是网络问题，是扣费问题" -> billing.
-    tail = re.split(r"应该(?:是|算)|改成|改为|改回|换成|归到|属于|算是|是", cleaned)[-1]
-    for category, words in _CATEGORY_WORDS:
-        if words.search(tail):
-            return category
-    return None
+    # What the customer says it is not does not count ("不是网络问题，是扣费问题", "热线排队不算网络问题");
+    # of the rest, the category named first wins ("类别是其他吧？…").
+    positive = _NEGATED.sub(" ", cleaned)
+    found = [(m.start(), category) for category, words in _CATEGORY_WORDS for m in [words.search(positive)] if m]
+    return min(found, key=lambda pair: pair[0])[1] if found else None
+
+
+_NEGATED = re.compile(r"(不是|不算|不属于|并非|不应该是|不该是)[^，,。；;？?！!是]{0,10}")
 
 
 # "还是刚才那个号码", "就用原来的手机号", "号码不变": the contact phone already given stays.

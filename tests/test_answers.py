@@ -103,3 +103,21 @@ def test_what_is_left_beside_a_declined_number_may_be_story():
 @pytest.mark.parametrize("text", ["那不删了", "先不删", "不查了", "别删"])
 def test_not_deleting_after_all_is_a_wish_to_stop(text):
     assert reply_kind(text) == "cancel"
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("类别是其他吧？热线排队不算网络问题", Category.OTHER),
+        ("不是网络问题是扣费问题", Category.BILLING),
+        ("算了还是改回其他吧", Category.OTHER),
+        ("类别换成业务办理", Category.BUSINESS),
+    ],
+)
+def test_category_corrections_read_what_it_is_not(text, category):
+    assert category_correction(text) is category
+
+
+@pytest.mark.parametrize("text", ["我只是问问为啥，不是要投诉", "我没要投诉啊", "先不说了 我要去开会 回头再聊"])
+def test_not_a_complaint_or_leaving_for_now_is_a_wish_to_stop(text):
+    assert reply_kind(text) == "cancel"

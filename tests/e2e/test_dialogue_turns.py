@@ -300,3 +300,60 @@ def test_asking_whether_the_assistant_is_a_person(chat):
     opener = chat.say("我跟你说个事")
     assert "转人工请求" not in opener and "不留了" not in opener and "请问有什么可以帮您" in opener
     assert not chat.tickets()
+
+
+def test_more_about_the_complaint_just_filed_goes_on_its_ticket(chat):
+    # Was: "能不能快点…" right after the confirmation opened a second complaint form.
+    chat.say("我家楼里宽带从早上开始完全断网了")
+    chat.say(chat.phone)
+    chat.say("确认")
+    [ticket] = chat.tickets()
+    added = chat.say("能不能快点，楼里好多人在家办公，网络一直用不了")
+    assert f"补充记到刚才的工单 {ticket.number}" in added and "请确认" not in added
+    [after] = chat.tickets()
+    assert any(e.kind == "customer_addition" and "在家办公" in e.detail for e in after.events)
+    new = chat.say("还有一个问题，我手机在家里也一点信号都没有")
+    assert "请确认" in new  # introduced as another matter: a new complaint
+
+
+def test_how_long_right_after_filing_is_about_that_ticket(chat):
+    chat.say("这个月话费莫名其妙多扣了50块，我没订过什么业务")
+    chat.say(chat.phone)
+    chat.say("确认")
+    [ticket] = chat.tickets()
+    answer = chat.say("多久能处理完")
+    assert ticket.number in answer and "处理完成" in answer
+
+
+def test_not_a_complaint_inside_the_form_asks_before_dropping_it(chat):
+    # Was: "我只是问问为啥，不是要投诉" was added to the description.
+    chat.say("这个月话费怎么比上个月多了五十多")
+    assert "确定不登记" in chat.say("我只是问问为啥，不是要投诉")
+    assert "已取消" in chat.say("确定取消")
+    assert not chat.tickets()
+
+
+def test_asking_for_a_person_again_after_declining_a_number_is_not_asked_again(chat):
+    # Was: after 不留了, the next request asked for the phone again.
+    chat.say("人工")
+    assert "转人工请求已记录" in chat.say("不留了")
+    again = chat.say("我说了要人工！！！")
+    assert "不留了" not in again and "手机号码" not in again and "转人工请求已记录" in again
+
+
+def test_a_request_for_a_person_that_tells_a_grievance_goes_to_its_department(chat):
+    # Was: "乱扣我30块，我要找律师" made a ticket of category 其他投诉 for the general desk.
+    chat.say("5G流量包每月乱扣我30块，我已经咨询律师了")
+    chat.say(chat.phone)
+    [ticket] = chat.tickets()
+    assert ticket.category.value == "billing" and ticket.human_requested_at is not None
+
+
+def test_what_a_correction_says_the_category_is_not(chat):
+    # Was: "…不算网络问题" changed the category to network; "问题描述改成：…信号很差" changed the category.
+    chat.say("打你们热线排队排了一个小时都没人接")
+    chat.say(chat.phone)
+    confirm = chat.say("类别是其他吧？热线排队不算网络问题")
+    assert "其他投诉" in confirm and "服务质量投诉（网络）" not in confirm
+    replaced = chat.say("问题描述改成：10088热线排队一个小时没人接，打了三次")
+    assert "问题描述：10088热线排队一个小时没人接，打了三次\n" in replaced and "类别：其他投诉" in replaced
