@@ -32,7 +32,9 @@ from bot.incidents import IncidentService
 from bot.lifecycle import ESCALATION_REQUESTED_TEXT, Escalations
 from bot.severity import Severity
 from bot.errors import IntakeError, InvalidInput, StoreUnavailable
-from bot.text import PHONE_NUMBER, clean, description_from, find_phone, is_vague, mask_phone, spoken_digits, substance, yes_or_no
+from bot.text import (
+    PHONE_NUMBER, clean, description_from, find_phone, is_vague, mask_phone, spoken_digits, substance, yes_or_no,
+)
 from bot.tickets import Ticket, TicketService
 
 logger = logging.getLogger(__name__)
@@ -54,19 +56,20 @@ def reset_complaint() -> List[EventType]:
 
 
 class ActionStartComplaint(Action):
-    """Takes what the first message already says: category, description, phone."""
+    """Takes what the first message already says: category, description, phone. The same complaint
+    sent again, or more about the one just filed, goes to that ticket instead of a new one."""
 
     def name(self) -> Text:
         return "action_start_complaint"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        filed = await already_filed(tracker, latest_text(tracker))
+        text = latest_text(tracker)
+        filed = await already_filed(tracker, text)
         if filed is not None:
             # The same complaint sent again (a double tap, or "did it go through?"): no second ticket.
             dispatcher.utter_message(response="utter_ticket_exists", ticket_number=filed.number)
             return [*reset_complaint(), FollowupAction("action_listen")]
         category = Category.from_intent(intent_of(tracker)) or ranked_category(tracker) or Category.OTHER
-        text = latest_text(tracker)
         if not _NEW_MATTER.search(text):
             recent = await ticket_of_this_conversation(tracker)
             if recent is not None and recent.category is category:
