@@ -131,6 +131,10 @@ async def start_complaint(tracker: Tracker, category: Category, text: str) -> Li
 _CONTINUE = re.compile(
     r"继续|不取消|别取消|不要取消|还是(要)?(登记|投诉|提交|投)|要投诉|接着|要登记|帮我登记|(?<![不别])提交"
 )
+# At the confirmation a decline must be about the number ("号码还是不留了"), not "不给我处理".
+_ABOUT_THE_NUMBER = re.compile(r"号码|电话|手机号|联系方式|不留|座机")
+# "那就提交吧", "帮我提交": a yes to the confirmation in more words than a yes.
+_SUBMIT = re.compile(r"(?<![不别])(就|那就|帮我|确认|可以|直接)提交|(?<![不别])提交吧|\bsubmit\b", re.IGNORECASE)
 # A complaint introduced as another one: never an addition to the ticket just filed.
 _NEW_MATTER = re.compile(r"还有|另外|另一|再投诉|还要投诉|新的|又一个|再登记|登记新|新投诉|第二个|别的事|其他事")
 # "描述改成：…": the description is replaced, not added to.
@@ -269,7 +273,7 @@ class ValidateComplaintForm(ReadingForm):
             if phone != tracker.get_slot("contact_phone"):
                 dispatcher.utter_message(response="utter_phone_updated", phone=mask_phone(phone or ""))
             return values
-        if kind == "yes" or (intent == "affirm" and kind == "other" and not answers.has_facts(text)):
+        if kind == "yes" or (intent == "affirm" and kind == "other" and not answers.has_facts(text)) or _SUBMIT.search(text):
             return {"complaint_confirmed": True}
         changed = self._read_change(dispatcher, tracker, text)
         if changed is not None:
@@ -295,7 +299,7 @@ class ValidateComplaintForm(ReadingForm):
         if corrected is not None:
             dispatcher.utter_message(response="utter_category_updated", category=corrected.label)
             return {"complaint_category": corrected.value, "complaint_confirmed": None}
-        if answers.declines_phone(text):
+        if answers.declines_phone(text) and _ABOUT_THE_NUMBER.search(text):
             return {"contact_phone": None, "complaint_no_phone": True, "complaint_confirmed": None}
         return None
 
@@ -303,11 +307,15 @@ class ValidateComplaintForm(ReadingForm):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
     ) -> Dict[Text, Any]:
         resume = {"complaint_cancel_pending": None, "complaint_cancel_confirmed": None}
-        if _CONTINUE.search(text) or yes_or_no(text) is False or intent == "deny":
+        if _CONTINUE.search(text):
             dispatcher.utter_message(response="utter_complaint_continue")
             return resume
+        # "对 取消", "我说取消": the cancel words decide before a bare yes/no reading of the message.
         if yes_or_no(text) is True or "确定" in text or answers.is_cancel(text) or intent in ("affirm", "goodbye"):
             return {"complaint_cancel_confirmed": True}
+        if yes_or_no(text) is False or intent == "deny":
+            dispatcher.utter_message(response="utter_complaint_continue")
+            return resume
         if is_interruption(tracker) and not find_phone(text):
             return {}
         if find_phone(text) or answers.has_facts(text):

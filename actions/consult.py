@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.fallback import answer_did_not_help, offer_a_way_on, selected_answer
-from actions.status import ticket_of_this_conversation
+from actions.status import tell_status, ticket_of_this_conversation
 
 GENERAL = "utter_consult/general"
 PROCESS = "utter_consult/complaint_process"
@@ -30,9 +30,12 @@ class ActionAnswerConsultation(Action):
             offer_a_way_on(dispatcher)  # not another topic's answer to "那怎么办"
             return []
         answer = selected_answer(tracker)
-        if answer == PROCESS and not tracker.active_loop_name and await ticket_of_this_conversation(tracker):
-            # "多久能处理完" right after a ticket: that ticket's own deadlines, not the general table.
-            return [FollowupAction("action_check_ticket_status")]
+        if answer == PROCESS and not tracker.active_loop_name:
+            recent = await ticket_of_this_conversation(tracker)
+            if recent is not None:
+                # "多久能处理完" right after a ticket: that ticket's own deadlines, not the general table.
+                await tell_status(dispatcher, tracker, recent.number)
+                return []
         known = set((domain or {}).get("responses") or {})
         if not answer or not answer.startswith("utter_consult/") or (known and answer not in known):
             answer = GENERAL

@@ -15,6 +15,7 @@ from typing import Iterable, Optional, Tuple
 
 from bot import escalation
 from bot.categories import Category
+from bot.simplified import simplified
 
 
 class Severity(str, enum.Enum):
@@ -87,6 +88,7 @@ def _largest_amount(text: str) -> float:
 
 def assess(text: str, category: Category) -> Assessment:
     """Severity of a new complaint from what the customer wrote."""
+    text = simplified(text)  # 完全沒有訊號 reads as 完全没有信号
     best = Assessment(Severity.GENERAL, "一般问题")
     for severity, only_for, pattern, reason in _RULES:
         if only_for is not None and only_for is not category:

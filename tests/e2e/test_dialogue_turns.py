@@ -357,3 +357,23 @@ def test_what_a_correction_says_the_category_is_not(chat):
     assert "其他投诉" in confirm and "服务质量投诉（网络）" not in confirm
     replaced = chat.say("问题描述改成：10088热线排队一个小时没人接，打了三次")
     assert "问题描述：10088热线排队一个小时没人接，打了三次\n" in replaced and "类别：其他投诉" in replaced
+
+
+def test_a_worry_at_the_confirmation_never_drops_the_number(chat):
+    # Was: "你们不会又不给我处理吧？" (or 退钱) at the confirmation was read as declining the number, which
+    # was silently removed (不给).
+    chat.say("我的套餐被营业员私自改了，每个月贵了20块")
+    chat.say(chat.phone)
+    answer = chat.say("你们可别又不给我退钱")
+    assert "未留" not in answer
+    assert "登记成功" in chat.say("那就提交吧")
+    [ticket] = chat.tickets()
+    assert ticket.contact_phone == chat.phone
+
+
+def test_cancel_words_at_the_cancel_question_cancel(chat):
+    # Was: "对 取消" at "确定不登记这条投诉了吗？" went on with the complaint.
+    chat.say("这个月话费莫名其妙多扣了50块，我没订过什么业务")
+    assert "确定不登记" in chat.say("哎算了，孩子哭了，下次再说吧")
+    assert "已取消" in chat.say("对 取消")
+    assert not chat.tickets()
