@@ -17,16 +17,17 @@ from bot.text import PHONE_NUMBER, clean, find_phone, spoken_digits, substance, 
 
 # Explicit wishes to stop what is being done. A bare "不" or "不对" is not one of them: at a
 # confirmation it means something is wrong, and the customer is asked what.
-_CANCEL = re.compile(
-    r"取消|算了|不投诉了?|不想投诉|不要投诉|不用投诉|不登记|别登记|不办了|不弄了|不搞了|不提交|别提交|不用了|不要了|"
-    r"不需要了|不用麻烦|先不(用|要|弄|办|提交|投诉|删|查)|没事了|没事儿了|撤销|撤回|放弃|不想(弄|办|删|查)了|不删了?|别删|不查了|不看了|"
-    # Not a complaint at all ("我只是问问，不是要投诉"), or leaving for now ("先不说了 回头再聊").
-    r"不是(要|想|来)?投诉|没(有)?(要|想|说要)投诉|先不说了|回头再(说|聊)|晚点再(说|聊)|改天再(说|聊)|有空再(说|聊)"
-)
-_NOT_NOW = re.compile(
+# Not a complaint at all ("我只是问问，不是要投诉"), or not now ("先不说了 回头再聊", "我再想想").
+_NOT_NOW_WORDS = (
     r"不是(要|想|来)?投诉|没(有)?(要|想|说要)投诉|不投诉(?!了吗)|先不说了|(回头|晚点|改天|有空|下次|以后)再(说|聊|弄|投诉)|"
     r"先放着|先放一放|我再想想|再考虑(一下)?"
 )
+_CANCEL = re.compile(
+    r"取消|算了|不投诉了?|不想投诉|不要投诉|不用投诉|不登记|别登记|不办了|不弄了|不搞了|不提交|别提交|不用了|不要了|"
+    r"不需要了|不用麻烦|先不(用|要|弄|办|提交|投诉|删|查)|没事了|没事儿了|撤销|撤回|放弃|不想(弄|办|删|查)了|不删了?|别删|不查了|不看了|"
+    + _NOT_NOW_WORDS
+)
+_NOT_NOW = re.compile(_NOT_NOW_WORDS)
 
 
 def not_a_complaint(text: str) -> bool:

@@ -12,7 +12,8 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from actions.complaint import ActionFileComplaint, ActionStartComplaint, ValidateComplaintForm
+from actions.complaint import ActionFileComplaint, ActionStartComplaint
+from actions.complaint_form import ValidateComplaintForm
 from actions.clarify import ActionResolveClarification
 from actions.consult import ActionAnswerConsultation
 from actions.fallback import ActionHandleFallback, ActionOutOfScope

@@ -17,7 +17,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from actions.complaint import ValidateComplaintForm
+from actions.complaint_form import ValidateComplaintForm
 from actions.handoff import ActionRequestHuman, ValidateCallbackForm
 from actions.privacy import ActionRecordPrivacyRequest, ValidatePrivacyForm
 from actions.supplement import ValidateSupplementForm

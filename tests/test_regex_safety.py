@@ -23,7 +23,7 @@ BUDGET_SECONDS = 0.050
 
 def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
     """(name, compiled pattern) for every regex that reads what customers or agents write."""
-    from actions import complaint, handoff
+    from actions import complaint, complaint_form, fallback, forms, handoff
     from bot import answers, escalation, logs, severity, text, ticket_numbers
     from bot.handoff import texts as handoff_texts
     from bot.lifecycle import survey as lifecycle
@@ -50,6 +50,9 @@ def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
         (lifecycle, "bot.lifecycle.survey"),
         (logs, "bot.logs"),
         (complaint, "actions.complaint"),
+        (complaint_form, "actions.complaint_form"),
+        (fallback, "actions.fallback"),
+        (forms, "actions.forms"),
         (handoff, "actions.handoff"),
         (history, "bot.tickets.history"),  # ticket history details carry customers' and agents' words
         (wechat_contacts, "bot.wechat.contacts"),  # a customer's answer to a numbered list
