@@ -75,10 +75,7 @@ def test_a_phone_number_on_its_own_is_understood(chat):
 
 def test_a_ticket_number_on_its_own_is_a_progress_query(chat):
     # Was: "没太明白" to a bare ticket number.
-    chat.say("这个月话费莫名其妙多扣了50块，我没订过什么业务")
-    chat.say(chat.phone)
-    chat.say("确认")
-    [ticket] = chat.tickets()
+    ticket = chat.file("这个月话费莫名其妙多扣了50块，我没订过什么业务")
     for typed in (ticket.number, ticket.number.lower().replace("-", "")):
         answer = chat.say(typed)
         assert ticket.number in answer and "没太明白" not in answer and "请确认" not in answer
@@ -119,9 +116,7 @@ def test_a_yes_is_never_taken_as_the_description(chat):
 
 def test_keeping_the_phone_given_before(chat):
     # Was: "还是刚才那个号码" got the answer about cancelling services.
-    chat.say("这个月话费莫名其妙多扣了50块，我没订过什么业务")
-    chat.say(chat.phone)
-    chat.say("确认")
+    chat.file("这个月话费莫名其妙多扣了50块，我没订过什么业务")
     confirm = chat.say("还有一个事，我家光猫坏了，灯一直是红的")
     assert "请确认" in confirm
     kept = chat.say("还是刚才那个号码")
@@ -230,10 +225,7 @@ def test_a_request_for_a_person_inside_the_form_says_the_complaint_was_filed(cha
 
 def test_the_same_complaint_sent_again_is_not_filed_twice(chat):
     # Was: the identical complaint re-sent right after its ticket started a second one.
-    chat.say("营业厅给我办的合约机，说好每月返50话费，结果一分没返")
-    chat.say(chat.phone)
-    chat.say("确认")
-    [ticket] = chat.tickets()
+    ticket = chat.file("营业厅给我办的合约机，说好每月返50话费，结果一分没返")
     again = chat.say("我要投诉 营业厅给我办的合约机 说好每月返50话费 结果一分没返")
     assert "已经登记过了" in again and ticket.number in again and "请确认" not in again
     assert len(chat.tickets()) == 1
@@ -304,10 +296,7 @@ def test_asking_whether_the_assistant_is_a_person(chat):
 
 def test_more_about_the_complaint_just_filed_goes_on_its_ticket(chat):
     # Was: "能不能快点…" right after the confirmation opened a second complaint form.
-    chat.say("我家楼里宽带从早上开始完全断网了")
-    chat.say(chat.phone)
-    chat.say("确认")
-    [ticket] = chat.tickets()
+    ticket = chat.file("我家楼里宽带从早上开始完全断网了")
     added = chat.say("能不能快点，楼里好多人在家办公，网络一直用不了")
     assert f"补充记到刚才的工单 {ticket.number}" in added and "请确认" not in added
     [after] = chat.tickets()
@@ -317,10 +306,7 @@ def test_more_about_the_complaint_just_filed_goes_on_its_ticket(chat):
 
 
 def test_how_long_right_after_filing_is_about_that_ticket(chat):
-    chat.say("这个月话费莫名其妙多扣了50块，我没订过什么业务")
-    chat.say(chat.phone)
-    chat.say("确认")
-    [ticket] = chat.tickets()
+    ticket = chat.file("这个月话费莫名其妙多扣了50块，我没订过什么业务")
     answer = chat.say("多久能处理完")
     assert ticket.number in answer and "处理完成" in answer
 
