@@ -6,7 +6,7 @@ import asyncio
 import contextvars
 import hashlib
 import logging
-from typing import Any, Callable, Dict, Optional, TypeVar
+from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 from rasa_sdk import Tracker
 
@@ -98,3 +98,18 @@ def ticket_vars(ticket: Ticket) -> Dict[str, str]:
             f"处理人员会通过 {ticket.masked_phone} 与您联系。" if ticket.contact_phone else "您没有留联系电话，处理进展会在这里通知您。"
         ),
     }
+
+
+def previous_bot_actions(tracker: Tracker) -> List[str]:
+    """The responses the assistant gave in its previous turn (before the latest message)."""
+    seen_latest_user = False
+    actions: List[str] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_latest_user:
+                break
+            seen_latest_user = True
+            continue
+        if seen_latest_user and event.get("event") == "bot":
+            actions.append(((event.get("metadata") or {}).get("utter_action")) or "")
+    return actions

@@ -17,6 +17,7 @@ from actions.forms import intent_of
 from bot import logs
 from actions.handover import hand_over
 from actions.status import ticket_of_this_conversation
+from actions.ticket_changes import change_on_ticket
 from bot.categories import Category
 from bot.incidents import IncidentService
 from bot.lifecycle import ESCALATION_REQUESTED_TEXT, Escalations
@@ -52,6 +53,9 @@ class ActionStartComplaint(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = latest_text(tracker)
+        changed = await change_on_ticket(dispatcher, tracker)
+        if changed is not None:
+            return [*reset_complaint(), *changed]  # "撤销投诉": about the ticket filed, not a new one
         filed = await already_filed(tracker, text)
         if filed is not None:
             # The same complaint sent again (a double tap, or "did it go through?"): no second ticket.
@@ -70,6 +74,10 @@ class ActionStartComplaint(Action):
                 else:
                     dispatcher.utter_message(response="utter_added_to_recent_ticket", ticket_number=recent.number)
                     return [*reset_complaint(), FollowupAction("action_listen")]
+        if not is_vague(text):
+            # Said before the first question so the customer knows they were heard, and as what; a
+            # bare "我要投诉" gets its apology with the question about what happened instead.
+            dispatcher.utter_message(response=f"utter_complaint_heard_{category.value}")
         return await start_complaint(tracker, category, text)
 
 

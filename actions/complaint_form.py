@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, customer_of, latest_text
+from actions.common import call, customer_of, latest_text, previous_bot_actions
 from actions.forms import (
     RECATEGORISE_CONFIDENCE,
     AskForSlot,
@@ -26,17 +26,30 @@ from bot import answers
 from bot.answers import reply_kind
 from bot.categories import Category
 from bot.errors import StoreUnavailable
-from bot.text import PHONE_NUMBER, clean, description_from, find_phone, mask_phone, spoken_digits, yes_or_no
+from bot.text import LANDLINE_IN_TEXT, PHONE_NUMBER, clean, description_from, find_landline, find_phone, mask_phone, spoken_digits, yes_or_no
 from bot.tickets import TicketService
 
 # At 确定不登记…？ the customer goes on with the complaint.
 _CONTINUE = re.compile(
-    r"继续|不取消|别取消|不要取消|还是(要)?(登记|投诉|提交|投)|要投诉|接着|要登记|帮我登记|(?<![不别])提交"
+    r"继续|不取消|别取消|不要取消|还是(要)?(登记|投诉|提交|投)|要投诉|接着|要登记|帮我登记|(?<![不别])提交|"
+    r"(没|没有|不是|并没|哪)(说|要|想)?(过)?(要)?取消|不用取消|不确定|不是要取消|没说不"  # "我没说要取消啊", "不确定"
 )
+# "是类别", "类别不对": the category is wrong, but which one it should be is not said.
+_ABOUT_THE_CATEGORY = re.compile(r"(是|就是)?(类别|分类|类型)(不对|错了|有误|有问题|要改|改一下)?[了啊吧呀。！!]*")
+CATEGORY_BUTTONS = [
+    {"title": "网络问题", "payload": "类别改成网络"},
+    {"title": "扣费问题", "payload": "类别改成资费"},
+    {"title": "业务办理", "payload": "类别改成业务办理"},
+    {"title": "其他问题", "payload": "类别改成其他"},
+]
 # At the confirmation a decline must be about the number ("号码还是不留了"), not "不给我处理".
 _ABOUT_THE_NUMBER = re.compile(r"号码|电话|手机号|联系方式|不留|座机")
 # "那就提交吧", "帮我提交": a yes to the confirmation in more words than a yes.
-_SUBMIT = re.compile(r"(?<![不别])(就|那就|帮我|确认|可以|直接)提交|(?<![不别])提交吧|\bsubmit\b", re.IGNORECASE)
+_SUBMIT = re.compile(
+    r"(?<![不别])(就|那就|帮我|确认|可以|直接)提交|(?<![不别])提交吧|\bsubmit\b"
+    r"|^(算了|好了|行了|得了|那|嗯|哎)?[\s，,。！!]*提交(啊|呀|就行|就好|好了)?[!！。~～]*$|说的?是提交",  # "算了 提交"
+    re.IGNORECASE,
+)
 # "描述改成：…": the description is replaced, not added to.
 _NEW_DESCRIPTION = re.compile(
     r"^(?:把)?(?:问题)?(?:描述|内容|情况)(?:不对|有误|写错了|错了)?[，,\s]*(?:改成|改为|换成|应该是|写成)[:：，,\s]*(?P<text>.{4,})$"
@@ -130,9 +143,9 @@ class ValidateComplaintForm(ReadingForm):
         return values
 
     def _read_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str) -> Dict[Text, Any]:
-        phone = find_phone(text)
+        phone = find_phone(text) or find_landline(text)  # "我只有座机 010-62345678": that is the number
         values: Dict[Text, Any] = {}
-        if answers.declines_phone(text):
+        if answers.declines_phone(text) and not phone:
             values = {"complaint_no_phone": True, "contact_phone": None}
             story = answers.without_decline(text)
             if answers.has_facts(story) and not is_payload(tracker):  # "不留了，反正晚上一直断", the rest is story
@@ -141,7 +154,8 @@ class ValidateComplaintForm(ReadingForm):
         if phone:
             values["contact_phone"] = phone
             values["complaint_no_phone"] = None
-            if answers.has_facts(text) and not is_payload(tracker):
+            story = answers.without_decline(without_phone(text))  # "我只有座机 010-…" says no more
+            if answers.has_facts(story) and not is_payload(tracker):
                 values.update(self._added(dispatcher, tracker, without_phone(text), intent, tell=False))
             return values
         kind = reply_kind(text)
@@ -152,7 +166,9 @@ class ValidateComplaintForm(ReadingForm):
             return self._added(dispatcher, tracker, text, intent)
         if Category.from_intent(intent) is not None:
             return {"contact_phone": None}  # "我要投诉" again: it is being filed; the number is asked again
-        dispatcher.utter_message(response="utter_invalid_phone")
+        again = {"utter_invalid_phone", "utter_invalid_phone_again"} & set(previous_bot_actions(tracker))
+        # The second time, the ways out too: an elderly customer typed "嗯", "好" after the first.
+        dispatcher.utter_message(response="utter_invalid_phone_again" if again else "utter_invalid_phone")
         return {"contact_phone": None, **prompted()}
 
     def _read_confirmation(
@@ -173,6 +189,15 @@ class ValidateComplaintForm(ReadingForm):
             if phone != tracker.get_slot("contact_phone"):
                 dispatcher.utter_message(response="utter_phone_updated", phone=mask_phone(phone or ""))
             return values
+        asked = {"utter_what_is_wrong", "utter_which_category"} & set(previous_bot_actions(tracker))
+        named = answers.category_named(text) if asked and len(clean(text)) <= 12 else None
+        if named is not None and named.value != tracker.get_slot("complaint_category") and not find_phone(text):
+            # "是扣费问题" to "请问哪里需要修改？": the category, not a yes.
+            dispatcher.utter_message(response="utter_category_updated", category=named.label)
+            return {"complaint_category": named.value, "complaint_confirmed": None}
+        if _ABOUT_THE_CATEGORY.fullmatch(clean(text)):
+            dispatcher.utter_message(response="utter_which_category", buttons=CATEGORY_BUTTONS)
+            return {"complaint_confirmed": None, **prompted()}
         if kind == "yes" or (intent == "affirm" and kind == "other" and not answers.has_facts(text)) or _SUBMIT.search(text):
             return {"complaint_confirmed": True}
         changed = self._read_change(dispatcher, tracker, text)
@@ -338,7 +363,7 @@ class ActionAskComplaintConfirmed(AskForSlot):
 
 def without_phone(text: str) -> str:
     """A message given with the contact phone, without the number (it is shown masked, apart)."""
-    return PHONE_NUMBER.sub("", spoken_digits(text))
+    return LANDLINE_IN_TEXT.sub("", PHONE_NUMBER.sub("", spoken_digits(text)))
 
 
 def shown_phone(tracker: Tracker) -> str:

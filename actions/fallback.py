@@ -23,10 +23,11 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, customer_of, idempotency_key, latest_text
+from actions.common import call, customer_of, idempotency_key, latest_text, previous_bot_actions
 from actions.complaint import start_complaint
 from actions.handover import agents_available, hand_over
-from bot import answers, ticket_numbers
+from actions.ticket_changes import change_on_ticket
+from bot import answers, follow_up_questions, ticket_numbers
 from bot.categories import Category
 from bot.errors import IntakeError, StoreUnavailable
 from bot.handoff import HandoffService
@@ -38,6 +39,12 @@ NOT_UNDERSTOOD_TWICE = "客户连续两次未被理解，转人工"
 
 FALLBACK = "nlu_fallback"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# A sentence in English (two words, one of them a common one), not keyboard mashing or a code.
+_ENGLISH = re.compile(
+    r"(?i)\b(i|you|your|my|me|the|is|are|can|could|do|does|how|what|why|where|when|please|want|need|help|"
+    r"english|speak|reply|to|in|of|for|with|it|not|don't)\b[^A-Za-z]{1,3}[A-Za-z]{2}|[A-Za-z]{2}[^A-Za-z]{1,3}"
+    r"(?i:\b(i|you|your|my|me|the|is|are|can|do|how|what|please|english|speak|reply|to|in|it|not)\b)"
+)
 NOT_UNDERSTOOD = {FALLBACK, "out_of_scope"}
 REPHRASE = "utter_ask_rephrase"
 OFF_TOPIC = ("utter_out_of_scope", "utter_out_of_scope_again")
@@ -52,6 +59,12 @@ _STILL_STUCK = re.compile(
 
 # "你是真人吗", "你是机器人吗", "你叫什么名字": the assistant says what it is (and how to reach a person).
 _WHO_ARE_YOU = re.compile(r"(你|您)(是|到底是|究竟是)(不是)?(真人|活人|人工|机器人?|AI|ai|智能客服)|真人还是机器|机器人?还是真人|你叫什么|你是谁")
+
+# "帮我办了", "就要这个", "办吧", "39的": asking the assistant to do what an answer described.
+_DO_IT = re.compile(
+    r"(帮|给|替)我(办|开|换|弄|改|订|退|取消|关|交|充|查|申请)|就(要|选|办|订|换)(这|那)?个|就这个吧|这个吧|"
+    r"办(了|一下)?吧|开通吧|办理吧|\d{1,4}(块|元)?的(那个|套餐)?(吧|呗)?$"
+)
 
 # Readings worth a clarifying question, with the button title for each.
 CHOICES: Dict[str, str] = {
@@ -85,19 +98,10 @@ def close_readings(tracker: Tracker) -> Optional[Tuple[str, str]]:
     return first, second
 
 
-def previous_bot_actions(tracker: Tracker) -> List[str]:
-    """The responses the assistant gave in its previous turn (before the latest message)."""
-    seen_latest_user = False
-    actions: List[str] = []
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_latest_user:
-                break
-            seen_latest_user = True
-            continue
-        if seen_latest_user and event.get("event") == "bot":
-            actions.append(((event.get("metadata") or {}).get("utter_action")) or "")
-    return actions
+def selection_confidence(tracker: Tracker) -> float:
+    """How sure the response selector was of its pick for the latest message (0 if it did not run)."""
+    selector = ((tracker.latest_message or {}).get("response_selector") or {}).get("consult") or {}
+    return float((selector.get("response") or {}).get("confidence") or 0.0)
 
 
 def selected_answer(tracker: Tracker) -> Optional[str]:
@@ -144,12 +148,24 @@ class ActionHandleFallback(Action):
         if malformed:
             dispatcher.utter_message(response="utter_ticket_number_malformed", ticket_number=malformed.group(0).upper())
             return [FollowupAction("action_listen")]
+        if _ENGLISH.search(text) and not _CJK.search(text) and "utter_english_only" not in previous_bot_actions(tracker):
+            # "can you reply in English?": said once, in both languages; a second time it is not understood.
+            dispatcher.utter_message(response="utter_english_only", buttons=[{"title": "转人工客服", "payload": "/escalate"}])
+            return [FollowupAction("action_listen")]
+        changed = await change_on_ticket(dispatcher, tracker)
+        if changed is not None:
+            return changed
+        if answers.is_wait(text):
+            dispatcher.utter_message(response="utter_take_your_time")
+            return [FollowupAction("action_listen")]
         phone = find_phone(text)
         if phone and not answers.has_facts(text):
             return await phone_given(dispatcher, tracker, phone)
         if answer_did_not_help(tracker):
             offer_a_way_on(dispatcher)
             return [FollowupAction("action_listen")]
+        if previous_topic(tracker) and follow_up_questions.facet_asked(text):
+            return [FollowupAction("action_answer_consultation")]  # "打美国呢要多少钱" after an answer
         return None
 
     @staticmethod
@@ -191,6 +207,15 @@ class ActionHandleFallback(Action):
             return False
 
 
+def previous_topic(tracker: Tracker) -> Optional[str]:
+    """The FAQ answer (`utter_consult/<topic>`) the assistant gave in its previous turn, if any
+    (the overview of what it can do is not a topic)."""
+    for action in previous_bot_actions(tracker):
+        if action.startswith("utter_consult/") and action != "utter_consult/general":
+            return action
+    return None
+
+
 def answer_did_not_help(tracker: Tracker) -> bool:
     """"那怎么办", "还是不行" right after an FAQ answer: however it is classified, that answer did not help."""
     return bool(_STILL_STUCK.fullmatch(clean(latest_text(tracker)))) and any(
@@ -227,6 +252,11 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if _ENGLISH.search(latest_text(tracker)) and not _CJK.search(latest_text(tracker)):
+            return await ActionHandleFallback().run(dispatcher, tracker, domain)  # says it answers in Chinese
+        if answers.is_wait(latest_text(tracker)):
+            dispatcher.utter_message(response="utter_take_your_time")
+            return [FollowupAction("action_listen")]
         if not _CJK.search(latest_text(tracker)):
             # Emoji, markup, keyboard mashing: nothing was asked that we could decline; "please
             # rephrase" (and a person the second time) fits better than "I can't help with that".
@@ -251,5 +281,25 @@ class ActionAffirm(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if "utter_offer_human" in previous_bot_actions(tracker):
             return [FollowupAction("callback_form")]
+        if _DO_IT.search(clean(latest_text(tracker))):
+            # "那就这个吧 帮我办了" after a plan answer: "好的" would read as if it had been done.
+            known = previous_topic(tracker) is not None
+            dispatcher.utter_message(response="utter_cannot_do_it_here" if known else "utter_cannot_do_it_here_which")
+            return []
         dispatcher.utter_message(response="utter_anything_else")
+        return []
+
+
+class ActionDeny(Action):
+    """A no outside any question ("没了", "不用了"), or one that says what is wrong with the
+    complaint just filed ("电话留错了", "投诉撤了吧"), which is carried out."""
+
+    def name(self) -> Text:
+        return "action_deny"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        changed = await change_on_ticket(dispatcher, tracker)
+        if changed is not None:
+            return changed
+        dispatcher.utter_message(response="utter_no_more")
         return []

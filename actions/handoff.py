@@ -18,6 +18,7 @@ from actions.complaint import reset_complaint
 from actions.forms import ReadingForm, intent_of, is_interruption, is_payload, prompted
 from actions.handover import agents_available, hand_over
 from actions.replies import polite_errors
+from actions.ticket_changes import withdraw_call_back
 from bot import answers, escalation
 from bot.answers import reply_kind
 from bot.categories import Category
@@ -35,6 +36,8 @@ DEFAULT_REQUEST = "客户请求人工服务"
 TOO_MANY_REQUESTS = "您在短时间内已多次申请人工服务，请{wait}后再试。如果情况紧急，请直接拨打客服热线。"
 # Asked again while the request stands: where they are, not a refusal (nothing new is filed).
 WAITING_GREETING = "您好，您的转人工请求已记录在工单 {ticket} 上，客服会尽快与您联系。在此期间有什么问题也可以先问我。"
+CALL_BACK_WAITING = "会的。您的转人工请求还在等待中（工单 {ticket}），客服会尽快与您联系，不需要重复申请。"
+NO_CALL_BACK = "目前没有等待中的人工回电。工单的处理人员如需核实情况，可能会按工单上的号码联系您；需要人工客服的话，发送“转人工”就行。"
 STILL_RECORDED = "您的转人工请求已记录在工单 {ticket} 上，不需要重复申请，客服会尽快与您联系。在此期间我仍可以为您解答问题。"
 
 
@@ -133,6 +136,20 @@ class ActionRequestHuman(Action):
                 return [*done, FollowupAction("complaint_form")]
             dispatcher.utter_message(response="utter_callback_cancelled")
             return done
+        if answers.asks_about_call_back(latest_text(tracker)):
+            # "人工还会给我打电话吗": where the call-back stands, not a second request.
+            pending = await _pending_request(customer_of(tracker))
+            if pending is not None and pending.ticket_number:
+                dispatcher.utter_message(text=CALL_BACK_WAITING.format(ticket=pending.ticket_number))
+            else:
+                dispatcher.utter_message(text=NO_CALL_BACK)
+            return done
+        if answers.withdraws_human(latest_text(tracker)):
+            # "不要人工了" read as a request for a person (it says 人工): never a new request.
+            withdrawn = await withdraw_call_back(dispatcher, tracker)
+            if withdrawn is None:
+                dispatcher.utter_message(response="utter_no_more")
+            return [*done, *(withdrawn or [])]
         customer = customer_of(tracker)
         # Each request files a ticket and puts someone in front of the agents: bounded per customer
         # and per address (bot/limits.py), so a script cannot bury the people really waiting.

@@ -13,6 +13,7 @@ from actions.common import call, customer_of, latest_text
 from actions.forms import ReadingForm, intent_of, is_interruption, is_payload
 from actions.replies import polite_errors
 from actions.status import mentioned_ticket
+from actions.ticket_changes import change_on_ticket
 from bot import answers
 from bot.answers import reply_kind
 from bot.errors import InvalidInput, NotFound, StoreUnavailable
@@ -29,6 +30,9 @@ class ActionPrepareSupplement(Action):
         return "action_prepare_supplement"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        changed = await change_on_ticket(dispatcher, tracker)
+        if changed is not None:
+            return [*RESET, *changed]  # a new call-back number or a withdrawal, not a note
         number = mentioned_ticket(tracker)
         if number is None:
             with polite_errors(dispatcher) as failed:

@@ -143,7 +143,8 @@ _SAME_PHONE = re.compile(
 # Not leaving a number: 不留了, 没有手机只有座机, 不方便给, 在这里回复我就行.
 _DECLINE_PHONE = re.compile(
     r"不留|不想留|不方便留|不流了|唔留|唔想留|不(想|愿意|方便)?给(你们?)?(号码|电话|手机号|联系方式)|没有手机|没手机|只有座机|"
-    r"不方便(说|接)|直接(转|接)|就在这(里|儿)?(说|聊|回)|在这里回复|别打电话|不要打电话|不想接电话"
+    r"不方便说|直接(转|接)|就在这(里|儿)?(说|聊|回)|在这里回复|别打电话|不要打电话|不想接电话|"
+    r"^(我|就|我就|偏)?不给[!！。~～?？]*$|凭(什么|啥)(要)?给你"  # "不给！！！", "凭什么给你电话" (not "又不给我退钱")
 )
 
 
@@ -179,3 +180,63 @@ _EMPTY_WORDS = re.compile(r"就是|然后|嗯+|恩+|呃+|额+|啊+|哦+|那|这|
 def is_vague_description(text: str) -> bool:
     """Says *that* something is wrong but not *what* ("我要投诉", "就是那个", "嗯…")."""
     return len(_EMPTY_WORDS.sub("", substance(text))) < 2
+
+
+# "等一下", "稍等 我找找": the customer needs a moment; nothing is asked or answered yet.
+_WAIT = re.compile(
+    r"(好的?|嗯|那)?[，, ]?(等一下|等下|等一等|稍等|等等|等会儿?|等一会儿?|稍等一下|等我一下|我找找|我找一下|我看看|我看一下|我查一下|"
+    r"我想想|我翻一下|我去看看)(哈|啊|哦|嗯|呀|哈)?[，, ]?(我找找|我看看|我查一下|马上)?[。.!！~～…]*"
+)
+
+
+def is_wait(text: str) -> bool:
+    """A request to wait a moment ("稍等", "等下 我找找单号"), with nothing else said."""
+    return bool(_WAIT.fullmatch(clean(text)))
+
+
+# A ticket already filed: its call-back number changed ("电话留错了 正确的是139…"), or withdrawn.
+_PHONE_CHANGE = re.compile(
+    r"(电话|号码|手机号|联系方式)[^，。,.]{0,6}(留错|写错|打错|输错|填错|错了|不对|改|换|更正)|"
+    r"(留错|写错|打错|输错|填错|改|换|更正)[^，。,.]{0,6}(电话|号码|手机号|联系方式)|正确的(号码|电话|手机号)?是|"
+    r"(打|联系|找|回)我(这个|这)个?(号|电话|手机)|还是留一个|(联系|回拨|回电)(电话|号码)(是|用)"
+)
+_WITHDRAW = re.compile(
+    r"(撤销|撤回|撤掉|撤了|取消|作废)[^，。,.]{0,3}(投诉|工单|这个单|单子)|"
+    r"(投诉|工单|单子)[^，。,.]{0,4}(撤销|撤回|撤了|撤掉|取消|不用处理|不需要处理|作废)|撤诉"
+)
+
+
+def changes_phone(text: str) -> bool:
+    """The customer says the number on file is wrong or should change (with or without the new one)."""
+    return bool(_PHONE_CHANGE.search(clean(text)))
+
+
+def withdraws(text: str) -> bool:
+    """The customer wants a complaint already filed withdrawn ("投诉撤了吧 不用处理了")."""
+    return bool(_WITHDRAW.search(clean(text)))
+
+
+# "算了 不要人工了 不用给我回电话": the request for a person (a call-back) is withdrawn.
+_NO_HUMAN = re.compile(
+    r"(不要|不用|不需要|别|取消|不想)(再)?(转)?(人工|真人|客服|回电)|不用(给我)?(回电话|回电|打电话|打给我|联系我)|"
+    r"(人工|回电|回访)[^，。,.]{0,4}(不用了|不要了|取消)"
+)
+
+_WANTS_HUMAN = re.compile(r"(?<![不别])要(转)?人工|找人工|(?<![不别用])转人工|还是(要)?人工")
+
+
+def withdraws_human(text: str) -> bool:
+    """The customer takes back a request for a person; "不要机器人 要人工" is not one."""
+    cleaned = clean(text)
+    return bool(_NO_HUMAN.search(cleaned)) and not _WANTS_HUMAN.search(cleaned)
+
+
+# "人工还会给我打电话吗", "客服几点打给我": a question about the call-back, not a new request for one.
+_ABOUT_CALL_BACK = re.compile(
+    r"(还会|会不会|会|几点|什么时候|啥时候|多久|哪天)[^，。,.]{0,6}(打电话|来电话|回电|回电话|联系我|打给我|打我电话)[^，。,.]{0,4}(吗|么|嘛|呢|\?|？|$)|"
+    r"(打|回)(哪个|几号|什么)(号码?|电话)"
+)
+
+
+def asks_about_call_back(text: str) -> bool:
+    return bool(_ABOUT_CALL_BACK.search(clean(text)))

@@ -29,16 +29,27 @@ _FILLER = re.compile(
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
-# Numbers read out digit by digit, as voice input writes them: 一三八一二三四五六七八九, 幺三八…
-_SPOKEN_RUN = re.compile(r"[零〇一二三四五六七八九幺](?:[ -]?[零〇一二三四五六七八九幺]){6,}")
+# Numbers read out digit by digit, as voice input writes them: 一三八一二三四五六七八九, 幺三八…,
+# also mixed with figures (一八九 1234 5678) or typed one digit at a time (1 3 9 0 5 5 5 1 2 3 4).
+_SPOKEN_RUN = re.compile(r"[零〇一二三四五六七八九幺0-9](?:[ -]?[零〇一二三四五六七八九幺0-9]){6,}")
 _SPOKEN_DIGITS = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_SEPARATORS = re.compile(r"[ -]")
+
+
+def _as_figures(run: str) -> str:
+    figures = run.translate(_SPOKEN_DIGITS)
+    digits = _SEPARATORS.sub("", figures)
+    # Eleven digits (thirteen with 86) however they were spaced are one number; a longer run may be
+    # two numbers side by side, whose spaces are kept.
+    return digits if len(digits) in (11, 13) else figures
 
 
 def spoken_digits(text: str) -> str:
-    """Runs of seven or more spoken digits (single spaces or hyphens between them allowed: 一三九
-    零七八一 二二六五) written as figures, a phone number said aloud; shorter runs are left alone,
-    they are words (一一, 三五天)."""
-    return _SPOKEN_RUN.sub(lambda m: m.group(0).translate(_SPOKEN_DIGITS), text or "")
+    """Runs of seven or more digits said aloud or typed apart (single spaces or hyphens between them
+    allowed: 一三九 零七八一 二二六五, １３９…) written as figures, a phone number said aloud; shorter
+    runs are left alone, they are words (一一, 三五天)."""
+    return _SPOKEN_RUN.sub(lambda m: _as_figures(m.group(0)), (text or "").translate(_FULL_WIDTH_DIGITS))
 
 
 def find_phone(text: str) -> Optional[str]:
@@ -64,6 +75,32 @@ def mask_phone(phone: str) -> str:
 _LANDLINE = re.compile(r"(0\d{2,3})[\s-]?(\d{3,4})[\s-]?(\d{4})")
 
 
+LANDLINE_IN_TEXT = _LANDLINE_IN_TEXT = re.compile(r"(?<![0-9])(0\d{2,3})[\s-]?(\d{3,4})[\s-]?(\d{4})(?![0-9])")
+
+
+def find_landline(text: str) -> Optional[str]:
+    """The first landline with its area code in a message ("我只有座机 010-62345678"), written as
+    staff keep it (010-62345678); None when there is none. Elderly customers often have no mobile."""
+    for match in _LANDLINE_IN_TEXT.finditer(spoken_digits(text)):
+        written = _landline("".join(match.groups()))
+        if written:
+            return written
+    return None
+
+
+def _landline(digits: str) -> Optional[str]:
+    """0106234567 8 -> 010-62345678: Beijing, Shanghai, Tianjin, Chongqing and the 02x cities have
+    three-digit area codes, the rest four; the local number has seven or eight digits."""
+    area = digits[:3] if digits[1] in "12" else digits[:4]
+    local = digits[len(area):]
+    return f"{area}-{local}" if 7 <= len(local) <= 8 else None
+
+
+def is_valid_contact_phone(value: str) -> bool:
+    """A mainland mobile (digits only) or a landline as `contact_phone_from` writes it."""
+    return bool(value) and contact_phone_from(value) == value
+
+
 def contact_phone_from(value: str) -> Optional[str]:
     """A contact phone as staff type it: a mainland mobile (digits only) or a landline with its area
     code (kept as 0571-88886666); None when it is neither."""
@@ -73,7 +110,7 @@ def contact_phone_from(value: str) -> Optional[str]:
         return "".join(mobile.groups())
     landline = _LANDLINE.fullmatch(value)
     if landline and 10 <= len("".join(landline.groups())) <= 12:
-        return f"{landline.group(1)}-{landline.group(2)}{landline.group(3)}"
+        return _landline("".join(landline.groups()))
     return None
 
 

@@ -96,7 +96,8 @@ def test_start_takes_what_the_first_message_says():
     assert slots["complaint_category"] == "network"
     assert slots["complaint_description"].startswith("宽带三天两头断网")
     assert slots["contact_phone"] == "13812345678"
-    assert messages == []
+    # The customer is told they were heard, and as what, before anything is asked.
+    assert [m["response"] for m in messages] == ["utter_complaint_heard_network"]
 
 
 def test_start_leaves_a_vague_description_to_the_form():

@@ -3,8 +3,21 @@
 import pytest
 
 from bot.answers import (
-    category_correction, category_named, declines_phone, facts, has_facts, is_vague_description, is_yes, reply_kind,
-    same_phone, without_decline,
+    asks_about_call_back,
+    category_correction,
+    category_named,
+    changes_phone,
+    declines_phone,
+    facts,
+    has_facts,
+    is_vague_description,
+    is_wait,
+    is_yes,
+    reply_kind,
+    same_phone,
+    withdraws,
+    withdraws_human,
+    without_decline,
 )
 from bot.categories import Category
 
@@ -121,3 +134,55 @@ def test_category_corrections_read_what_it_is_not(text, category):
 @pytest.mark.parametrize("text", ["我只是问问为啥，不是要投诉", "我没要投诉啊", "先不说了 我要去开会 回头再聊"])
 def test_not_a_complaint_or_leaving_for_now_is_a_wish_to_stop(text):
     assert reply_kind(text) == "cancel"
+
+
+@pytest.mark.parametrize("text", ["不给", "不给！！！", "凭什么给你电话 不给"])
+def test_refusing_the_number_outright_declines_it(text):
+    assert declines_phone(text)
+
+
+@pytest.mark.parametrize("text", ["你们可别又不给我退钱", "不给我办就投诉", "我白天上班不方便接"])
+def test_other_words_of_giving_are_not_a_refusal(text):
+    assert not declines_phone(text)
+
+
+@pytest.mark.parametrize("text", ["等一下", "稍等 我找找", "好的 等下", "等一下我看看"])
+def test_a_moment_please(text):
+    assert is_wait(text)
+
+
+@pytest.mark.parametrize("text", ["等一下再说吧", "等了三天了还没人来"])
+def test_waiting_as_a_story_is_not_a_moment_please(text):
+    assert not is_wait(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["电话留错了 最后几位是5423", "正确的是13698765423", "联系电话改成13912345678", "刚才的号码不对 换成13800001111"]
+)
+def test_a_change_of_the_number_on_file(text):
+    assert changes_phone(text) and not withdraws(text)
+
+
+@pytest.mark.parametrize("text", ["撤销投诉", "这个投诉撤回吧 不用处理了", "我要撤销这个投诉", "工单取消吧"])
+def test_a_withdrawal(text):
+    assert withdraws(text)
+
+
+@pytest.mark.parametrize("text", ["算了 不要人工了 不用给我回电话", "人工回电就不用了", "不用转人工了 你帮我登记就行", "取消人工"])
+def test_taking_back_a_request_for_a_person(text):
+    assert withdraws_human(text)
+
+
+@pytest.mark.parametrize("text", ["不要机器人 要人工", "我不要跟机器人说 转人工", "不用了", "转人工"])
+def test_asking_for_a_person_is_not_taking_it_back(text):
+    assert not withdraws_human(text)
+
+
+@pytest.mark.parametrize("text", ["人工还会给我打电话吗", "人工会打哪个号给我", "客服几点打给我"])
+def test_a_question_about_the_call_back(text):
+    assert asks_about_call_back(text)
+
+
+@pytest.mark.parametrize("text", ["转人工", "我要人工客服给我打电话"])
+def test_a_request_for_a_call_is_not_a_question_about_one(text):
+    assert not asks_about_call_back(text)

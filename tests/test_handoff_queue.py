@@ -28,6 +28,17 @@ def test_nobody_online_promises_a_call_back_and_keeps_the_request(handoff, ticke
     assert [s.id for s in queued] == [placement.session.id] and queued[0].status is SessionStatus.CALLBACK
 
 
+def test_a_customer_can_take_back_a_call_back(handoff, tickets, alice):
+    # "不要人工了 不用给我回电话": the request leaves the queue and the ticket says so.
+    ticket = complaint(tickets, alice)
+    placement = handoff.request(alice, "客户要求转人工", ticket)
+    withdrawn = handoff.withdraw_callback(alice)
+    assert withdrawn is not None and withdrawn.id == placement.session.id and withdrawn.status is SessionStatus.CANCELLED
+    assert handoff.queue(None) == [] and handoff.pending_for(alice) is None
+    assert [e.kind for e in tickets.get(alice, ticket.number).events][-1] == "human_cancelled"
+    assert handoff.withdraw_callback(alice) is None  # nothing left to take back
+
+
 def test_outside_working_hours_nobody_takes_chats(db, staff, clock, tickets, alice):
     login(staff, "wang")
     closed = HandoffService(db, staff, WorkingHours.parse("14:00-18:00"), clock)  # it is 10:00 in Beijing

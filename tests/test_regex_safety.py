@@ -23,8 +23,8 @@ BUDGET_SECONDS = 0.050
 
 def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
     """(name, compiled pattern) for every regex that reads what customers or agents write."""
-    from actions import complaint, complaint_form, fallback, forms, handoff
-    from bot import answers, escalation, logs, severity, text, ticket_numbers
+    from actions import complaint, complaint_form, fallback, forms, handoff, thanks
+    from bot import answers, escalation, follow_up_questions, logs, severity, text, ticket_numbers
     from bot.handoff import texts as handoff_texts
     from bot.lifecycle import survey as lifecycle
     from bot.tickets import history
@@ -54,6 +54,8 @@ def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
         (fallback, "actions.fallback"),
         (forms, "actions.forms"),
         (handoff, "actions.handoff"),
+        (thanks, "actions.thanks"),
+        (follow_up_questions, "bot.follow_up_questions"),
         (history, "bot.tickets.history"),  # ticket history details carry customers' and agents' words
         (wechat_contacts, "bot.wechat.contacts"),  # a customer's answer to a numbered list
     ):
@@ -63,6 +65,8 @@ def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
         (f"bot.severity.rule{i}", re.compile(rule[2], re.IGNORECASE)) for i, rule in enumerate(severity._RULES)
     ]
     found += [(f"bot.answers.category.{c.value}", p) for c, p in answers._CATEGORY_WORDS]
+    for facet in follow_up_questions.FACETS:
+        found += [(f"bot.follow_up_questions.{facet.heading}.asked", facet.asked), (f"bot.follow_up_questions.{facet.heading}.said", facet.said)]
     rules = Rules.parse(yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8")))
     found += [(f"outage.address{i}", p) for i, p in enumerate(rules.patterns)]
     return found

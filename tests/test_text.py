@@ -3,7 +3,7 @@ import re
 import pytest
 
 from bot import ticket_numbers
-from bot.text import find_phone, is_vague, mask_personal_data, mask_phone, spoken_digits, supplement_content, yes_or_no
+from bot.text import find_landline, find_phone, is_vague, mask_personal_data, mask_phone, spoken_digits, supplement_content, yes_or_no
 from datetime import datetime, timezone
 
 
@@ -102,3 +102,31 @@ def test_spoken_numbers_are_masked_in_logs():
     masked = mask_personal_data("我的手机是幺三八一二三四五六七八，三五天了")
     assert "138****5678" in masked and "一二三四" not in masked and "三五天" in masked
     assert spoken_digits("一一") == "一一"
+
+
+@pytest.mark.parametrize(
+    "text, phone",
+    [
+        ("1 3 9 0 5 5 5 1 2 3 4", "13905551234"),  # typed one digit at a time
+        ("１３９１２３４５６７８", "13912345678"),  # full-width figures
+        ("一八九 1234 5678", "18912345678"),  # read out and typed, mixed
+        ("13566667777 15866667777", "13566667777"),  # two numbers side by side stay two
+        ("订单号 1234 5678 9012 3456", None),
+    ],
+)
+def test_find_phone_typed_apart_or_in_full_width(text, phone):
+    assert find_phone(text) == phone
+
+
+@pytest.mark.parametrize(
+    "text, landline",
+    [
+        ("我只有座机 010-62345678", "010-62345678"),
+        ("座机0571 8888 6666", "0571-88886666"),
+        ("打这个 02088886666 白天有人", "020-88886666"),
+        ("手机13812345678", None),
+        ("2024年12月3日下午", None),
+    ],
+)
+def test_find_landline_keeps_the_area_code(text, landline):
+    assert find_landline(text) == landline

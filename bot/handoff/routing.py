@@ -209,6 +209,28 @@ class CustomerRouting(Part):
         self._changed()
         return routing
 
+    def withdraw_callback(self, customer: Customer) -> Optional[HandoffSession]:
+        """The customer no longer wants the call-back they asked for while nobody was online
+        ("不要人工了 不用给我回电话"): the request leaves the queue, and its tickets say so. The
+        session withdrawn, or None when no call-back was waiting (a waiting customer cancels through
+        the gate, `customer_message`)."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            row = self._open_row(session, customer, (SessionStatus.CALLBACK.value,))
+            if row is None:
+                return None
+            row.status = SessionStatus.CANCELLED.value
+            row.ended_at = now
+            row.updated_at = now
+            detail = "客户不再需要人工回电"
+            self._event(session, row.id, "cancelled", "customer", "")
+            session.add(_message(row, at=now, sender="system", text=detail, to_customer=False))
+            self._note_on_tickets(session, self._customer_tickets(session, customer), now, "human_cancelled", detail)
+            session.flush()
+            withdrawn = self._snapshot(session, row, attention=False)
+        self._changed()
+        return withdrawn
+
     def _routing(self, session: Session, row: HandoffSessionRow, cancelled: bool = False) -> Routing:
         position, wait = self._position(session, row)
         return Routing(self._snapshot(session, row, attention=False), cancelled=cancelled, position=position, estimated_wait=wait)

@@ -99,6 +99,9 @@ class HandoffService:
     def pending_for(self, customer: Customer) -> Optional[HandoffSession]:
         return self.routing.pending_for(customer)
 
+    def withdraw_callback(self, customer: Customer) -> Optional[HandoffSession]:
+        return self.routing.withdraw_callback(customer)
+
     def gate_state(self, customer: Customer) -> GateState:
         return self.routing.gate_state(customer)
 

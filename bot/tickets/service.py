@@ -21,7 +21,7 @@ from bot.errors import Conflict, InvalidInput, NotFound, NotOwner
 from bot.severity import Assessment, Severity
 from bot.storage.database import Database
 from bot.storage.models import TicketEventRow, TicketRow
-from bot.text import description_from, is_valid_phone
+from bot.text import description_from, is_valid_contact_phone
 from bot.tickets.corrections import change_phone_row
 from bot.tickets.evidence import link_held_attachments
 from bot.tickets.model import BOT, CUSTOMER, OPEN_STATUSES, Status, Ticket
@@ -54,8 +54,8 @@ class TicketService:
         description = description_from(description)
         if not description:
             raise InvalidInput("empty complaint description")
-        if contact_phone is not None and not is_valid_phone(contact_phone):
-            raise InvalidInput("contact phone is not a mainland mobile number")
+        if contact_phone is not None and not is_valid_contact_phone(contact_phone):
+            raise InvalidInput("contact phone is neither a mainland mobile nor a landline with its area code")
         try:
             return self._file(customer, category, description, contact_phone, idempotency_key, origin)
         except Conflict:
@@ -249,8 +249,8 @@ class TicketService:
     def set_contact_phone(self, customer: Customer, number: str, phone: str) -> Tuple[Ticket, bool]:
         """The customer gives (or changes) the number to call them back on, for one of their own
         tickets; (ticket, changed). The history keeps the change, masked."""
-        if not is_valid_phone(phone):
-            raise InvalidInput("not a mainland mobile number")
+        if not is_valid_contact_phone(phone):
+            raise InvalidInput("neither a mainland mobile nor a landline with its area code")
         with self.db.transaction() as session:
             row = self._owned_row(session, customer, number)
             if row.contact_phone == phone:
