@@ -113,3 +113,14 @@ def previous_bot_actions(tracker: Tracker) -> List[str]:
         if seen_latest_user and event.get("event") == "bot":
             actions.append(((event.get("metadata") or {}).get("utter_action")) or "")
     return actions
+
+
+def said_this_turn(tracker: Tracker, response: str) -> bool:
+    """Whether `response` was already sent since the customer's latest message (by a rule's action
+    before a form reads the same message), so that it is not sent twice in one reply."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == response:
+            return True
+    return False

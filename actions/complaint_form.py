@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, customer_of, latest_text, previous_bot_actions
+from actions.common import call, customer_of, latest_text, previous_bot_actions, said_this_turn
 from actions.forms import (
     RECATEGORISE_CONFIDENCE,
     AskForSlot,
@@ -34,6 +34,9 @@ _CONTINUE = re.compile(
     r"继续|不取消|别取消|不要取消|还是(要)?(登记|投诉|提交|投)|要投诉|接着|要登记|帮我登记|(?<![不别])提交|"
     r"(没|没有|不是|并没|哪)(说|要|想)?(过)?(要)?取消|不用取消|不确定|不是要取消|没说不"  # "我没说要取消啊", "不确定"
 )
+# A question ("…还能再投诉吗？"): answered at the cancel question, never read as its yes.
+_QUESTION = re.compile(r"(吗|么|嘛|呢|[?？])[。！!~～]*$|(能不能|可不可以|会不会|还能|怎么办)")
+CANCEL_BUTTONS = [{"title": "确定取消", "payload": "确定取消"}, {"title": "继续登记", "payload": "继续登记"}]
 # "是类别", "类别不对": the category is wrong, but which one it should be is not said.
 _ABOUT_THE_CATEGORY = re.compile(r"(是|就是)?(类别|分类|类型)(不对|错了|有误|有问题|要改|改一下)?[了啊吧呀。！!]*")
 CATEGORY_BUTTONS = [
@@ -88,6 +91,11 @@ class ValidateComplaintForm(ReadingForm):
         intent = intent_of(tracker)
         if tracker.get_slot("complaint_cancel_pending"):
             return self._read_cancel_answer(dispatcher, tracker, text, intent)
+        if answers.is_wait(text):
+            # "稍等 我找下号码": nothing to read yet, and the question is not asked again.
+            if not said_this_turn(tracker, "utter_take_your_time"):
+                dispatcher.utter_message(response="utter_take_your_time")
+            return prompted()
         if answers.same_phone(text):
             return await self._keep_phone(dispatcher, tracker)
         if answers.not_a_complaint(text) and not find_phone(text):
@@ -198,11 +206,19 @@ class ValidateComplaintForm(ReadingForm):
         if _ABOUT_THE_CATEGORY.fullmatch(clean(text)):
             dispatcher.utter_message(response="utter_which_category", buttons=CATEGORY_BUTTONS)
             return {"complaint_confirmed": None, **prompted()}
-        if kind == "yes" or (intent == "affirm" and kind == "other" and not answers.has_facts(text)) or _SUBMIT.search(text):
+        if (
+            kind == "yes"
+            or (intent == "affirm" and kind == "other" and not answers.has_facts(text))
+            or _SUBMIT.search(text)
+            or answers.nothing_to_change(text)  # "没有要改的", "我看错了 是对的"
+        ):
             return {"complaint_confirmed": True}
         changed = self._read_change(dispatcher, tracker, text)
         if changed is not None:
             return changed
+        if answers.not_cancelling(text) and not answers.has_facts(answers.without_not_cancelling(text)):
+            dispatcher.utter_message(response="utter_complaint_continue")  # "我没说取消": the card again
+            return {"complaint_confirmed": None}
         if kind in ("cancel", "no"):
             return {"complaint_cancel_pending": True}
         if kind == "wrong" or (intent == "deny" and not answers.has_facts(text)):
@@ -235,6 +251,10 @@ class ValidateComplaintForm(ReadingForm):
         if _CONTINUE.search(text):
             dispatcher.utter_message(response="utter_complaint_continue")
             return resume
+        if _QUESTION.search(clean(text)) and yes_or_no(text) is None and not find_phone(text):
+            # "取消了的话以后还能再投诉吗": a question about cancelling is not a yes to it.
+            dispatcher.utter_message(response="utter_cancel_question_answered", buttons=CANCEL_BUTTONS)
+            return {"complaint_cancel_confirmed": None, **prompted()}
         # "对 取消", "我说取消": the cancel words decide before a bare yes/no reading of the message.
         if yes_or_no(text) is True or "确定" in text or answers.is_cancel(text) or intent in ("affirm", "goodbye"):
             return {"complaint_cancel_confirmed": True}

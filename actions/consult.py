@@ -15,7 +15,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import latest_text
-from actions.fallback import answer_did_not_help, offer_a_way_on, previous_topic, selected_answer, selection_confidence
+from actions.fallback import (
+    answer_did_not_help,
+    note_english_once,
+    offer_a_way_on,
+    previous_topic,
+    selected_answer,
+    selection_confidence,
+)
 from actions.ticket_changes import change_on_ticket
 from bot import answers, follow_up_questions
 from actions.status import tell_status, ticket_of_this_conversation
@@ -37,6 +44,7 @@ class ActionAnswerConsultation(Action):
         changed = await change_on_ticket(dispatcher, tracker)
         if changed is not None:
             return changed
+        note_english_once(dispatcher, tracker)
         if not tracker.active_loop_name and answer_did_not_help(tracker):
             offer_a_way_on(dispatcher)  # not another topic's answer to "那怎么办"
             return []

@@ -119,6 +119,9 @@ class ActionHandleFallback(Action):
         if is_blank(latest_text(tracker)):  # also zero-width / bidi-only messages, not only whitespace
             dispatcher.utter_message(response="utter_empty_message")
             return [FollowupAction(loop)] if loop else [FollowupAction("action_listen")]
+        if loop and answers.is_wait(latest_text(tracker)):
+            dispatcher.utter_message(response="utter_take_your_time")  # the form then stays silent
+            return [FollowupAction(loop)]
         if loop:
             # A form was waiting for an answer: say so once, and ask its question again.
             dispatcher.utter_message(response="utter_resume_form")
@@ -205,6 +208,22 @@ class ActionHandleFallback(Action):
         except StoreUnavailable:
             logger.error("fallback handover failed: ticket store unavailable")
             return False
+
+
+def is_english(text: str) -> bool:
+    """A sentence in English with no Chinese in it."""
+    return bool(_ENGLISH.search(text)) and not _CJK.search(text)
+
+
+def note_english_once(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Before the first answer to a message in English, say (in both languages) that answers come
+    in Chinese; once per conversation."""
+    if not is_english(latest_text(tracker)):
+        return
+    said = {"utter_english_only", "utter_english_only_answered"}
+    if any((e.get("metadata") or {}).get("utter_action") in said for e in tracker.events if e.get("event") == "bot"):
+        return
+    dispatcher.utter_message(response="utter_english_only_answered")
 
 
 def previous_topic(tracker: Tracker) -> Optional[str]:

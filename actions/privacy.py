@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -63,6 +64,10 @@ def _kind(tracker: Tracker) -> Kind:
     return Kind.DELETE if intent == "privacy_delete" else Kind.ACCESS
 
 
+# What a request about personal data names; an edit of a complaint's text names none of it.
+_PERSONAL_DATA = re.compile(r"个人信息|个人资料|个人数据|我的信息|我的资料|我的数据|聊天记录|对话记录|通话记录|记录|隐私|身份证|信息|资料|数据")
+
+
 class ActionStartPrivacyRequest(Action):
     """Notes what is asked and how the customer can be verified; the form asks for a confirmation first.
 
@@ -77,6 +82,11 @@ class ActionStartPrivacyRequest(Action):
         kind = _kind(tracker)
         customer = customer_of(tracker)
         left: List[EventType] = []
+        if tracker.get_slot("complaint_category") and not _PERSONAL_DATA.search(latest_text(tracker)):
+            # "把后面那两句删了" while the complaint is being filled in: an edit of its description,
+            # not a request to delete personal data (which names the data: 个人信息, 聊天记录…).
+            dispatcher.utter_message(response="utter_how_to_edit_description")
+            return [FollowupAction("complaint_form")]
         if tracker.get_slot("complaint_category"):
             # Asked inside the complaint form: that complaint was never confirmed, and is not filed.
             dispatcher.utter_message(text=COMPLAINT_LEFT_TEXT)

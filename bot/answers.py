@@ -23,7 +23,7 @@ _NOT_NOW_WORDS = (
     r"先放着|先放一放|我再想想|再考虑(一下)?"
 )
 _CANCEL = re.compile(
-    r"取消|算了|不投诉了?|不想投诉|不要投诉|不用投诉|不登记|别登记|不办了|不弄了|不搞了|不提交|别提交|不用了|不要了|"
+    r"取消|算了|不登了|不报了|不投诉了?|不想投诉|不要投诉|不用投诉|不登记|别登记|不办了|不弄了|不搞了|不提交|别提交|不用了|不要了|"
     r"不需要了|不用麻烦|先不(用|要|弄|办|提交|投诉|删|查)|没事了|没事儿了|撤销|撤回|放弃|不想(弄|办|删|查)了|不删了?|别删|不查了|不看了|"
     + _NOT_NOW_WORDS
 )
@@ -64,9 +64,34 @@ def is_yes(text: str) -> bool:
     return bool(_YES_CORE.search(word)) and not _YES_WORDS.sub("", word)
 
 
+# "我没说取消", "别给我取消": the cancel word negated.
+_NOT_CANCEL = re.compile(r"(没|没有|别|不要|不用|不是|并没|哪)(说|要|想|给我|帮我)?(过)?(要)?(取消|算了)|不取消")
+
+
 def is_cancel(text: str) -> bool:
     """The customer wants to stop what the form is doing (to be confirmed before anything is dropped)."""
-    return bool(_CANCEL.search(clean(text)))
+    cleaned = clean(text)
+    return bool(_CANCEL.search(cleaned)) and not _NOT_CANCEL.search(cleaned)
+
+
+def without_not_cancelling(text: str) -> str:
+    return _NOT_CANCEL.sub("", clean(text))
+
+
+def not_cancelling(text: str) -> bool:
+    """"我没说取消", "别给我取消": the customer says they are not cancelling."""
+    return bool(_NOT_CANCEL.search(clean(text)))
+
+
+# "没有要改的", "哦没事 我看错了 是对的": nothing to change at the confirmation, which is a yes.
+_NOTHING_TO_CHANGE = re.compile(
+    r"没有?(什么|啥)?(要|需要|可)?(改|修改)的?|不用改|不需要改|(是|都|全)对的|都对|看错了|没问题了|信息没错|没错了"
+)
+
+
+def nothing_to_change(text: str) -> bool:
+    cleaned = clean(text)
+    return len(cleaned) <= 20 and bool(_NOTHING_TO_CHANGE.search(cleaned)) and not find_phone(cleaned)
 
 
 def is_wrong(text: str) -> bool:
@@ -144,7 +169,7 @@ _SAME_PHONE = re.compile(
 _DECLINE_PHONE = re.compile(
     r"不留|不想留|不方便留|不流了|唔留|唔想留|不(想|愿意|方便)?给(你们?)?(号码|电话|手机号|联系方式)|没有手机|没手机|只有座机|"
     r"不方便说|直接(转|接)|就在这(里|儿)?(说|聊|回)|在这里回复|别打电话|不要打电话|不想接电话|"
-    r"^(我|就|我就|偏)?不给[!！。~～?？]*$|凭(什么|啥)(要)?给你"  # "不给！！！", "凭什么给你电话" (not "又不给我退钱")
+    r"^(我|就|我就|偏)?(不给|不想给|不方便|不愿意)(你们?)?了?[!！。~～?？]*$|凭(什么|啥)(要)?给你"  # "不给！！！", "凭什么给你电话" (not "又不给我退钱")
 )
 
 
@@ -184,8 +209,9 @@ def is_vague_description(text: str) -> bool:
 
 # "等一下", "稍等 我找找": the customer needs a moment; nothing is asked or answered yet.
 _WAIT = re.compile(
-    r"(好的?|嗯|那)?[，, ]?(等一下|等下|等一等|稍等|等等|等会儿?|等一会儿?|稍等一下|等我一下|我找找|我找一下|我看看|我看一下|我查一下|"
-    r"我想想|我翻一下|我去看看)(哈|啊|哦|嗯|呀|哈)?[，, ]?(我找找|我看看|我查一下|马上)?[。.!！~～…]*"
+    r"(好的?|嗯|那|ok|OK)?[，, ]?(等一下|等下|等一等|稍等|等等|等会儿?|等一会儿?|稍等一下|等我一下|等我下|稍等片刻|我找找|我找一下|我看看|"
+    r"我看一下|我查一下|我想想|我翻一下|我去看看)(哈|啊|哦|嗯|呀|片刻|一下)?[，, ]?"
+    r"(我(去|再)?(找|看|拿|查|翻|问|发|试|想|问问|找找|看看|查查)[^，。,.?？]{0,10}|我?马上(发|回来|找)?|我?就回来)?[。.!！~～…]*"
 )
 
 

@@ -23,7 +23,7 @@ BUDGET_SECONDS = 0.050
 
 def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
     """(name, compiled pattern) for every regex that reads what customers or agents write."""
-    from actions import complaint, complaint_form, fallback, forms, handoff, thanks
+    from actions import complaint, complaint_form, fallback, forms, handoff, privacy, thanks
     from bot import answers, escalation, follow_up_questions, logs, severity, text, ticket_numbers
     from bot.handoff import texts as handoff_texts
     from bot.lifecycle import survey as lifecycle
@@ -55,6 +55,7 @@ def customer_text_patterns() -> List[Tuple[str, "re.Pattern[str]"]]:
         (forms, "actions.forms"),
         (handoff, "actions.handoff"),
         (thanks, "actions.thanks"),
+        (privacy, "actions.privacy"),
         (follow_up_questions, "bot.follow_up_questions"),
         (history, "bot.tickets.history"),  # ticket history details carry customers' and agents' words
         (wechat_contacts, "bot.wechat.contacts"),  # a customer's answer to a numbered list

@@ -158,3 +158,68 @@ def test_taking_back_a_call_back_withdraws_it(chat):
     assert ticket.events[-1].kind == "human_cancelled"
     again = chat.say("人工还会给我打电话吗")
     assert "转人工请求已记录" not in again
+
+
+def test_saying_you_did_not_cancel_at_the_confirmation_is_not_a_cancellation(chat):
+    # Was: "我没说取消" at the confirmation asked whether to cancel, and the next "确认" cancelled.
+    chat.say("营业厅给我办的副卡我根本没要，每个月扣10块")
+    chat.say(chat.phone)
+    kept = chat.say("我没说取消")
+    assert "确定不登记" not in kept and "请确认" in kept
+    assert "登记成功" in chat.say("确认")
+
+
+def test_a_question_at_the_cancel_question_is_not_its_yes(chat):
+    # Was: "取消了的话以后还能再投诉吗" at "确定不登记这条投诉了吗？" cancelled the complaint.
+    chat.say("家里的光猫坏了，指示灯全灭")
+    chat.say(chat.phone)
+    chat.say("算了")
+    answer = chat.say("取消了的话以后还能再投诉吗")
+    assert "已取消" not in answer and "随时可以重新" in answer
+    assert "我们继续登记" in chat.say("继续登记")
+
+
+def test_deleting_a_sentence_of_the_description_is_not_a_personal_data_request(chat):
+    # Was: "把后面那两句删了" at the confirmation started a request to delete the customer's data.
+    chat.say("宽带装好一个月了还没给我开通，打了三次电话都说在处理")
+    chat.say(chat.phone)
+    answer = chat.say("把后面那两句删了")
+    assert "描述改成" in answer and "个人信息申请" not in answer
+    assert "登记成功" in chat.say("没有要改的了 提交吧")
+    assert len(chat.tickets()) == 1
+
+
+def test_nothing_to_change_after_asking_what_is_wrong_submits(chat):
+    # Was: "哦没事 我看错了 是对的" got "请问哪里需要修改？" three times.
+    chat.say("这个月流量明明没用完却给我扣了超出费用")
+    chat.say(chat.phone)
+    chat.say("/deny")
+    assert "登记成功" in chat.say("哦没事 我看错了 是对的")
+
+
+def test_a_moment_please_inside_the_form_is_not_description(chat):
+    # Was: "稍等我找下" at the phone step went into the problem description.
+    chat.say("我要投诉")
+    chat.say("手机信号很差，在家里打电话总是听不清")
+    wait = chat.say("稍等 我去找下手机号")
+    assert "不着急" in wait
+    chat.say(chat.phone)
+    assert "登记成功" in chat.say("确认")
+    [ticket] = chat.tickets()
+    assert "稍等" not in ticket.description
+
+
+def test_an_english_question_is_answered_with_a_note_that_answers_are_in_chinese(chat):
+    # Was: "How do I top up my phone" got the balance text with no word of why it was in Chinese.
+    answer = chat.say("How do I top up my phone?")
+    assert "only reply in Chinese" in answer and "充值" in answer
+    assert "only reply in Chinese" not in chat.say("which plan has the most data")  # said once
+
+
+def test_broadband_down_now_is_urgent(chat):
+    # Was: a whole-household outage was filed 一般 although outages are answered within 15 minutes.
+    chat.say("家里宽带断了，孩子马上要上网课")
+    chat.say(chat.phone)
+    assert "紧急程度：紧急" in chat.say("确认")
+    [ticket] = chat.tickets()
+    assert ticket.severity.value == "urgent"
