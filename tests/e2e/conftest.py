@@ -134,3 +134,11 @@ def browser():
         instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture
+def chat(stack):
+    """One new customer talking to the stack (tests/e2e/test_dialogue.py: `Chat`)."""
+    from tests.e2e.test_dialogue import Chat
+
+    return Chat(stack)

@@ -7,18 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_dialogue import Chat
+from tests.e2e.test_dialogue import masked
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def chat(stack) -> Chat:
-    return Chat(stack)
-
-
-def masked(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}"
 
 
 def test_a_complaint_is_acknowledged_as_what_it_was_read_before_the_phone_is_asked(chat):

@@ -8,20 +8,11 @@ from __future__ import annotations
 import pytest
 
 from bot.privacy import Kind
-from tests.e2e.test_dialogue import Chat
+from tests.e2e.test_dialogue import masked
 
 pytestmark = pytest.mark.e2e
 
 SPOKEN = str.maketrans("0123456789", "零一二三四五六七八九")
-
-
-@pytest.fixture
-def chat(stack) -> Chat:
-    return Chat(stack)
-
-
-def masked(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}"
 
 
 def test_a_yes_to_the_offer_of_a_person_puts_the_customer_through(chat):
