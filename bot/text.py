@@ -137,7 +137,13 @@ def mask_personal_data(text: str) -> str:
     """Mask phone and ID-card numbers, and introduced names, in free text before it reaches a log."""
     text = _ID_CARD.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], text)
     text = _PHONE.sub(lambda m: mask_phone("".join(m.groups())), spoken_digits(text))
+    text = _LANDLINE_IN_TEXT.sub(_masked_landline, text)  # a contact number too since the bot keeps landlines
     return mask_names(text)
+
+
+def _masked_landline(match: "re.Match[str]") -> str:
+    written = _landline("".join(match.groups()))
+    return mask_phone(written) if written else match.group(0)
 
 
 # Nothing to see: controls, format characters (zero-width spaces, byte-order marks, bidirectional

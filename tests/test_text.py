@@ -130,3 +130,8 @@ def test_find_phone_typed_apart_or_in_full_width(text, phone):
 )
 def test_find_landline_keeps_the_area_code(text, landline):
     assert find_landline(text) == landline
+
+
+def test_landlines_are_masked_in_logs():
+    masked = mask_personal_data("我只有座机 010-62345678，订单号 20241203")
+    assert "62345678" not in masked and "010****5678" in masked and "20241203" in masked
