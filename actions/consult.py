@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -23,6 +23,7 @@ from actions.fallback import (
     selected_answer,
     selection_confidence,
 )
+from actions.forms import intent_of
 from actions.ticket_changes import change_on_ticket
 from bot import answers, follow_up_questions
 from actions.status import tell_status, ticket_of_this_conversation
@@ -38,6 +39,16 @@ class ActionAnswerConsultation(Action):
         return "action_answer_consultation"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        events = await self._answer(dispatcher, tracker, domain)
+        if intent_of(tracker) != "consult" and not tracker.active_loop_name:
+            # Run for another reading (the fallback's "贵不贵" after an answer): no rule says what
+            # comes next, and without an explicit end the policies ran this action again and again
+            # until Rasa's circuit breaker stopped the conversation for good.
+            if not any(e.get("event") == "followup" for e in events):
+                events = [*events, FollowupAction("action_listen")]
+        return events
+
+    async def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if answers.is_wait(latest_text(tracker)):
             dispatcher.utter_message(response="utter_take_your_time")  # "稍等" is not a question
             return []

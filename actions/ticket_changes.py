@@ -17,12 +17,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import call, customer_of, latest_text
+from actions.common import call, customer_of, latest_text, previous_bot_actions
 from actions.status import mentioned_ticket, ticket_of_this_conversation
 from bot import answers
 from bot.errors import IntakeError
 from bot.handoff import HandoffService
-from bot.text import find_phone, mask_phone
+from bot.text import find_landline, find_phone, mask_phone
 from bot.tickets import Ticket, TicketService
 
 logger = logging.getLogger(__name__)
@@ -36,14 +36,16 @@ async def change_on_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -
         withdrawn = await withdraw_call_back(dispatcher, tracker)
         if withdrawn is not None:
             return withdrawn
-    changes_phone, withdraws = answers.changes_phone(text), answers.withdraws(text)
+    asked = "utter_ask_new_contact_phone" in previous_bot_actions(tracker)  # the number on its own, as asked
+    changes_phone = answers.changes_phone(text) or (asked and bool(find_phone(text) or find_landline(text)))
+    withdraws = answers.withdraws(text)
     if not (changes_phone or withdraws) or tracker.active_loop_name:
         return None
     ticket = await _recent_ticket(tracker)
     if ticket is None:
         return None
     customer = customer_of(tracker)
-    phone = find_phone(text)
+    phone = find_phone(text) or find_landline(text)  # "我办公室座机也可以 021-58881234"
     try:
         if changes_phone and phone:
             await call(TicketService.set_contact_phone, customer, ticket.number, phone)

@@ -57,16 +57,6 @@ _RULES: Tuple[Tuple[Severity, Optional[Category], str, str], ...] = (
         r"|一点信号都没有|一格信号都没有",
         "服务完全中断",
     ),
-    (
-        Severity.URGENT,
-        Category.NETWORK,
-        # The line is down now ("家里宽带断了", "上不了网了"), not unstable ("三天两头断网", "老掉线"),
-        # which stays general: an interrupted service is answered within 15 minutes (domain.md).
-        r"^(?!.*(经常|老是|总是|时不时|三天两头|偶尔|动不动|隔三差五|有时|时断时续|不稳定|一会儿|一阵|掉线|卡顿|很卡|太卡|慢|每天|天天|晚上|高峰))"
-        r".*((宽带|网络|家里的?网|WiFi|wifi|光纤)(又|全|都|完全|彻底)?(断了|没了|挂了|瘫了|上不去了|用不了了|连不上了)"
-        r"|上不了网了|没网了|没有网了|断网了|网断了|手机没(有)?信号了|打不了电话了)",
-        "服务中断",
-    ),
     (Severity.URGENT, None, r"数据(全|都)?(丢|没)了|(资料|数据|照片|通讯录)(全部)?丢失", "客户数据丢失"),
     (Severity.MAJOR, None, escalation.REGULATOR[0], "客户表示将向监管部门、媒体或法律途径反映"),
     (

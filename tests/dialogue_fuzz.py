@@ -36,7 +36,11 @@ ODD = ["", "   ", "？", "😂", "<b>hi</b><script>alert(1)</script>", "/foo", "
 # given before, a ticket number on its own (ours, and one in no format of ours), a personal-data
 # request of either kind, "is anyone there", "that did not help", asking to change the confirmation.
 MIDCHAT = ["还是刚才那个号码", "号码不变", "TS261204-K7Q4M9XD", "TS20240101999", "查看我的个人信息",
-           "删除我的个人信息", "有人吗", "那怎么办", "需要修改", "我还要投诉一件事 我家网速特别慢"]
+           "删除我的个人信息", "有人吗", "那怎么办", "需要修改", "我还要投诉一件事 我家网速特别慢",
+           # the second round (2026-12-04): follow-ups about the last answer (one of them read as
+           # not understood looped until Rasa's circuit breaker), waits, changes after filing
+           "贵不贵", "要多久", "在哪办", "稍等 我找下", "电话留错了 正确的是13912345678", "投诉撤了吧",
+           "不要人工了", "人工还会给我打电话吗", "谢谢 那香港呢", "How do I top up my phone?"]
 # Long inputs are made when sent, so that Hypothesis's reports stay readable.
 _EXPANSIONS = {"REPEATED_WANT": "我想" * 22 + "啊", "LONG": "网" * 3000}
 

@@ -186,3 +186,13 @@ def test_a_question_about_the_call_back(text):
 @pytest.mark.parametrize("text", ["转人工", "我要人工客服给我打电话"])
 def test_a_request_for_a_call_is_not_a_question_about_one(text):
     assert not asks_about_call_back(text)
+
+
+@pytest.mark.parametrize("text", ["改成18822224444", "我办公室座机也可以 021-58881234"])
+def test_a_new_number_said_briefly_is_a_change_of_the_number(text):
+    assert changes_phone(text)
+
+
+@pytest.mark.parametrize("text", ["我不找人工了", "不要转人工了"])
+def test_more_ways_of_taking_back_a_request_for_a_person(text):
+    assert withdraws_human(text)

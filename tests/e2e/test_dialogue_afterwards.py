@@ -207,10 +207,20 @@ def test_an_english_question_is_answered_with_a_note_that_answers_are_in_chinese
     assert "only reply in Chinese" not in chat.say("which plan has the most data")  # said once
 
 
-def test_broadband_down_now_is_urgent(chat):
-    # Was: a whole-household outage was filed 一般 although outages are answered within 15 minutes.
-    chat.say("家里宽带断了，孩子马上要上网课")
-    chat.say(chat.phone)
-    assert "紧急程度：紧急" in chat.say("确认")
-    [ticket] = chat.tickets()
-    assert ticket.severity.value == "urgent"
+def test_a_follow_up_read_as_not_understood_ends_its_turn(chat):
+    # Was: "贵不贵" after an answer (read as not understood) ran the answer again and again until
+    # Rasa's circuit breaker stopped the conversation: every later message got the apology.
+    chat.say("停机保号怎么办理")
+    answer = chat.say("贵不贵")
+    assert answer.startswith("停机保号的费用")
+    assert "小通" in chat.say("你好")  # the conversation goes on
+
+
+def test_the_new_number_sent_on_its_own_when_asked_for_changes_the_ticket(chat):
+    # Was: "请发一下完整的11位新号码" then the bare number got "收到号码…" and the ticket kept the old one.
+    ticket = chat.file("营业厅给我开了一个我不知道的副卡，每个月扣10块")
+    assert "完整的11位新号码" in chat.say("电话留错了")
+    answer = chat.say(chat.other_phone)
+    assert ticket.number in answer and masked(chat.other_phone) in answer
+    [after] = chat.tickets()
+    assert after.contact_phone == chat.other_phone
