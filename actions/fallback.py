@@ -98,16 +98,20 @@ def close_readings(tracker: Tracker) -> Optional[Tuple[str, str]]:
     return first, second
 
 
+def _selection(tracker: Tracker) -> Dict[str, Any]:
+    """The response selector's pick for the latest message ({} if it did not run)."""
+    selector = ((tracker.latest_message or {}).get("response_selector") or {}).get("consult") or {}
+    return selector.get("response") or {}
+
+
 def selection_confidence(tracker: Tracker) -> float:
     """How sure the response selector was of its pick for the latest message (0 if it did not run)."""
-    selector = ((tracker.latest_message or {}).get("response_selector") or {}).get("consult") or {}
-    return float((selector.get("response") or {}).get("confidence") or 0.0)
+    return float(_selection(tracker).get("confidence") or 0.0)
 
 
 def selected_answer(tracker: Tracker) -> Optional[str]:
     """The FAQ answer the response selector picked for the latest message, if it ran."""
-    selector = ((tracker.latest_message or {}).get("response_selector") or {}).get("consult") or {}
-    return (selector.get("response") or {}).get("utter_action")
+    return _selection(tracker).get("utter_action")
 
 
 class ActionHandleFallback(Action):
@@ -151,7 +155,7 @@ class ActionHandleFallback(Action):
         if malformed:
             dispatcher.utter_message(response="utter_ticket_number_malformed", ticket_number=malformed.group(0).upper())
             return [FollowupAction("action_listen")]
-        if _ENGLISH.search(text) and not _CJK.search(text) and "utter_english_only" not in previous_bot_actions(tracker):
+        if is_english(text) and "utter_english_only" not in previous_bot_actions(tracker):
             # "can you reply in English?": said once, in both languages; a second time it is not understood.
             dispatcher.utter_message(response="utter_english_only", buttons=[{"title": "转人工客服", "payload": "/escalate"}])
             return [FollowupAction("action_listen")]
@@ -271,7 +275,7 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if _ENGLISH.search(latest_text(tracker)) and not _CJK.search(latest_text(tracker)):
+        if is_english(latest_text(tracker)):
             return await ActionHandleFallback().run(dispatcher, tracker, domain)  # says it answers in Chinese
         if answers.is_wait(latest_text(tracker)):
             dispatcher.utter_message(response="utter_take_your_time")

@@ -31,21 +31,22 @@ logger = logging.getLogger(__name__)
 async def change_on_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
     """Carries out a change of number or a withdrawal of the customer's recent complaint; None when
     the message asks for neither (or there is no open ticket to change)."""
+    if tracker.active_loop_name:
+        return None  # a form reads its own answers
+    withdrawn = await withdraw_call_back(dispatcher, tracker)
+    if withdrawn is not None:
+        return withdrawn
     text = latest_text(tracker)
-    if not tracker.active_loop_name:
-        withdrawn = await withdraw_call_back(dispatcher, tracker)
-        if withdrawn is not None:
-            return withdrawn
+    phone = find_phone(text) or find_landline(text)  # "我办公室座机也可以 021-58881234"
     asked = "utter_ask_new_contact_phone" in previous_bot_actions(tracker)  # the number on its own, as asked
-    changes_phone = answers.changes_phone(text) or (asked and bool(find_phone(text) or find_landline(text)))
+    changes_phone = answers.changes_phone(text) or (asked and phone is not None)
     withdraws = answers.withdraws(text)
-    if not (changes_phone or withdraws) or tracker.active_loop_name:
+    if not (changes_phone or withdraws):
         return None
     ticket = await _recent_ticket(tracker)
     if ticket is None:
         return None
     customer = customer_of(tracker)
-    phone = find_phone(text) or find_landline(text)  # "我办公室座机也可以 021-58881234"
     try:
         if changes_phone and phone:
             await call(TicketService.set_contact_phone, customer, ticket.number, phone)
